@@ -1,0 +1,76 @@
+// Package approve is the device side of sign-in approvals: it pairs Sesame with
+// approval servers, receives pending sign-in requests and sends the user's
+// decisions. Sesame's own number-matching protocol and privacyIDEA's PUSH
+// token are providers behind one interface, so the TUI and the CLI treat them alike.
+package approve
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Mode is how the user confirms a sign-in request.
+type Mode string
+
+// The confirmation modes.
+const (
+	ModeType     Mode = "type"     // type the number shown on the sign-in screen
+	ModeChoose   Mode = "choose"   // pick the number shown on the sign-in screen among Choices
+	ModeApprove  Mode = "approve"  // plain approve or deny
+	ModePresence Mode = "presence" // privacyIDEA presence: pick the option shown on the sign-in screen
+)
+
+// DenyReason says why the user denied a request.
+type DenyReason string
+
+// The reasons for a denial.
+const (
+	NotMe     DenyReason = "not_me"    // "this wasn't me": the server blocks further pushes and records it
+	Cancelled DenyReason = "cancelled" // it was the user, who changed their mind
+)
+
+// Request is a pending sign-in as the device shows it, whichever provider it came from.
+type Request struct {
+	PairingID   string
+	ID          string
+	User        string
+	Application string
+	IP          string
+	Location    string
+	UserAgent   string
+	Title       string // provider-supplied heading, if any
+	Question    string // provider-supplied question, if any
+	Mode        Mode
+	Choices     []string // for ModeChoose and ModePresence
+	Created     time.Time
+	Expires     time.Time
+}
+
+// Answer is the user's decision on a request.
+type Answer struct {
+	Approve bool
+	Reason  DenyReason // with a denial
+	Number  string     // the typed or chosen number, or the chosen presence option
+}
+
+// Provider talks to one paired server for one pairing.
+type Provider interface {
+	// Poll waits until the server has pending requests for this device, the
+	// server's long-poll window ends, or ctx is done, and returns what is pending.
+	Poll(ctx context.Context) ([]Request, error)
+	// Respond sends the user's decision. It must not be called twice for one request.
+	Respond(ctx context.Context, r Request, a Answer) error
+}
+
+// Errors shared by providers.
+var (
+	ErrExpired    = errors.New("the sign-in request has expired")
+	ErrBadSig     = errors.New("the server's signature does not verify: the response was ignored")
+	ErrAnswered   = errors.New("the sign-in request was already answered")
+	ErrPairing    = errors.New("pairing failed")
+	ErrInsecure   = errors.New("plain http is allowed only to loopback addresses: use https")
+	ErrClockSkew  = errors.New("this device's clock differs from the server's")
+	ErrBlocked    = errors.New("sign-in requests are blocked for this user after a \"this wasn't me\" answer")
+	ErrBadRequest = errors.New("the server rejected the request")
+)

@@ -1,0 +1,64 @@
+package vault
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+)
+
+// StoreKind says where the key that opens the vault is kept.
+type StoreKind string
+
+// The key stores. StoreAuto picks the keyring when a write-read-delete probe
+// succeeds and the passphrase otherwise.
+const (
+	StoreAuto       StoreKind = ""
+	StoreKeyring    StoreKind = "keyring"
+	StorePassphrase StoreKind = "passphrase"
+)
+
+// Errors from opening and writing the vault. Each message says what to do.
+var (
+	ErrNoVault            = errors.New("no vault yet: add an account with 'sesame add' to create one")
+	ErrExists             = errors.New("a vault already exists here")
+	ErrPassphraseRequired = errors.New("the vault is protected by a passphrase: enter it, or set SESAME_PASSPHRASE or --passphrase-file")
+	ErrWrongPassphrase    = errors.New("wrong passphrase: nothing was changed; try again")
+	ErrKeyringUnavailable = errors.New("the OS keyring is locked or not running: unlock it (or start it) and try again")
+	ErrKeyMissing         = errors.New("the vault key is missing from the OS keyring: open the vault with its recovery passphrase ('sesame recover') or restore the keyring item")
+	ErrCorrupt            = errors.New("the vault file is damaged")
+	ErrLocked             = errors.New("another Sesame process is writing the vault")
+)
+
+// Keyring is the part of the OS keyring the vault uses. The system keyring is
+// SystemKeyring; tests pass an in-memory one.
+type Keyring interface {
+	Get(service, user string) (string, error)
+	Set(service, user, secret string) error
+	Delete(service, user string) error
+}
+
+// Options say where the vault lives and how to unlock it.
+type Options struct {
+	// Dir is the folder that holds the vault; DefaultDir when empty.
+	Dir string
+	// Keyring holds the vault key for keyring vaults; SystemKeyring when nil.
+	Keyring Keyring
+	// Passphrase, when set, is used for passphrase vaults, for recovery when
+	// the keyring item is missing, and when creating a passphrase vault.
+	Passphrase []byte
+	// ScryptWorkFactor is the log2 scrypt cost for new passphrase wrappings;
+	// 0 means the default (18). Tests lower it.
+	ScryptWorkFactor int
+}
+
+// DefaultDir is $SESAME_HOME, or "sesame" inside the user's config folder.
+func DefaultDir() (string, error) {
+	if d := os.Getenv("SESAME_HOME"); d != "" {
+		return d, nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(base, "sesame"), nil
+}
