@@ -1,0 +1,617 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"filippo.io/age"
+	"github.com/gofrs/flock"
+)
+
+// File names inside the vault folder.
+const (
+	FileName   = "vault.sesame"
+	BackupName = "vault.sesame.bak"
+	lockName   = "vault.lock"
+
+	// KeyringService is the service name of the vault's keyring item.
+	KeyringService = "sesame"
+
+	envelopeFormat  = "sesame-vault"
+	envelopeVersion = 1
+
+	maxFileSize         = 64 << 20 // far above 1,000 accounts; refuse anything bigger as damaged
+	maxScryptWorkFactor = 22       // what we accept from a file: about 4 s and 4 GiB at most
+	defaultWorkFactor   = 18
+	lockTimeout         = 10 * time.Second
+)
+
+// envelope is the vault file. Only Data and WrappedKey carry secrets, and
+// both are age-encrypted: Data to the vault's X25519 key, WrappedKey (the
+// X25519 key itself) to a passphrase with scrypt. The cleartext fields say
+// only how to find the key.
+type envelope struct {
+	Format     string    `json:"format"`
+	Version    int       `json:"version"`
+	Store      StoreKind `json:"store"`
+	KeyringID  string    `json:"keyring_id,omitempty"`  // keyring item user name, for keyring vaults
+	WrappedKey []byte    `json:"wrapped_key,omitempty"` // the vault key under the (recovery) passphrase
+	Data       []byte    `json:"data"`                  // age ciphertext of the JSON Data
+}
+
+// Vault is an unlocked vault. Its methods are safe for concurrent use, and
+// every change goes through Update, which locks the file against other
+// processes and re-reads it before writing.
+type Vault struct {
+	dir     string
+	keyring Keyring
+	work    int
+
+	mu       sync.Mutex
+	identity *age.X25519Identity
+	env      envelope
+	data     Data
+	stat     fs.FileInfo
+}
+
+// Path is the vault file's path.
+func (v *Vault) Path() string { return filepath.Join(v.dir, FileName) }
+
+// BackupPath is the path of the previous version of the vault file.
+func (v *Vault) BackupPath() string { return filepath.Join(v.dir, BackupName) }
+
+// Dir is the folder that holds the vault.
+func (v *Vault) Dir() string { return v.dir }
+
+// Store says where the vault key lives.
+func (v *Vault) Store() StoreKind {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.env.Store
+}
+
+// HasRecovery reports whether a keyring vault also has a recovery passphrase.
+func (v *Vault) HasRecovery() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.env.Store == StoreKeyring && len(v.env.WrappedKey) > 0
+}
+
+// Data returns a deep copy of the vault's contents as last read or written.
+func (v *Vault) Data() Data {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.data.Clone()
+}
+
+// CorruptError says the vault file cannot be read, and where the previous version is.
+type CorruptError struct {
+	Path, Backup string
+	Err          error
+}
+
+func (e *CorruptError) Error() string {
+	msg := fmt.Sprintf("%v: %s: %v", ErrCorrupt, e.Path, e.Err)
+	if _, err := os.Stat(e.Backup); err == nil {
+		msg += fmt.Sprintf("; the previous version is kept in %s: move the damaged file aside and copy the backup in its place", e.Backup)
+	}
+	return msg
+}
+
+// Unwrap lets errors.Is(err, ErrCorrupt) match.
+func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+
+func options(opts Options) (Options, error) {
+	if opts.Dir == "" {
+		d, err := DefaultDir()
+		if err != nil {
+			return opts, fmt.Errorf("find the vault folder: %w (set SESAME_HOME)", err)
+		}
+		opts.Dir = d
+	}
+	if opts.Keyring == nil {
+		opts.Keyring = SystemKeyring{}
+	}
+	if opts.ScryptWorkFactor == 0 {
+		opts.ScryptWorkFactor = defaultWorkFactor
+	}
+	return opts, nil
+}
+
+// Exists reports whether a vault file is present in dir (DefaultDir when empty).
+func Exists(dir string) bool {
+	o, err := options(Options{Dir: dir})
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(o.Dir, FileName))
+	return err == nil
+}
+
+// Create makes a new, empty vault. With StoreAuto it uses the OS keyring when
+// ProbeKeyring succeeds and a passphrase otherwise; a passphrase vault needs
+// opts.Passphrase. It fails with ErrExists if a vault is already there.
+func Create(opts Options, kind StoreKind) (*Vault, error) {
+	opts, err := options(opts)
+	if err != nil {
+		return nil, err
+	}
+	if kind == StoreAuto {
+		kind = StoreKeyring
+		if ProbeKeyring(opts.Keyring) != nil {
+			kind = StorePassphrase
+		}
+	}
+	if kind == StorePassphrase && len(opts.Passphrase) == 0 {
+		return nil, ErrPassphraseRequired
+	}
+	if kind != StoreKeyring && kind != StorePassphrase {
+		return nil, fmt.Errorf("unknown key store %q: use keyring or passphrase", kind)
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create the vault folder: %w", err)
+	}
+	unlock, err := lock(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if _, err := os.Stat(filepath.Join(opts.Dir, FileName)); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrExists, opts.Dir)
+	}
+
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return nil, err
+	}
+	v := &Vault{dir: opts.Dir, keyring: opts.Keyring, work: opts.ScryptWorkFactor, identity: id}
+	v.env = envelope{Format: envelopeFormat, Version: envelopeVersion, Store: kind}
+	if kind == StorePassphrase {
+		if v.env.WrappedKey, err = wrapKey(id, opts.Passphrase, v.work); err != nil {
+			return nil, err
+		}
+	} else {
+		v.env.KeyringID = "vault-" + NewID()
+		if err := opts.Keyring.Set(KeyringService, v.env.KeyringID, id.String()); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrKeyringUnavailable, err)
+		}
+	}
+	if err := v.write(Data{Accounts: []Account{}}); err != nil {
+		if kind == StoreKeyring {
+			_ = opts.Keyring.Delete(KeyringService, v.env.KeyringID)
+		}
+		return nil, err
+	}
+	return v, nil
+}
+
+// Open reads and decrypts the vault. Keyring vaults fetch their key from the
+// keyring (one call); passphrase vaults need opts.Passphrase, and so does a
+// keyring vault whose keyring item is gone but that has a recovery passphrase.
+func Open(opts Options) (*Vault, error) {
+	opts, err := options(opts)
+	if err != nil {
+		return nil, err
+	}
+	v := &Vault{dir: opts.Dir, keyring: opts.Keyring, work: opts.ScryptWorkFactor}
+	env, st, err := v.readEnvelope()
+	if err != nil {
+		return nil, err
+	}
+	if v.identity, err = unlockKey(env, opts); err != nil {
+		return nil, err
+	}
+	data, err := v.decrypt(env)
+	if err != nil {
+		return nil, err
+	}
+	v.env, v.data, v.stat = env, data, st
+	return v, nil
+}
+
+func unlockKey(env envelope, opts Options) (*age.X25519Identity, error) {
+	if env.Store == StoreKeyring {
+		s, err := opts.Keyring.Get(KeyringService, env.KeyringID)
+		switch {
+		case err == nil:
+			id, perr := age.ParseX25519Identity(s)
+			if perr != nil {
+				return nil, fmt.Errorf("the vault key in the OS keyring (item %s/%s) is damaged: open the vault with its recovery passphrase ('sesame recover')", KeyringService, env.KeyringID)
+			}
+			return id, nil
+		case !errors.Is(err, ErrKeyringItemNotFound):
+			return nil, fmt.Errorf("%w (%v)", ErrKeyringUnavailable, err)
+		case len(env.WrappedKey) == 0:
+			return nil, fmt.Errorf("%w; this vault has no recovery passphrase, so only restoring the item %s/%s (for example from a keyring backup) can open it", ErrKeyMissing, KeyringService, env.KeyringID)
+		case len(opts.Passphrase) == 0:
+			return nil, ErrKeyMissing
+		}
+		// The keyring item is gone: fall through to the recovery passphrase.
+	} else if len(opts.Passphrase) == 0 {
+		return nil, ErrPassphraseRequired
+	}
+	return unwrapKey(env.WrappedKey, opts.Passphrase)
+}
+
+func wrapKey(id *age.X25519Identity, passphrase []byte, work int) ([]byte, error) {
+	r, err := age.NewScryptRecipient(string(passphrase))
+	if err != nil {
+		return nil, err
+	}
+	r.SetWorkFactor(work)
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.WriteString(w, id.String()); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func unwrapKey(wrapped, passphrase []byte) (*age.X25519Identity, error) {
+	si, err := age.NewScryptIdentity(string(passphrase))
+	if err != nil {
+		return nil, err
+	}
+	si.SetMaxWorkFactor(maxScryptWorkFactor)
+	r, err := age.Decrypt(bytes.NewReader(wrapped), si)
+	var noMatch *age.NoIdentityMatchError
+	switch {
+	case errors.As(err, &noMatch):
+		return nil, ErrWrongPassphrase
+	case err != nil:
+		return nil, fmt.Errorf("%w: the wrapped key cannot be read: %v", ErrCorrupt, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(r, 1024))
+	if err != nil {
+		return nil, fmt.Errorf("%w: the wrapped key cannot be read: %v", ErrCorrupt, err)
+	}
+	id, err := age.ParseX25519Identity(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("%w: the wrapped key is not a key", ErrCorrupt)
+	}
+	return id, nil
+}
+
+// readEnvelope reads and parses the vault file. It returns the file's
+// FileInfo for change detection.
+func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
+	var env envelope
+	path := v.Path()
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return env, nil, fmt.Errorf("%w (looked in %s)", ErrNoVault, v.dir)
+	}
+	if err != nil {
+		return env, nil, fmt.Errorf("read the vault: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return env, nil, fmt.Errorf("read the vault: %w", err)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return env, nil, fmt.Errorf("read the vault: %w", err)
+	}
+	corrupt := func(why string) (envelope, fs.FileInfo, error) {
+		return envelope{}, nil, &CorruptError{Path: path, Backup: v.BackupPath(), Err: errors.New(why)}
+	}
+	if len(b) > maxFileSize {
+		return corrupt("it is larger than any vault could be")
+	}
+	if err := json.Unmarshal(b, &env); err != nil {
+		return corrupt("it is not a Sesame vault or it is truncated")
+	}
+	switch {
+	case env.Format != envelopeFormat:
+		return corrupt("it is not a Sesame vault")
+	case env.Version != envelopeVersion:
+		return corrupt(fmt.Sprintf("it is version %d of the format, which this Sesame cannot read: upgrade Sesame", env.Version))
+	case env.Store != StoreKeyring && env.Store != StorePassphrase:
+		return corrupt("it names no key store")
+	case env.Store == StoreKeyring && env.KeyringID == "":
+		return corrupt("it names no keyring item")
+	case env.Store == StorePassphrase && len(env.WrappedKey) == 0:
+		return corrupt("its passphrase-protected key is missing")
+	}
+	return env, st, nil
+}
+
+func (v *Vault) decrypt(env envelope) (Data, error) {
+	var d Data
+	corrupt := func(why string) (Data, error) {
+		return Data{}, &CorruptError{Path: v.Path(), Backup: v.BackupPath(), Err: errors.New(why)}
+	}
+	r, err := age.Decrypt(bytes.NewReader(env.Data), v.identity)
+	var noMatch *age.NoIdentityMatchError
+	if errors.As(err, &noMatch) {
+		return corrupt("its contents are not encrypted to this vault's key")
+	}
+	if err != nil {
+		return corrupt("its encrypted contents are damaged")
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxFileSize))
+	if err != nil {
+		return corrupt("its encrypted contents are damaged or truncated")
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		return corrupt("its contents do not parse")
+	}
+	if d.Accounts == nil {
+		d.Accounts = []Account{}
+	}
+	return d, nil
+}
+
+// Reload re-reads the vault if another process changed it, and reports
+// whether it did. It is cheap (one stat) when nothing changed.
+func (v *Vault) Reload() (Data, bool, error) {
+	st, err := os.Stat(v.Path())
+	if err != nil {
+		return v.Data(), false, fmt.Errorf("read the vault: %w", err)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if sameFile(v.stat, st) {
+		return v.data.Clone(), false, nil
+	}
+	if err := v.refreshLocked(); err != nil {
+		return v.data.Clone(), false, err
+	}
+	return v.data.Clone(), true, nil
+}
+
+func sameFile(a, b fs.FileInfo) bool {
+	return a != nil && b != nil && os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+}
+
+// refreshLocked re-reads the file into v. v.mu must be held.
+func (v *Vault) refreshLocked() error {
+	env, st, err := v.readEnvelope()
+	if err != nil {
+		return err
+	}
+	data, err := v.decrypt(env)
+	if err != nil {
+		return err
+	}
+	v.env, v.data, v.stat = env, data, st
+	return nil
+}
+
+// Update applies fn to the vault's contents and saves the result. It locks
+// the vault against other processes, re-reads the file so that no one's
+// change is lost, and writes atomically, keeping the previous version as a
+// backup. If fn returns an error, nothing is written.
+func (v *Vault) Update(fn func(*Data) error) (Data, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	unlock, err := lock(v.dir)
+	if err != nil {
+		return v.data.Clone(), err
+	}
+	defer unlock()
+	if err := v.refreshLocked(); err != nil {
+		return v.data.Clone(), err
+	}
+	d := v.data.Clone()
+	if err := fn(&d); err != nil {
+		return v.data.Clone(), err
+	}
+	if err := v.write(d); err != nil {
+		return v.data.Clone(), err
+	}
+	return v.data.Clone(), nil
+}
+
+// NextHOTP returns the code for an HOTP account's current counter and saves
+// the advanced counter before returning it, so a code is never shown twice.
+func (v *Vault) NextHOTP(id string) (Code, error) {
+	var code Code
+	_, err := v.Update(func(d *Data) error {
+		a, err := d.Account(id)
+		if err != nil {
+			return err
+		}
+		if a.Type != HOTP {
+			return fmt.Errorf("%s is not an HOTP account", a.Label())
+		}
+		if code, err = a.Code(time.Time{}); err != nil {
+			return err
+		}
+		a.Counter++
+		return nil
+	})
+	return code, err
+}
+
+// SetPassphrase sets the passphrase that protects the vault key: the
+// passphrase of a passphrase vault, or the recovery passphrase of a keyring
+// vault. An empty passphrase removes a keyring vault's recovery passphrase.
+func (v *Vault) SetPassphrase(passphrase []byte) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	unlock, err := lock(v.dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := v.refreshLocked(); err != nil {
+		return err
+	}
+	old := v.env.WrappedKey
+	switch {
+	case len(passphrase) > 0:
+		if v.env.WrappedKey, err = wrapKey(v.identity, passphrase, v.work); err != nil {
+			return err
+		}
+	case v.env.Store == StorePassphrase:
+		return errors.New("a passphrase vault needs a passphrase")
+	default:
+		v.env.WrappedKey = nil
+	}
+	if err := v.write(v.data); err != nil {
+		v.env.WrappedKey = old
+		return err
+	}
+	return nil
+}
+
+// RestoreKeyring puts the vault key back into the OS keyring, for a keyring
+// vault that was opened with its recovery passphrase after the item was lost.
+func (v *Vault) RestoreKeyring() error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.env.Store != StoreKeyring {
+		return errors.New("this vault is protected by a passphrase, not the keyring")
+	}
+	if err := v.keyring.Set(KeyringService, v.env.KeyringID, v.identity.String()); err != nil {
+		return fmt.Errorf("%w (%v)", ErrKeyringUnavailable, err)
+	}
+	return nil
+}
+
+// write encrypts d and replaces the vault file atomically: a temporary file
+// is written and synced, the current file becomes the backup, the temporary
+// file is renamed into place and the folder is synced. A crash at any point
+// leaves either the old or the new vault in place. v.mu and the file lock
+// must be held.
+func (v *Vault) write(d Data) error {
+	plain, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	var ct bytes.Buffer
+	w, err := age.Encrypt(&ct, v.identity.Recipient())
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(plain); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	env := v.env
+	env.Data = ct.Bytes()
+	b, err := json.MarshalIndent(env, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicWrite(v.dir, FileName, BackupName, b); err != nil {
+		return fmt.Errorf("save the vault: %w (nothing was changed)", err)
+	}
+	st, err := os.Stat(v.Path())
+	if err != nil {
+		return fmt.Errorf("save the vault: %w", err)
+	}
+	v.env, v.data, v.stat = env, d, st
+	return nil
+}
+
+// atomicWrite replaces dir/name with b, keeping the previous file as dir/backup.
+func atomicWrite(dir, name, backup string, b []byte) error {
+	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, name)
+	if _, err := os.Stat(path); err == nil {
+		// The backup is a hard link to the current version, made under a
+		// temporary name and renamed, so the backup too is always whole.
+		bak := filepath.Join(dir, backup)
+		bakTmp := bak + ".tmp"
+		_ = os.Remove(bakTmp)
+		if err := os.Link(path, bakTmp); err != nil {
+			if err := copyFile(path, bakTmp); err != nil {
+				return fmt.Errorf("keep a backup: %w", err)
+			}
+		}
+		if err := os.Rename(bakTmp, bak); err != nil {
+			return fmt.Errorf("keep a backup: %w", err)
+		}
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // Windows cannot fsync a folder; NTFS journals the rename
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// lock takes the vault's inter-process lock, waiting up to lockTimeout.
+func lock(dir string) (func(), error) {
+	fl := flock.New(filepath.Join(dir, lockName))
+	ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
+	defer cancel()
+	ok, err := fl.TryLockContext(ctx, 20*time.Millisecond)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil, fmt.Errorf("lock the vault: %w", err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: waited %s; try again once it has finished", ErrLocked, lockTimeout)
+	}
+	return func() { _ = fl.Unlock() }, nil
+}
