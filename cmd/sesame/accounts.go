@@ -1,0 +1,418 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-auth/sesame/vault"
+)
+
+func (a *app) addCmd() *cobra.Command {
+	var (
+		qr     bool
+		manual vault.Account
+		secret string
+		typ    string
+		algo   string
+	)
+	cmd := &cobra.Command{
+		Use:   "add [URI] | add --qr FILE... | add --secret B32 --issuer X --name Y",
+		Short: "Add accounts from otpauth:// URIs, QR code images or a typed secret",
+		Long: `Add accounts to the vault, creating the vault if there is none yet.
+
+  sesame add 'otpauth://totp/Example:alice?secret=...&issuer=Example'
+  sesame add < uris.txt                      one URI per line
+  sesame add --qr screenshot.png ...         PNG, JPEG or GIF images of QR codes
+  sesame add --secret - --issuer Example --name alice   (secret read from stdin)
+
+Nothing is added unless every input is valid; an account already in the vault
+is refused. To move accounts from another authenticator, use 'sesame import'.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var accounts []vault.Account
+			var err error
+			switch {
+			case qr:
+				if len(args) == 0 {
+					return usagef("--qr needs at least one image file")
+				}
+				accounts, err = accountsFromQR(args)
+			case cmd.Flags().Changed("secret"):
+				if len(args) > 0 {
+					return usagef("give either a URI or --secret, not both")
+				}
+				manual.Type, manual.Algorithm = vault.Type(strings.ToLower(typ)), vault.Algorithm(strings.ToUpper(algo))
+				accounts, err = a.accountFromFlags(manual, secret)
+			case len(args) > 0:
+				accounts, err = accountsFromURIs(args, "argument")
+			case a.terminal():
+				return usagef("give an otpauth:// URI, --qr FILE or --secret (or pipe URIs on stdin)")
+			default:
+				accounts, err = accountsFromReader(a.stdin)
+			}
+			if err != nil {
+				return err
+			}
+			if len(accounts) == 0 {
+				return errors.New("no accounts to add: the input was empty")
+			}
+			v, err := a.openOrCreate()
+			if err != nil {
+				return err
+			}
+			var added []vault.Account
+			_, err = v.Update(func(d *vault.Data) error {
+				added = added[:0]
+				for _, acct := range accounts {
+					got, err := d.Add(acct, a.now())
+					if err != nil {
+						return fmt.Errorf("%w; nothing was added", err)
+					}
+					added = append(added, *got)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, acct := range added {
+				fmt.Fprintf(a.stdout, "added %s\n", acct.Label())
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&qr, "qr", false, "read otpauth:// QR codes from image files (PNG, JPEG, GIF)")
+	f.StringVar(&secret, "secret", "", `base32 secret ("-" reads it from stdin, which keeps it out of your shell history)`)
+	f.StringVar(&manual.Issuer, "issuer", "", "issuer (service) of a --secret account")
+	f.StringVar(&manual.Name, "name", "", "account name of a --secret account")
+	f.StringVar(&typ, "type", "totp", "totp, hotp or steam")
+	f.StringVar(&algo, "algorithm", "SHA1", "SHA1, SHA256 or SHA512")
+	f.IntVar(&manual.Digits, "digits", 0, "code length, 6 to 8 (default 6; Steam 5)")
+	f.IntVar(&manual.Period, "period", 0, "seconds per TOTP code, 1 to 3600 (default 30)")
+	f.Uint64Var(&manual.Counter, "counter", 0, "next HOTP counter")
+	return cmd
+}
+
+func (a *app) accountFromFlags(acct vault.Account, secret string) ([]vault.Account, error) {
+	if secret == "-" {
+		line, err := a.lines().ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read the secret from stdin: %w", err)
+		}
+		secret = strings.TrimSpace(line)
+	}
+	s, err := vault.ParseSecret(secret)
+	if err != nil {
+		return nil, err
+	}
+	acct.Secret = s
+	acct.Normalize()
+	if err := acct.Validate(); err != nil {
+		return nil, err
+	}
+	return []vault.Account{acct}, nil
+}
+
+// accountsFromURIs parses URIs, naming the bad one in the error.
+func accountsFromURIs(uris []string, what string) ([]vault.Account, error) {
+	var out []vault.Account
+	for i, u := range uris {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(u)), "otpauth-migration:") {
+			return nil, fmt.Errorf("%s %d is a Google Authenticator export: use 'sesame import' for it", what, i+1)
+		}
+		acct, err := vault.ParseURI(u)
+		if err != nil {
+			return nil, fmt.Errorf("%s %d: %w; nothing was added", what, i+1, err)
+		}
+		out = append(out, acct)
+	}
+	return out, nil
+}
+
+func accountsFromReader(r io.Reader) ([]vault.Account, error) {
+	b, err := io.ReadAll(io.LimitReader(r, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read stdin: %w", err)
+	}
+	var out []vault.Account
+	for n, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		acct, err := accountsFromURIs([]string{line}, "line")
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n+1, errors.Unwrap(err))
+		}
+		out = append(out, acct...)
+	}
+	return out, nil
+}
+
+func accountsFromQR(files []string) ([]vault.Account, error) {
+	var out []vault.Account
+	for _, f := range files {
+		texts, err := decodeQRFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("%w; nothing was added", err)
+		}
+		for _, t := range texts {
+			if strings.HasPrefix(strings.ToLower(t), "otpauth-migration:") {
+				return nil, fmt.Errorf("%s holds a Google Authenticator export: use 'sesame import %s'", f, f)
+			}
+			acct, err := vault.ParseURI(t)
+			if err != nil {
+				return nil, fmt.Errorf("%s: the QR code is not a usable otpauth:// link: %w; nothing was added", f, err)
+			}
+			out = append(out, acct)
+		}
+	}
+	return out, nil
+}
+
+// accountJSON is the stable --json shape of an account: every field but the secret.
+type accountJSON struct {
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	Issuer    string    `json:"issuer"`
+	Name      string    `json:"name"`
+	Algorithm string    `json:"algorithm"`
+	Digits    int       `json:"digits"`
+	Period    int       `json:"period,omitempty"`
+	Counter   *uint64   `json:"counter,omitempty"`
+	Pinned    bool      `json:"pinned"`
+	Added     time.Time `json:"added,omitzero"`
+}
+
+func toJSON(acct *vault.Account) accountJSON {
+	j := accountJSON{ID: acct.ID, Type: string(acct.Type), Issuer: acct.Issuer, Name: acct.Name,
+		Algorithm: string(acct.Algorithm), Digits: acct.Digits, Period: acct.Period, Pinned: acct.Pinned, Added: acct.Added}
+	if acct.Type == vault.HOTP {
+		c := acct.Counter
+		j.Counter = &c
+	}
+	return j
+}
+
+func (a *app) listCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the accounts (never their secrets)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, err := a.openVault()
+			if err != nil {
+				return err
+			}
+			d := v.Data()
+			if asJSON {
+				out := make([]accountJSON, 0, len(d.Accounts))
+				for i := range d.Accounts {
+					out = append(out, toJSON(&d.Accounts[i]))
+				}
+				return writeJSON(a.stdout, out)
+			}
+			if len(d.Accounts) == 0 {
+				fmt.Fprintln(a.stderr, "sesame: the vault is empty: add an account with 'sesame add'")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ISSUER\tNAME\tTYPE\tDETAILS")
+			for _, acct := range d.Accounts {
+				details := fmt.Sprintf("%s, %d digits, %ds", acct.Algorithm, acct.Digits, acct.Period)
+				if acct.Type == vault.HOTP {
+					details = fmt.Sprintf("%s, %d digits, counter %d", acct.Algorithm, acct.Digits, acct.Counter)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", dash(acct.Issuer), dash(acct.Name), acct.Type, details)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of every non-secret field")
+	return cmd
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// codeJSON is the stable --json shape of 'sesame code'.
+type codeJSON struct {
+	Issuer    string  `json:"issuer"`
+	Name      string  `json:"name"`
+	Type      string  `json:"type"`
+	Code      string  `json:"code"`
+	Period    int     `json:"period,omitempty"`
+	Remaining int     `json:"remaining,omitempty"`
+	Counter   *uint64 `json:"counter,omitempty"`
+}
+
+func (a *app) codeCmd() *cobra.Command {
+	var asJSON, copyIt bool
+	cmd := &cobra.Command{
+		Use:   "code QUERY",
+		Short: "Print the current code of one account",
+		Long: `Print the current code of the account that QUERY names: an exact issuer or
+name first, then a unique part of "issuer name". Plain output is the bare
+code and a newline, so that $(sesame code github) works. For an HOTP account
+the counter advances and is saved before the code is printed.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := a.openVault()
+			if err != nil {
+				return err
+			}
+			d := v.Data()
+			acct, err := d.Find(args[0])
+			if err != nil {
+				return err
+			}
+			now := a.now()
+			var code vault.Code
+			if acct.Type == vault.HOTP {
+				code, err = v.NextHOTP(acct.ID)
+			} else {
+				code, err = acct.Code(now)
+			}
+			if err != nil {
+				return err
+			}
+			if copyIt {
+				if err := a.copyCode(cmd, code.Value); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				j := codeJSON{Issuer: acct.Issuer, Name: acct.Name, Type: string(acct.Type), Code: code.Value}
+				if acct.Type == vault.HOTP {
+					next := acct.Counter + 1
+					j.Counter = &next
+				} else {
+					j.Period, j.Remaining = acct.Period, int(code.Remaining(now)/time.Second)
+				}
+				return writeJSON(a.stdout, j)
+			}
+			fmt.Fprintln(a.stdout, code.Value)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print issuer, name, type, code, period and remaining seconds as JSON")
+	cmd.Flags().BoolVar(&copyIt, "copy", false, "also copy the code to the clipboard")
+	return cmd
+}
+
+func (a *app) rmCmd() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "rm QUERY",
+		Short: "Remove one account",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := a.openVault()
+			if err != nil {
+				return err
+			}
+			d := v.Data()
+			acct, err := d.Find(args[0])
+			if err != nil {
+				return err
+			}
+			if !yes {
+				ok, err := a.confirm(fmt.Sprintf("Remove %s? Its codes cannot be recovered", acct.Label()))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return errors.New("nothing was removed")
+				}
+			}
+			id := acct.ID
+			var removed vault.Account
+			if _, err := v.Update(func(d *vault.Data) error {
+				removed, err = d.Remove(id)
+				return err
+			}); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "removed %s\n", removed.Label())
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}
+
+func (a *app) renameCmd() *cobra.Command {
+	var issuer, name string
+	cmd := &cobra.Command{
+		Use:   "rename QUERY [--issuer X] [--name Y]",
+		Short: "Change an account's issuer or name",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			setIssuer, setName := cmd.Flags().Changed("issuer"), cmd.Flags().Changed("name")
+			if !setIssuer && !setName {
+				return usagef("give --issuer, --name or both")
+			}
+			v, err := a.openVault()
+			if err != nil {
+				return err
+			}
+			d := v.Data()
+			acct, err := d.Find(args[0])
+			if err != nil {
+				return err
+			}
+			id, old := acct.ID, acct.Label()
+			var renamed vault.Account
+			_, err = v.Update(func(d *vault.Data) error {
+				acct, err := d.Account(id)
+				if err != nil {
+					return err
+				}
+				c := *acct
+				if setIssuer {
+					c.Issuer = issuer
+				}
+				if setName {
+					c.Name = name
+				}
+				c.Normalize()
+				if err := c.Validate(); err != nil {
+					return err
+				}
+				for i := range d.Accounts {
+					if d.Accounts[i].ID != id && d.Accounts[i].SameAs(&c) {
+						return fmt.Errorf("%w: %s", vault.ErrDuplicate, c.Label())
+					}
+				}
+				*acct, renamed = c, c
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "renamed %s to %s\n", old, renamed.Label())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&issuer, "issuer", "", "new issuer")
+	cmd.Flags().StringVar(&name, "name", "", "new account name")
+	return cmd
+}

@@ -1,0 +1,252 @@
+// Command sesame is a terminal authenticator: rolling TOTP, HOTP and Steam
+// codes from an encrypted vault whose key lives in the OS keyring, one-key
+// copy, imports and exports, and sign-in approvals with number matching.
+//
+// This package is only flags, wiring and exit codes; the work is done by
+// the vault, tui and approve packages.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-auth/sesame/vault"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3"; a
+// plain build reports the module version or "dev".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	a := &app{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+		now:    time.Now,
+	}
+	code := a.run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// app is one invocation of the command: its streams, environment and flags.
+// Tests build their own with fakes.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+	keyring        vault.Keyring // nil: the OS keyring
+	scryptWork     int           // 0: the default work factor; tests lower it
+	isTerminal     func(io.Reader) bool
+	lineReader     *bufio.Reader
+
+	// Global flags.
+	passphraseFile string
+	store          string
+}
+
+// usageError marks errors in how the command was called: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// errQuiet is returned when the command already told the user what went wrong.
+var errQuiet = errors.New("")
+
+// run executes the command line and returns the exit status.
+func (a *app) run(ctx context.Context, args []string) int {
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	if !errors.Is(err, errQuiet) {
+		fmt.Fprintf(a.stderr, "sesame: %v\n", err)
+	}
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") {
+		fmt.Fprintln(a.stderr, "sesame: run 'sesame --help' for usage")
+		return 2
+	}
+	return 1
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sesame",
+		Short: "A terminal authenticator: rolling codes, one-key copy and sign-in approvals",
+		Long: `Sesame shows your TOTP, HOTP and Steam codes in the terminal, copies them in one
+key, and approves sign-ins with number matching. Everything secret is encrypted
+at rest with a key held in the OS keyring, or under a passphrase where there is
+no keyring.
+
+Run without a command to open the terminal UI.`,
+		Version:       buildVersion(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runTUI(cmd)
+		},
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetVersionTemplate("sesame {{.Version}}\n")
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.passphraseFile, "passphrase-file", "", "read the vault passphrase from this file (first line)")
+	pf.StringVar(&a.store, "store", "auto", "where a new vault keeps its key: auto, keyring or passphrase")
+	a.addTUIFlags(root)
+	root.AddCommand(
+		a.addCmd(),
+		a.listCmd(),
+		a.codeCmd(),
+		a.rmCmd(),
+		a.renameCmd(),
+		a.passwdCmd(),
+		a.recoverCmd(),
+	)
+	for _, c := range root.Commands() {
+		c.SilenceUsage = true
+		if c.Args == nil {
+			c.Args = cobra.NoArgs
+		}
+		wrapArgs(c)
+	}
+	return root
+}
+
+// wrapArgs makes argument-count errors usage errors (exit 2).
+func wrapArgs(c *cobra.Command) {
+	check := c.Args
+	c.Args = func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// vaultOptions gathers where the vault is and how to unlock it. The
+// passphrase comes from --passphrase-file or SESAME_PASSPHRASE, if either is given.
+func (a *app) vaultOptions() (vault.Options, error) {
+	o := vault.Options{Dir: a.getenv("SESAME_HOME"), Keyring: a.keyring, ScryptWorkFactor: a.scryptWork}
+	p, err := a.passphraseFromFlags()
+	if err != nil {
+		return o, err
+	}
+	o.Passphrase = p
+	return o, nil
+}
+
+func (a *app) passphraseFromFlags() ([]byte, error) {
+	if a.passphraseFile != "" {
+		b, err := os.ReadFile(a.passphraseFile)
+		if err != nil {
+			return nil, fmt.Errorf("read the passphrase file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			return nil, fmt.Errorf("the passphrase file %s is empty", a.passphraseFile)
+		}
+		return []byte(line), nil
+	}
+	if p := a.getenv("SESAME_PASSPHRASE"); p != "" {
+		return []byte(p), nil
+	}
+	return nil, nil
+}
+
+// openVault opens the existing vault, asking for the passphrase on the
+// terminal when it is needed and not given.
+func (a *app) openVault() (*vault.Vault, error) {
+	o, err := a.vaultOptions()
+	if err != nil {
+		return nil, err
+	}
+	v, err := vault.Open(o)
+	if (errors.Is(err, vault.ErrPassphraseRequired) || errors.Is(err, vault.ErrKeyMissing)) && o.Passphrase == nil && a.terminal() {
+		if errors.Is(err, vault.ErrKeyMissing) {
+			fmt.Fprintf(a.stderr, "sesame: %v\n", err)
+		}
+		if o.Passphrase, err = a.prompt("Vault passphrase: "); err != nil {
+			return nil, err
+		}
+		v, err = vault.Open(o)
+	}
+	return v, err
+}
+
+// openOrCreate opens the vault, creating it first if there is none yet.
+// Without a working keyring the new vault is protected by a passphrase, and
+// the user is told so in one sentence.
+func (a *app) openOrCreate() (*vault.Vault, error) {
+	o, err := a.vaultOptions()
+	if err != nil {
+		return nil, err
+	}
+	if vault.Exists(o.Dir) {
+		return a.openVault()
+	}
+	kind := vault.StoreKind(a.store)
+	switch kind {
+	case "auto":
+		kind = vault.StoreKeyring
+		k := o.Keyring
+		if k == nil {
+			k = vault.SystemKeyring{}
+		}
+		if err := vault.ProbeKeyring(k); err != nil {
+			fmt.Fprintf(a.stderr, "sesame: no working OS keyring (%v), so the new vault is protected by a passphrase instead\n", err)
+			kind = vault.StorePassphrase
+		}
+	case vault.StoreKeyring, vault.StorePassphrase:
+	default:
+		return nil, usagef("--store must be auto, keyring or passphrase, not %q", a.store)
+	}
+	if kind == vault.StorePassphrase && o.Passphrase == nil {
+		if o.Passphrase, err = a.newPassphrase(); err != nil {
+			return nil, err
+		}
+	}
+	v, err := vault.Create(o, kind)
+	if err != nil {
+		return nil, err
+	}
+	how := "its key is in the OS keyring"
+	if kind == vault.StorePassphrase {
+		how = "protected by your passphrase"
+	}
+	fmt.Fprintf(a.stderr, "sesame: created a new vault in %s (%s)\n", o.Dir, how)
+	return v, nil
+}
