@@ -1,0 +1,95 @@
+package clipboard
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+)
+
+// Env is what Detect looks at. The zero value of each field means "the real
+// one": the process environment, $PATH, the running OS.
+type Env struct {
+	Getenv   func(string) string
+	LookPath func(string) (string, error)
+	GOOS     string
+	// Terminal receives OSC 52 sequences; without it OSC 52 is not used.
+	Terminal io.Writer
+	// TerminalMu, if set, serialises OSC 52 writes with other writers of Terminal.
+	TerminalMu *sync.Mutex
+}
+
+// Detect picks how to reach the user's clipboard:
+//
+//   - over SSH (SSH_TTY, SSH_CONNECTION or SSH_CLIENT set) the system
+//     clipboard belongs to the remote machine, so only OSC 52 is used;
+//   - otherwise the system clipboard (wl-copy on Wayland, xclip then xsel on
+//     X11, pbcopy on macOS, clip.exe on Windows and WSL), falling back to
+//     OSC 52 when no helper works;
+//   - inside tmux or screen, whose session may be attached from another
+//     machine whatever the environment says, the code goes to both the
+//     system clipboard and OSC 52.
+func Detect(e Env) Clipboard {
+	getenv := e.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	lookPath := e.LookPath
+	if lookPath == nil {
+		lookPath = exec.LookPath
+	}
+	goos := e.GOOS
+	if goos == "" {
+		goos = runtime.GOOS
+	}
+	var osc Clipboard
+	if e.Terminal != nil {
+		tmux := getenv("TMUX") != ""
+		screen := !tmux && (getenv("STY") != "" || strings.HasPrefix(getenv("TERM"), "screen"))
+		osc = OSC52{W: e.Terminal, Mu: e.TerminalMu, Tmux: tmux, Screen: screen}
+	}
+	ssh := getenv("SSH_TTY") != "" || getenv("SSH_CONNECTION") != "" || getenv("SSH_CLIENT") != ""
+	if ssh {
+		if osc == nil {
+			return Fallback(nil)
+		}
+		return osc
+	}
+	var system Fallback
+	for _, c := range systemHelpers(goos, getenv) {
+		if _, err := lookPath(c.CopyArgs[0]); err == nil {
+			system = append(system, c)
+		}
+	}
+	switch {
+	case osc == nil:
+		return system
+	case len(system) == 0:
+		return osc
+	case getenv("TMUX") != "" || getenv("STY") != "":
+		return Both{system, osc}
+	}
+	return append(system, osc)
+}
+
+func systemHelpers(goos string, getenv func(string) string) []Command {
+	switch goos {
+	case "darwin":
+		return []Command{Pbcopy}
+	case "windows":
+		return []Command{ClipExe}
+	}
+	var cs []Command
+	if getenv("WAYLAND_DISPLAY") != "" {
+		cs = append(cs, WlCopy)
+	}
+	if getenv("DISPLAY") != "" {
+		cs = append(cs, Xclip, Xsel)
+	}
+	if getenv("WSL_DISTRO_NAME") != "" {
+		cs = append(cs, ClipExe)
+	}
+	return cs
+}
