@@ -126,7 +126,9 @@ func parseLabel(raw string) (issuer, name string, err error) {
 	if i := strings.Index(raw, ":"); i >= 0 {
 		cut, sepLen = i, 1
 	}
-	if i := strings.Index(strings.ToUpper(raw), "%3A"); i >= 0 && i < cut {
+	// Search raw itself, not an upper-cased copy: upper-casing can change the
+	// byte length of non-ASCII text and move the index.
+	if i := indexEscapedColon(raw); i >= 0 && i < cut {
 		cut, sepLen = i, 3
 	}
 	unescape := func(s string) (string, error) {
@@ -145,6 +147,16 @@ func parseLabel(raw string) (issuer, name string, err error) {
 	}
 	name, err = unescape(raw[cut+sepLen:])
 	return issuer, name, err
+}
+
+// indexEscapedColon returns the index of the first %3A or %3a in s, or -1.
+func indexEscapedColon(s string) int {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i] == '%' && s[i+1] == '3' && (s[i+2] == 'A' || s[i+2] == 'a') {
+			return i
+		}
+	}
+	return -1
 }
 
 // parseQuery form-decodes the query. The first value of a key wins; a
