@@ -74,9 +74,16 @@ func ParseSecret(s string) (Secret, error) {
 	if len(clean) > MaxSecretBytes*8/5+8 {
 		return nil, &FieldError{Field: "secret", Reason: "is too long"}
 	}
+	// 1, 3 or 6 characters past the last full group of 8 cannot hold whole
+	// bytes. Go's unpadded decoder drops them silently (it decodes "AAAAAA" to
+	// nothing, without an error), which would turn a mistyped secret into
+	// wrong codes, so such lengths are refused here.
+	switch len(clean) % 8 {
+	case 1, 3, 6:
+		return nil, &FieldError{Field: "secret", Reason: "is not valid base32 (it has a character too many or too few)"}
+	}
 	b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(clean)
 	if err != nil {
-		// A trailing partial group (e.g. 7 chars) is also refused here: it cannot hold whole bytes.
 		return nil, &FieldError{Field: "secret", Reason: "is not valid base32 (letters A-Z and digits 2-7)"}
 	}
 	if len(b) == 0 {
