@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -183,12 +184,17 @@ func (a *Account) Validate() error {
 	if a.Type != HOTP && (a.Period < 1 || a.Period > MaxPeriod) {
 		return &FieldError{Field: "period", Reason: fmt.Sprintf("must be between 1 and %d seconds, not %d", MaxPeriod, a.Period)}
 	}
-	for field, v := range map[string]string{"issuer": a.Issuer, "name": a.Name} {
-		if len(v) > MaxLabelLength {
-			return &FieldError{Field: field, Reason: fmt.Sprintf("is longer than %d bytes", MaxLabelLength)}
+	for _, f := range [...]struct{ field, v string }{{"issuer", a.Issuer}, {"name", a.Name}} {
+		if len(f.v) > MaxLabelLength {
+			return &FieldError{Field: f.field, Reason: fmt.Sprintf("is longer than %d bytes", MaxLabelLength)}
 		}
-		if !utf8.ValidString(v) {
-			return &FieldError{Field: field, Reason: "is not valid UTF-8"}
+		if !utf8.ValidString(f.v) {
+			return &FieldError{Field: f.field, Reason: "is not valid UTF-8"}
+		}
+		// Labels are printed to terminals: an ESC or newline from a hostile
+		// QR code or import must not reach them.
+		if strings.IndexFunc(f.v, unicode.IsControl) >= 0 {
+			return &FieldError{Field: f.field, Reason: "contains control characters (tabs, newlines or terminal escapes): remove them"}
 		}
 	}
 	if a.Issuer == "" && a.Name == "" {
