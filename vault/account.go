@@ -116,6 +116,23 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + " " + e.Reason }
 
+// maxQuoted caps how much of an offending value an error message repeats, so
+// that a hostile input cannot blow up the message and a secret pasted into the
+// wrong field (real ones are at least 16 base32 characters) is never repeated whole.
+const maxQuoted = 12
+
+// quoteShort quotes v for an error message, cut to maxQuoted bytes at a rune boundary.
+func quoteShort(v string) string {
+	if len(v) <= maxQuoted {
+		return fmt.Sprintf("%q", v)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q...", v[:cut])
+}
+
 // ErrInvalid is matched by every FieldError, for callers that only need to know the input was bad.
 var ErrInvalid = errors.New("invalid account")
 
@@ -161,12 +178,12 @@ func (a *Account) Validate() error {
 	switch a.Type {
 	case TOTP, HOTP, Steam:
 	default:
-		return &FieldError{Field: "type", Reason: fmt.Sprintf("%q is not supported (use totp, hotp or steam)", a.Type)}
+		return &FieldError{Field: "type", Reason: fmt.Sprintf("%s is not supported (use totp, hotp or steam)", quoteShort(string(a.Type)))}
 	}
 	switch a.Algorithm {
 	case SHA1, SHA256, SHA512:
 	default:
-		return &FieldError{Field: "algorithm", Reason: fmt.Sprintf("%q is not supported (use SHA1, SHA256 or SHA512)", a.Algorithm)}
+		return &FieldError{Field: "algorithm", Reason: fmt.Sprintf("%s is not supported (use SHA1, SHA256 or SHA512)", quoteShort(string(a.Algorithm)))}
 	}
 	if len(a.Secret) == 0 {
 		return &FieldError{Field: "secret", Reason: "is empty"}

@@ -48,7 +48,7 @@ func ParseURI(s string) (Account, error) {
 	case "":
 		return Account{}, &FieldError{Field: "type", Reason: "is missing (otpauth://totp/... or otpauth://hotp/...)"}
 	default:
-		return Account{}, &FieldError{Field: "type", Reason: fmt.Sprintf("%q is not supported (use totp, hotp or steam)", typ)}
+		return Account{}, &FieldError{Field: "type", Reason: fmt.Sprintf("%s is not supported (use totp, hotp or steam)", quoteShort(typ))}
 	}
 
 	issuer, name, err := parseLabel(rawLabel)
@@ -95,7 +95,7 @@ func ParseURI(s string) (Account, error) {
 			return Account{}, &FieldError{Field: "counter", Reason: "is missing (HOTP links must say which counter to start from)"}
 		}
 		if a.Counter, err = strconv.ParseUint(strings.TrimSpace(v), 10, 64); err != nil {
-			return Account{}, &FieldError{Field: "counter", Reason: fmt.Sprintf("%q is not a whole number from 0 up", v)}
+			return Account{}, &FieldError{Field: "counter", Reason: fmt.Sprintf("%s is not a whole number from 0 up", quoteShort(v))}
 		}
 	}
 	if a.Type == Steam {
@@ -195,13 +195,13 @@ func parseAlgorithm(v string) (Algorithm, error) {
 	case "SHA512":
 		return SHA512, nil
 	}
-	return "", &FieldError{Field: "algorithm", Reason: fmt.Sprintf("%q is not supported (use SHA1, SHA256 or SHA512)", v)}
+	return "", &FieldError{Field: "algorithm", Reason: fmt.Sprintf("%s is not supported (use SHA1, SHA256 or SHA512)", quoteShort(v))}
 }
 
 func parseInt(field, v string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n < lo || n > hi {
-		return 0, &FieldError{Field: field, Reason: fmt.Sprintf("must be a whole number from %d to %d, not %q", lo, hi, v)}
+		return 0, &FieldError{Field: field, Reason: fmt.Sprintf("must be a whole number from %d to %d, not %s", lo, hi, quoteShort(v))}
 	}
 	return n, nil
 }
