@@ -1,0 +1,139 @@
+package transfer
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Detect guesses the format of an export file from its content. Binary data
+// that is nothing else it knows is taken for an encrypted andOTP backup,
+// which has no header; decrypting it then tells for sure.
+func Detect(data []byte) (Format, error) {
+	if len(data) > MaxFileSize {
+		return "", fmt.Errorf("%w: files over %d MiB are not export files", ErrTooLarge, MaxFileSize>>20)
+	}
+	switch {
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")),
+		bytes.HasPrefix(data, []byte("\xff\xd8\xff")),
+		bytes.HasPrefix(data, []byte("GIF87a")), bytes.HasPrefix(data, []byte("GIF89a")):
+		return FormatImage, nil
+	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
+		return FormatAuthPlus, nil
+	case bytes.HasPrefix(data, []byte("AUTHENTICATORPRO")), bytes.HasPrefix(data, []byte("AuthenticatorPro")):
+		return "", fmt.Errorf("%w: encrypted Stratum (Authenticator Pro) backups are %w; export an unencrypted backup from Stratum instead", ErrUnknownFormat, ErrUnsupported)
+	}
+	text := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	trimmed := bytes.TrimSpace(text)
+	if isAge(trimmed) {
+		return FormatBackup, nil
+	}
+	if len(trimmed) == 0 {
+		return "", fmt.Errorf("%w: the file is empty", ErrUnknownFormat)
+	}
+	if !utf8.Valid(trimmed) || bytes.IndexByte(trimmed, 0) >= 0 {
+		if len(trimmed) >= andOTPMinLen {
+			return FormatAndOTP, nil
+		}
+		return "", fmt.Errorf("%w: binary data that is no known export", ErrUnknownFormat)
+	}
+	switch trimmed[0] {
+	case '{', '[':
+		if f, ok := detectJSON(trimmed); ok {
+			return f, nil
+		}
+		if !json.Valid(trimmed) {
+			return "", fmt.Errorf("%w: the file starts like JSON but is not valid JSON (is it truncated?)", ErrUnknownFormat)
+		}
+		return "", fmt.Errorf("%w: JSON that is no export Sesame knows", ErrUnknownFormat)
+	case '<':
+		if bytes.Contains(trimmed, []byte("<map")) && bytes.Contains(trimmed, []byte("<string")) {
+			return FormatFreeOTPXML, nil
+		}
+		return "", fmt.Errorf("%w: XML that is no export Sesame knows", ErrUnknownFormat)
+	}
+	return detectText(string(trimmed))
+}
+
+// detectText recognises URI lists, migration URIs and Bitwarden CSV.
+func detectText(s string) (Format, error) {
+	uris, migration, ente := 0, 0, false
+	for line := range strings.Lines(s) {
+		l := strings.ToLower(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(l, "otpauth-migration:"):
+			migration++
+		case strings.HasPrefix(l, "otpauth://"), strings.HasPrefix(l, "steam://"):
+			uris++
+			if strings.Contains(l, "&codedisplay=") {
+				ente = true
+			}
+		}
+	}
+	first, _, _ := strings.Cut(s, "\n")
+	if strings.Contains(first, "login_totp") {
+		return FormatBitwarden, nil
+	}
+	switch {
+	case migration > 0 && uris == 0:
+		return FormatGoogle, nil
+	case ente:
+		return FormatEnte, nil
+	case uris > 0 || migration > 0:
+		return FormatURIList, nil
+	}
+	return "", fmt.Errorf("%w: no otpauth:// or otpauth-migration:// links in the text, and no export format Sesame knows", ErrUnknownFormat)
+}
+
+// detectJSON looks at the top-level keys of a JSON document.
+func detectJSON(data []byte) (Format, bool) {
+	if data[0] == '[' {
+		var arr []map[string]json.RawMessage
+		if json.Unmarshal(data, &arr) != nil {
+			return "", false
+		}
+		if len(arr) == 0 {
+			return FormatAndOTP, true // andOTP writes [] for an empty backup
+		}
+		e := arr[0]
+		switch {
+		case has(e, "otpGenerator"):
+			return FormatDuo, true
+		case has(e, "otp") && has(e, "secret"):
+			return Format2FAS, true // the decrypted services array of a .2fas file
+		case has(e, "secret") && has(e, "type") && (has(e, "label") || has(e, "digits")):
+			return FormatAndOTP, true
+		}
+		return "", false
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(data, &obj) != nil {
+		return "", false
+	}
+	switch {
+	case has(obj, "header") && has(obj, "db"):
+		return FormatAegis, true
+	case has(obj, "services") || has(obj, "servicesEncrypted"):
+		return Format2FAS, true
+	case has(obj, "items") && (has(obj, "encrypted") || has(obj, "folders")):
+		return FormatBitwarden, true
+	case has(obj, "encrypted") && has(obj, "data"):
+		return FormatBitwarden, true // password-protected Bitwarden export; refused with a clear message
+	case has(obj, "tokens") && has(obj, "tokenOrder"):
+		return FormatFreeOTPPlus, true
+	case has(obj, "entries") && has(obj, "version"):
+		return FormatProton, true
+	case has(obj, "Authenticators"):
+		return FormatStratum, true
+	case has(obj, "shared_secret") || has(obj, "accounts"):
+		return FormatSteam, true
+	}
+	return "", false
+}
+
+func has(m map[string]json.RawMessage, key string) bool {
+	v, ok := m[key]
+	return ok && string(v) != "null"
+}

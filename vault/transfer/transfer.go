@@ -1,0 +1,367 @@
+// Package transfer moves accounts in and out of Sesame: it reads the export
+// files of other authenticator apps (Google Authenticator, Aegis, 2FAS,
+// andOTP, Bitwarden, Ente Auth, FreeOTP+, Proton Authenticator and more) and
+// writes otpauth URI lists, Google Authenticator migration QR codes, Sesame's
+// own encrypted backups and encrypted Aegis vaults.
+//
+// Imports are all-or-nothing: Import either returns every account it could
+// read, with a reason for each entry it skipped, or an error and nothing. The
+// caller then applies the result to the vault with Merge inside one
+// vault.Update, so that a failure leaves the vault untouched.
+package transfer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sesame-auth/sesame/vault"
+)
+
+// Format names an import or export file format.
+type Format string
+
+// The formats Sesame reads. Detect recognises each of them from the content.
+const (
+	FormatURIList     Format = "uri"          // text with one otpauth:// (or steam://) URI a line
+	FormatEnte        Format = "ente"         // Ente Auth plain export: otpauth URIs with a codeDisplay parameter
+	FormatGoogle      Format = "google"       // Google Authenticator otpauth-migration:// URIs
+	FormatImage       Format = "qr"           // a PNG, JPEG or GIF image of a QR code (migration or otpauth URI)
+	FormatAegis       Format = "aegis"        // Aegis vault JSON, plain or encrypted
+	Format2FAS        Format = "2fas"         // 2FAS .2fas backup, schema 1 to 4, plain or encrypted
+	FormatAndOTP      Format = "andotp"       // andOTP JSON, plain or encrypted (current and old format)
+	FormatBitwarden   Format = "bitwarden"    // Bitwarden unencrypted JSON or CSV export
+	FormatFreeOTPPlus Format = "freeotp-plus" // FreeOTP+ JSON export
+	FormatFreeOTPXML  Format = "freeotp-xml"  // FreeOTP / FreeOTP+ internal tokens.xml
+	FormatProton      Format = "proton"       // Proton Authenticator JSON export
+	FormatStratum     Format = "stratum"      // Stratum (Authenticator Pro) plain JSON backup
+	FormatSteam       Format = "steam"        // Steam Desktop Authenticator maFile / manifest JSON
+	FormatDuo         Format = "duo"          // Duo Mobile JSON
+	FormatAuthPlus    Format = "authplus"     // Authenticator Plus encrypted zip
+	FormatBackup      Format = "sesame"       // Sesame's own encrypted backup (age, scrypt passphrase)
+)
+
+// Formats lists the import formats, for help texts and the --format flag.
+func Formats() []Format {
+	return []Format{FormatURIList, FormatEnte, FormatGoogle, FormatImage, FormatAegis, Format2FAS,
+		FormatAndOTP, FormatBitwarden, FormatFreeOTPPlus, FormatFreeOTPXML, FormatProton,
+		FormatStratum, FormatSteam, FormatDuo, FormatAuthPlus, FormatBackup}
+}
+
+// ParseFormat checks a format name given by a user.
+func ParseFormat(s string) (Format, error) {
+	f := Format(strings.ToLower(strings.TrimSpace(s)))
+	switch f {
+	case "freeotp+", "freeotpplus":
+		return FormatFreeOTPPlus, nil
+	case "text", "otpauth":
+		return FormatURIList, nil
+	case "image", "png":
+		return FormatImage, nil
+	case "backup":
+		return FormatBackup, nil
+	}
+	for _, g := range Formats() {
+		if f == g {
+			return f, nil
+		}
+	}
+	names := make([]string, 0, len(Formats()))
+	for _, g := range Formats() {
+		names = append(names, string(g))
+	}
+	return "", fmt.Errorf("%w %q: use one of %s", ErrUnknownFormat, s, strings.Join(names, ", "))
+}
+
+// Limits on what an import reads. Anything bigger is refused with ErrTooLarge
+// before it costs memory or time.
+const (
+	MaxFileSize    = 16 << 20 // bytes in one input file
+	MaxAccounts    = 10000    // accounts in one import
+	maxScryptN     = 1 << 20
+	maxScryptR     = 32
+	maxScryptP     = 16
+	maxScryptMem   = 1 << 30 // 128*N*r bytes
+	maxPBKDF2Iter  = 10_000_000
+	maxBatchSize   = 1000
+	maxMigrationLn = 1 << 20 // bytes in one otpauth-migration URI
+)
+
+// Errors returned by imports. Each says what went wrong; wrapped errors add
+// which file and where.
+var (
+	ErrUnknownFormat     = errors.New("unknown import format")
+	ErrWrongPassword     = errors.New("wrong password: the file could not be decrypted; check the password and try again")
+	ErrPasswordRequired  = errors.New("the file is encrypted: a password is needed (use --password-file or a terminal)")
+	ErrTooLarge          = errors.New("input too large")
+	ErrCorrupt           = errors.New("the file is damaged or truncated")
+	ErrUnsupported       = errors.New("not supported")
+	ErrNoQRCode          = errors.New("no QR code found in the image: use a sharper, uncropped picture or screenshot")
+	ErrMissingBatchParts = errors.New("some QR codes of a Google Authenticator export are missing")
+)
+
+// MissingPartsError lists the QR codes of a multi-QR Google Authenticator
+// export that were not part of the import. Parts are numbered from 1, as
+// Google Authenticator shows them.
+type MissingPartsError struct {
+	BatchID int32
+	Size    int   // how many QR codes the export has
+	Missing []int // 1-based numbers of the missing QR codes
+}
+
+func (e *MissingPartsError) Error() string {
+	parts := make([]string, len(e.Missing))
+	for i, n := range e.Missing {
+		parts[i] = fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%s: QR code %s of %d not given; import all %d QR codes together (or pass --partial)",
+		ErrMissingBatchParts, strings.Join(parts, ", "), e.Size, e.Size)
+}
+
+// Is makes errors.Is(err, ErrMissingBatchParts) true.
+func (e *MissingPartsError) Is(target error) bool { return target == ErrMissingBatchParts }
+
+// Input is one file (or pasted text) to import.
+type Input struct {
+	Name string // file name, shown in messages
+	Data []byte
+}
+
+// ReadFile reads an import file, refusing files over MaxFileSize.
+func ReadFile(path string) (Input, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Input{}, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return Input{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return Input{}, fmt.Errorf("%s: %w: files over %d MiB are not export files", path, ErrTooLarge, MaxFileSize>>20)
+	}
+	return Input{Name: path, Data: data}, nil
+}
+
+// PasswordFunc returns the password of an encrypted input. It is called only
+// for inputs that need one; name and format say which file it is for.
+type PasswordFunc func(name string, f Format) ([]byte, error)
+
+// ImportOptions control Import.
+type ImportOptions struct {
+	// Format forces the format of every input; empty means detect it.
+	Format Format
+	// Password is asked for the password of encrypted inputs; nil means
+	// encrypted inputs fail with ErrPasswordRequired.
+	Password PasswordFunc
+	// AllowPartial imports a multi-QR Google Authenticator export even if
+	// some of its QR codes are missing (they are listed in Result.Skipped);
+	// without it the import fails with a *MissingPartsError.
+	AllowPartial bool
+
+	limits limits // zero means the defaults; tests and fuzzing lower them
+}
+
+// limits are the work factors an import accepts from a file.
+type limits struct {
+	scryptN, pbkdf2Iter int
+}
+
+func (o *ImportOptions) maxScryptN() int {
+	if o.limits.scryptN > 0 {
+		return o.limits.scryptN
+	}
+	return maxScryptN
+}
+
+func (o *ImportOptions) maxPBKDF2Iter() int {
+	if o.limits.pbkdf2Iter > 0 {
+		return o.limits.pbkdf2Iter
+	}
+	return maxPBKDF2Iter
+}
+
+// Skip is one entry an import or merge left out, and why.
+type Skip struct {
+	Source string // input name
+	Label  string // the entry as the user knows it ("Issuer (name)"), never its secret
+	Reason string
+}
+
+func (s Skip) String() string {
+	if s.Source == "" {
+		return s.Label + ": " + s.Reason
+	}
+	return s.Source + ": " + s.Label + ": " + s.Reason
+}
+
+// InputSummary says how one input was read.
+type InputSummary struct {
+	Name     string
+	Format   Format
+	Accounts int // accounts read from this input, before duplicates are removed
+}
+
+// Result is what an import read: the accounts to add, the entries it
+// skipped and why, and the format of each input.
+type Result struct {
+	Accounts []vault.Account
+	Skipped  []Skip
+	Inputs   []InputSummary
+}
+
+// Import reads every input and returns all their accounts, normalized and
+// validated, or an error and nothing. Entries that cannot be used (an MD5
+// Google entry, a 4-digit code, a Yandex token...) and duplicates inside the
+// import are skipped and listed with a reason. A multi-QR Google export
+// spread over several inputs is checked for missing QR codes.
+func Import(opts ImportOptions, inputs ...Input) (*Result, error) {
+	res := &Result{}
+	var batches batchTracker
+	for _, in := range inputs {
+		if len(in.Data) > MaxFileSize {
+			return nil, fmt.Errorf("%s: %w: files over %d MiB are not export files", in.Name, ErrTooLarge, MaxFileSize>>20)
+		}
+		f := opts.Format
+		detected := false
+		if f == "" {
+			var err error
+			if f, err = Detect(in.Data); err != nil {
+				return nil, fmt.Errorf("%s: %w", displayName(in.Name), err)
+			}
+			detected = true
+		}
+		c := &collector{source: in.Name, opts: &opts, batches: &batches, format: f, detected: detected}
+		if err := c.read(in.Data); err != nil {
+			return nil, fmt.Errorf("%s: %w", displayName(in.Name), err)
+		}
+		res.Inputs = append(res.Inputs, InputSummary{Name: in.Name, Format: c.format, Accounts: len(c.accounts)})
+		for _, a := range c.accounts {
+			if len(res.Accounts) >= MaxAccounts {
+				return nil, fmt.Errorf("%w: more than %d accounts in one import", ErrTooLarge, MaxAccounts)
+			}
+			if dup := findSame(res.Accounts, &a); dup >= 0 {
+				res.Skipped = append(res.Skipped, Skip{Source: in.Name, Label: a.Label(), Reason: "duplicate of an entry earlier in this import"})
+				continue
+			}
+			res.Accounts = append(res.Accounts, a)
+		}
+		res.Skipped = append(res.Skipped, c.skipped...)
+	}
+	if missing := batches.missing(); len(missing) > 0 {
+		if !opts.AllowPartial {
+			return nil, missing[0]
+		}
+		for _, m := range missing {
+			for _, n := range m.Missing {
+				res.Skipped = append(res.Skipped, Skip{
+					Label:  fmt.Sprintf("Google Authenticator QR code %d of %d", n, m.Size),
+					Reason: "missing from the import: its accounts were not imported",
+				})
+			}
+		}
+	}
+	return res, nil
+}
+
+func displayName(name string) string {
+	if name == "" {
+		return "input"
+	}
+	return name
+}
+
+func findSame(list []vault.Account, a *vault.Account) int {
+	for i := range list {
+		if list[i].SameAs(a) {
+			return i
+		}
+	}
+	return -1
+}
+
+// collector gathers the accounts and skips of one input.
+type collector struct {
+	source   string
+	opts     *ImportOptions
+	batches  *batchTracker
+	format   Format
+	detected bool // the format was guessed, not given
+	accounts []vault.Account
+	skipped  []Skip
+	depth    int // nesting of containers (zip, image), to stop loops
+}
+
+// add normalizes and validates one entry, keeping it or skipping it with the reason.
+func (c *collector) add(a vault.Account) {
+	a.Added = a.Added.UTC()
+	a.Normalize()
+	if err := a.Validate(); err != nil {
+		c.skip(a.Label(), err.Error())
+		return
+	}
+	c.accounts = append(c.accounts, a)
+}
+
+func (c *collector) skip(label, reason string) {
+	if strings.TrimSpace(label) == "" {
+		label = fmt.Sprintf("entry %d", len(c.accounts)+len(c.skipped)+1)
+	}
+	c.skipped = append(c.skipped, Skip{Source: c.source, Label: label, Reason: reason})
+}
+
+// password asks for the password of the current input.
+func (c *collector) password() ([]byte, error) {
+	if c.opts.Password == nil {
+		return nil, ErrPasswordRequired
+	}
+	pw, err := c.opts.Password(c.source, c.format)
+	if err != nil {
+		return nil, err
+	}
+	if len(pw) == 0 {
+		return nil, ErrPasswordRequired
+	}
+	return pw, nil
+}
+
+// read dispatches to the reader of the input's format.
+func (c *collector) read(data []byte) error {
+	if len(c.accounts) > MaxAccounts {
+		return fmt.Errorf("%w: more than %d accounts", ErrTooLarge, MaxAccounts)
+	}
+	switch c.format {
+	case FormatURIList, FormatEnte, FormatGoogle:
+		return c.readText(data)
+	case FormatImage:
+		return c.readImage(data)
+	case FormatAegis:
+		return c.readAegis(data)
+	case Format2FAS:
+		return c.read2FAS(data)
+	case FormatAndOTP:
+		return c.readAndOTP(data)
+	case FormatBitwarden:
+		return c.readBitwarden(data)
+	case FormatFreeOTPPlus:
+		return c.readFreeOTPPlus(data)
+	case FormatFreeOTPXML:
+		return c.readFreeOTPXML(data)
+	case FormatProton:
+		return c.readProton(data)
+	case FormatStratum:
+		return c.readStratum(data)
+	case FormatSteam:
+		return c.readSteam(data)
+	case FormatDuo:
+		return c.readDuo(data)
+	case FormatAuthPlus:
+		return c.readAuthPlus(data)
+	case FormatBackup:
+		return c.readBackup(data)
+	}
+	return fmt.Errorf("%w %q", ErrUnknownFormat, c.format)
+}
