@@ -1,0 +1,143 @@
+package server
+
+import (
+	"sync"
+	"time"
+)
+
+// hub wakes long-polls when a user's requests change. Each waiting user has
+// one channel, closed (and forgotten) on a change; waiters subscribe before
+// reading the store, so that no change is missed. No goroutine is started.
+type hub struct {
+	mu sync.Mutex
+	ch map[string]chan struct{}
+}
+
+func newHub() *hub { return &hub{ch: map[string]chan struct{}{}} }
+
+// sub returns the channel that is closed at the next change for user.
+func (h *hub) sub(user string) <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, ok := h.ch[user]
+	if !ok {
+		c = make(chan struct{})
+		h.ch[user] = c
+	}
+	return c
+}
+
+// notify wakes everything waiting on user.
+func (h *hub) notify(user string) {
+	h.mu.Lock()
+	c, ok := h.ch[user]
+	delete(h.ch, user)
+	h.mu.Unlock()
+	if ok {
+		close(c)
+	}
+}
+
+// nonceCache remembers the nonces of device requests for at least
+// 2*MaxClockSkew, the window in which a timestamp is accepted. It keeps two
+// generations of maps and drops the older one wholesale, so it needs no sweep.
+type nonceCache struct {
+	mu      sync.Mutex
+	cur     map[string]struct{}
+	prev    map[string]struct{}
+	rotated time.Time
+	life    time.Duration
+	max     int
+}
+
+func newNonceCache(life time.Duration, max int) *nonceCache {
+	return &nonceCache{cur: map[string]struct{}{}, prev: map[string]struct{}{}, life: life, max: max}
+}
+
+// result of nonceCache.add
+const (
+	nonceFresh = iota
+	nonceReplayed
+	nonceFull
+)
+
+// add records key and reports whether it was fresh, seen before, or the cache is full.
+func (c *nonceCache) add(key string, now time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rotated.IsZero() {
+		c.rotated = now
+	}
+	if elapsed := now.Sub(c.rotated); elapsed >= c.life {
+		c.prev, c.cur = c.cur, make(map[string]struct{}, len(c.cur))
+		if elapsed >= 2*c.life {
+			c.prev = map[string]struct{}{}
+		}
+		c.rotated = now
+	}
+	if _, ok := c.cur[key]; ok {
+		return nonceReplayed
+	}
+	if _, ok := c.prev[key]; ok {
+		return nonceReplayed
+	}
+	if len(c.cur) >= c.max {
+		return nonceFull
+	}
+	c.cur[key] = struct{}{}
+	return nonceFresh
+}
+
+// limiter is a token-bucket rate limiter per key, with a bounded number of keys.
+type limiter struct {
+	mu    sync.Mutex
+	every time.Duration // one token per every
+	burst float64
+	max   int
+	m     map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newLimiter(every time.Duration, burst, maxKeys int) *limiter {
+	return &limiter{every: every, burst: float64(burst), max: maxKeys, m: map[string]*bucket{}}
+}
+
+// allow takes a token for key if one is available.
+func (l *limiter) allow(key string, now time.Time) bool {
+	if l == nil || l.every <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.m[key]
+	if !ok {
+		if len(l.m) >= l.max {
+			// Forget the keys whose buckets have refilled: they are as good as new.
+			for k, v := range l.m {
+				if l.level(v, now) >= l.burst {
+					delete(l.m, k)
+				}
+			}
+			if len(l.m) >= l.max {
+				return false
+			}
+		}
+		b = &bucket{tokens: l.burst, at: now}
+		l.m[key] = b
+	}
+	b.tokens = l.level(b, now)
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+func (l *limiter) level(b *bucket, now time.Time) float64 {
+	return min(l.burst, b.tokens+float64(now.Sub(b.at))/float64(l.every))
+}
