@@ -73,6 +73,9 @@ func (v *Vault) BackupPath() string { return filepath.Join(v.dir, BackupName) }
 // Dir is the folder that holds the vault.
 func (v *Vault) Dir() string { return v.dir }
 
+// Keyring is the keyring this vault uses.
+func (v *Vault) Keyring() Keyring { return v.keyring }
+
 // Store says where the vault key lives.
 func (v *Vault) Store() StoreKind {
 	v.mu.Lock()
