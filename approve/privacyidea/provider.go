@@ -215,11 +215,11 @@ func pollError(err error) error {
 	m := strings.ToLower(se.Message)
 	switch {
 	case strings.Contains(m, "not in valid range"):
-		return fmt.Errorf("%w by more than a minute (privacyIDEA allows ±1 minute): set the clock, e.g. enable NTP (%s)", approve.ErrClockSkew, se.Message)
+		return fmt.Errorf("%w by more than a minute (privacyIDEA allows ±1 minute): set the clock, e.g. enable NTP: %w", approve.ErrClockSkew, err)
 	case strings.Contains(m, "could not verify signature"):
-		return fmt.Errorf("%w (%s)", ErrPollRejected, se.Message)
+		return fmt.Errorf("%w: %w", ErrPollRejected, err)
 	case strings.Contains(m, "polling not allowed"):
-		return fmt.Errorf("%w (%s)", ErrPollingDenied, se.Message)
+		return fmt.Errorf("%w: %w", ErrPollingDenied, err)
 	}
 	return err
 }
