@@ -352,7 +352,7 @@ func (h *Handler) authDevice(r *http.Request, body []byte, pub ed25519.PublicKey
 		return dev, fail(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or malformed timestamp")
 	}
 	t := time.Unix(ts, 0)
-	if d := now.Sub(t); d > approve.MaxClockSkew || d < -approve.MaxClockSkew || ts < h.started.Unix()-1 {
+	if d := now.Sub(t); d > approve.MaxClockSkew || d < -approve.MaxClockSkew {
 		return dev, fail(http.StatusUnauthorized, approve.CodeStaleTimestamp,
 			"the request's timestamp is too far from the server's time: check this device's clock")
 	}
