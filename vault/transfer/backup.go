@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
@@ -18,10 +19,9 @@ import (
 const (
 	backupFormat  = "sesame-backup"
 	backupVersion = 1
-	// backupWorkFactor is the log2 scrypt cost of new backups (age's default);
-	// backupMaxWorkFactor caps what a backup file may ask for.
-	backupWorkFactor    = 18
-	backupMaxWorkFactor = 20
+	// backupWorkFactor is the log2 scrypt cost of new backups (age's
+	// default); a backup may ask for up to maxScryptN when read.
+	backupWorkFactor = 18
 )
 
 // backupFile is the plaintext of a Sesame backup.
@@ -90,7 +90,8 @@ func (c *collector) readBackup(data []byte) error {
 	if err != nil {
 		return err
 	}
-	id.SetMaxWorkFactor(backupMaxWorkFactor)
+	maxLogN := bits.Len(uint(c.opts.maxScryptN())) - 1
+	id.SetMaxWorkFactor(maxLogN)
 	r, err := age.Decrypt(src, id)
 	if err != nil {
 		var nm *age.NoIdentityMatchError
@@ -106,7 +107,7 @@ func (c *collector) readBackup(data []byte) error {
 			return ErrWrongPassword
 		}
 		if bytes.Contains([]byte(err.Error()), []byte("work factor too large")) {
-			return fmt.Errorf("%w: the backup asks for more scrypt work than Sesame allows (2^%d)", ErrTooLarge, backupMaxWorkFactor)
+			return fmt.Errorf("%w: the backup asks for more scrypt work than Sesame allows (2^%d)", ErrTooLarge, maxLogN)
 		}
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}

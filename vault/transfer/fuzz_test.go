@@ -1,0 +1,125 @@
+package transfer
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"testing"
+)
+
+// FuzzImport runs detection and every importer on arbitrary input. Imports
+// must never panic, and must return either accounts or an error, never both.
+// Encrypted inputs get a password but low work-factor caps, so that fuzzing
+// stays fast.
+func FuzzImport(f *testing.F) {
+	aegis, err := exportAegis(sample()[:2], []byte("pw"), 1<<10)
+	if err != nil {
+		f.Fatal(err)
+	}
+	backup, err := exportBackup(sample()[:2], []byte("pw"), 10)
+	if err != nil {
+		f.Fatal(err)
+	}
+	google, _, err := ExportGoogle(sample())
+	if err != nil {
+		f.Fatal(err)
+	}
+	seeds := []string{
+		string(ExportURIs(sample())), google[0], string(aegis), string(backup),
+		`{"version":1,"header":{"slots":null,"params":null},"db":{"version":1,"entries":[{"type":"hotp","name":"a","issuer":"b","info":{"secret":"JBSWY3DPEHPK3PXP","algo":"SHA1","digits":6,"counter":1}}]}}`,
+		`{"services":[{"name":"X","secret":"JBSWY3DPEHPK3PXP","otp":{"account":"y","tokenType":"STEAM","digits":5}}],"schemaVersion":4}`,
+		`{"services":[],"schemaVersion":4,"servicesEncrypted":"AAAA:AAAA:AAAAAAAAAAAAAAAA"}`,
+		`[{"secret":"JBSWY3DPEHPK3PXP","issuer":"X","label":"y","digits":6,"type":"HOTP","counter":3}]`,
+		`{"encrypted":false,"items":[{"name":"G","login":{"username":"u","totp":"steam://JBSWY3DPEHPK3PXP"}}]}`,
+		"folder,name,login_username,login_totp\n,G,u,JBSWY3DPEHPK3PXP\n",
+		`{"tokenOrder":[],"tokens":[{"algo":"SHA256","digits":8,"issuerExt":"A","label":"b","period":30,"secret":[-1,2,3],"type":"HOTP","counter":5}]}`,
+		`<map><string name="a:b">{"algo":"SHA1","secret":[1,2,3],"type":"TOTP","label":"b"}</string></map>`,
+		`{"version":1,"entries":[{"content":{"uri":"otpauth://totp/X:y?secret=JBSWY3DPEHPK3PXP","entry_type":"Totp","name":"y"}}]}`,
+		`{"Authenticators":[{"Type":4,"Issuer":"S","Username":"u","Secret":"JBSWY3DPEHPK3PXP","Algorithm":0,"Digits":5,"Period":30}]}`,
+		`{"accounts":{"x":{"shared_secret":"AQID","account_name":"n"}}}`,
+		`[{"accountType":"OtpAccount","name":"n","otpGenerator":{"otpSecret":"JBSWY3DPEHPK3PXP","counter":1}}]`,
+		string(encryptAndOTPSeed()),
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opts := ImportOptions{Password: password("pw"), AllowPartial: true, limits: limits{scryptN: 1 << 10, pbkdf2Iter: 2000}}
+		res, err := Import(opts, Input{Name: "fuzz", Data: data})
+		if (res == nil) == (err == nil) {
+			t.Fatalf("Import = %v, %v: want exactly one of a result and an error", res, err)
+		}
+		if err != nil {
+			return
+		}
+		for _, a := range res.Accounts {
+			if err := a.Validate(); err != nil {
+				t.Fatalf("imported an invalid account %q: %v", a.Label(), err)
+			}
+		}
+		for _, s := range res.Skipped {
+			if s.Reason == "" {
+				t.Fatalf("skip without a reason: %+v", s)
+			}
+		}
+	})
+}
+
+// encryptAndOTPSeed is a fixed andOTP-like binary seed (not decryptable).
+func encryptAndOTPSeed() []byte {
+	return append([]byte{0, 0, 3, 0xe8}, bytes.Repeat([]byte{7}, 60)...)
+}
+
+// FuzzMigrationPayload decodes arbitrary protobuf as a migration payload.
+// What decodes must encode and decode again to the same payload.
+func FuzzMigrationPayload(f *testing.F) {
+	google, _, err := ExportGoogle(sample())
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, u := range google {
+		p, err := ParseMigrationURI(u)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(p.Marshal())
+	}
+	for _, s := range []string{
+		"CjEKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZTAC",
+		"CiMKCskCjMDVZlPV3OQSD015IFRlc3QgQWNjb3VudCABKAEwAhAB",
+		"EAEYACAAKOfg+/gC",
+		"CiMKCskCjMDVZlPV3OQSD015IFRlc3QgQWNjb3VudCABKAEw",
+	} {
+		b, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ParseMigrationPayload(data)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("error %v is neither ErrCorrupt nor ErrTooLarge", err)
+			}
+			return
+		}
+		for _, o := range p.OTPs {
+			_, _ = o.Account()
+		}
+		q, err := ParseMigrationURI(p.URI())
+		if err != nil {
+			t.Fatalf("re-encoded payload does not decode: %v", err)
+		}
+		if len(q.OTPs) != len(p.OTPs) || q.BatchID != p.BatchID || q.BatchSize != p.BatchSize || q.BatchIndex != p.BatchIndex || q.Version != p.Version {
+			t.Fatalf("round trip changed the payload: %+v -> %+v", p, q)
+		}
+		for i := range p.OTPs {
+			a, b := p.OTPs[i], q.OTPs[i]
+			if !bytes.Equal(a.Secret, b.Secret) || a.Name != b.Name || a.Issuer != b.Issuer || a.Algorithm != b.Algorithm ||
+				a.Digits != b.Digits || a.Type != b.Type || a.Counter != b.Counter {
+				t.Fatalf("entry %d changed: %+v -> %+v", i, a, b)
+			}
+		}
+	})
+}
