@@ -1,3 +1,0 @@
-package transfer
-
-func (c *collector) readImage(data []byte) error { return ErrNoQRCode }
