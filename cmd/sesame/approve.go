@@ -1,0 +1,677 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/device"
+	"github.com/sesame-auth/sesame/approve/server"
+	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/qrcode"
+)
+
+// approveCmds are the sign-in approval commands: the reference server, the
+// device-side pairing commands and the line-based prompt.
+func (a *app) approveCmds() []*cobra.Command {
+	return []*cobra.Command{a.serverCmd(), a.pairCmd(), a.devicesCmd(), a.unpairCmd(), a.approveCmd(), a.demoCmd()}
+}
+
+func (a *app) deviceOptions() device.Options {
+	return device.Options{
+		Now: a.now,
+		ConfirmInsecureTLS: func(server string) bool {
+			ok, err := a.confirm(fmt.Sprintf("The pairing link asks to skip TLS certificate checks for %s: anyone on the network could impersonate it. Pair anyway?", server))
+			return err == nil && ok
+		},
+	}
+}
+
+// --- sesame server ---
+
+type serverFlags struct {
+	listen, url, data, apiKeyFile, tlsCert, tlsKey, label string
+	demo, allowApprove                                    bool
+	digits                                                int
+	ttl                                                   time.Duration
+}
+
+func (a *app) serverCmd() *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the reference sign-in approval server",
+		Long: `Run Sesame's reference approval server (protocol: docs/protocol.md).
+
+The relying-party API needs an API key, read from --api-key-file or the
+SESAME_API_KEY environment variable (never from a flag value). Plain HTTP is
+served only on loopback addresses; anywhere else give --tls-cert and --tls-key.
+Devices, pairings and pending requests are kept in --data (server.db) with the
+server's signing key (server.key), so they survive a restart.
+
+The first line on stdout is the server's URL.`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runServer(cmd.Context(), f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:8440", "address to listen on")
+	fl.StringVar(&f.url, "url", "", "public base URL for pairing links (default: from --listen)")
+	fl.StringVar(&f.data, "data", "", "folder for server.db and server.key (default: $SESAME_SERVER_HOME or the user config folder)")
+	fl.StringVar(&f.apiKeyFile, "api-key-file", "", "file holding the relying-party API key (or set SESAME_API_KEY)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fl.StringVar(&f.label, "label", "", "name of the service shown in pairing links")
+	fl.BoolVar(&f.demo, "demo", false, "serve the demo sign-in and pairing pages at /demo (no API key needed: loopback only)")
+	fl.BoolVar(&f.allowApprove, "allow-approve", false, "allow the plain approve/deny mode without a number")
+	fl.IntVar(&f.digits, "digits", 2, "digits of the number to match: 2 or 3")
+	fl.DurationVar(&f.ttl, "ttl", approve.DefaultSignInTTL, "lifetime of a sign-in request (at most 10m)")
+	return cmd
+}
+
+func (a *app) apiKey(file string) ([]byte, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read the API key file: %w", err)
+		}
+		k := strings.TrimSpace(string(b))
+		if len(k) < 16 {
+			return nil, fmt.Errorf("the API key in %s is shorter than 16 characters: use a long random key", file)
+		}
+		return []byte(k), nil
+	}
+	if k := a.getenv("SESAME_API_KEY"); k != "" {
+		if len(k) < 16 {
+			return nil, errors.New("SESAME_API_KEY is shorter than 16 characters: use a long random key")
+		}
+		return []byte(k), nil
+	}
+	return nil, nil
+}
+
+// serverKey loads the server's Ed25519 seed from path, creating it (0600) when missing.
+func serverKey(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		seed := make([]byte, ed25519.SeedSize)
+		rand.Read(seed)
+		if err := os.WriteFile(path, seed, 0o600); err != nil {
+			return nil, fmt.Errorf("write the server key: %w", err)
+		}
+		return ed25519.NewKeyFromSeed(seed), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the server key: %w", err)
+	}
+	if len(b) != ed25519.SeedSize {
+		return nil, fmt.Errorf("the server key %s is damaged (%d bytes, want %d)", path, len(b), ed25519.SeedSize)
+	}
+	return ed25519.NewKeyFromSeed(b), nil
+}
+
+func (a *app) runServer(ctx context.Context, f serverFlags) error {
+	tlsOn := f.tlsCert != "" || f.tlsKey != ""
+	if tlsOn && (f.tlsCert == "" || f.tlsKey == "") {
+		return usagef("give both --tls-cert and --tls-key")
+	}
+	host, _, err := net.SplitHostPort(f.listen)
+	if err != nil {
+		return usagef("--listen: %v", err)
+	}
+	if !tlsOn && !approve.IsLoopback(host) {
+		return usagef("plain HTTP is served only on loopback addresses: listen on 127.0.0.1, or give --tls-cert and --tls-key")
+	}
+	if f.demo && !approve.IsLoopback(host) {
+		return usagef("--demo pages start sign-ins without the API key: use them only on a loopback address")
+	}
+	dir := f.data
+	if dir == "" {
+		if dir = a.getenv("SESAME_SERVER_HOME"); dir == "" {
+			base, err := os.UserConfigDir()
+			if err != nil {
+				return fmt.Errorf("no folder for the server's data: give --data (%w)", err)
+			}
+			dir = filepath.Join(base, "sesame-server")
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	key, err := serverKey(filepath.Join(dir, "server.key"))
+	if err != nil {
+		return err
+	}
+	apiKey, err := a.apiKey(f.apiKeyFile)
+	if err != nil {
+		return err
+	}
+	store, err := server.OpenBolt(filepath.Join(dir, "server.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return err
+	}
+	base := f.url
+	if base == "" {
+		scheme := "http"
+		if tlsOn {
+			scheme = "https"
+		}
+		base = scheme + "://" + ln.Addr().String()
+	}
+	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	h, err := server.New(server.Config{
+		Key: key, Store: store, APIKey: apiKey, URL: base, Label: f.label, Now: a.now, Digits: f.digits,
+		SignInTTL: f.ttl, AllowApprove: f.allowApprove, Demo: f.demo, Logger: logger,
+	})
+	if err != nil {
+		ln.Close()
+		return usageError{err}
+	}
+	return a.serve(ctx, ln, h, base, f.tlsCert, f.tlsKey, apiKey == nil, f.demo)
+}
+
+// serve runs h on ln until ctx is done, then shuts down gracefully.
+func (a *app) serve(ctx context.Context, ln net.Listener, h *server.Handler, base, cert, key string, noAPI, demo bool) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
+	srv.RegisterOnShutdown(h.Close)
+	errc := make(chan error, 1)
+	go func() {
+		if cert != "" {
+			errc <- srv.ServeTLS(ln, cert, key)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	fmt.Fprintln(a.stdout, base)
+	fmt.Fprintf(a.stderr, "sesame: approval server on %s, key fingerprint %s\n", base, h.Fingerprint())
+	if noAPI {
+		fmt.Fprintln(a.stderr, "sesame: no API key (--api-key-file or SESAME_API_KEY): the relying-party API is off")
+	}
+	if demo {
+		fmt.Fprintf(a.stderr, "sesame: demo sign-in page: %s/demo\n", base)
+	}
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	h.Prune()
+	for {
+		select {
+		case err := <-errc:
+			return err
+		case <-prune.C:
+			if err := h.Prune(); err != nil {
+				fmt.Fprintf(a.stderr, "sesame: pruning old requests: %v\n", err)
+			}
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			fmt.Fprintln(a.stderr, "sesame: shutting down")
+			return srv.Shutdown(sctx)
+		}
+	}
+}
+
+// --- sesame pair, devices, unpair ---
+
+func (a *app) pairCmd() *cobra.Command {
+	var qr bool
+	var label string
+	cmd := &cobra.Command{
+		Use:   "pair URI | pair --qr FILE",
+		Short: "Pair with a sign-in approval server (Sesame or privacyIDEA)",
+		Long: `Pair this vault with a sign-in approval server, from the pairing link the
+service shows (sesame://pair?... or a privacyIDEA otpauth://pipush/... link) or
+from an image of its QR code. The device key is made here and kept in the
+encrypted vault. A vault can hold several pairings.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			uri := args[0]
+			if qr {
+				texts, err := qrcode.DecodeFile(args[0])
+				if err != nil {
+					return err
+				}
+				uri = ""
+				for _, t := range texts {
+					if device.IsPairingURI(t) {
+						uri = t
+						break
+					}
+				}
+				if uri == "" {
+					return fmt.Errorf("the QR code in %s holds no pairing link", args[0])
+				}
+			}
+			if !device.IsPairingURI(uri) {
+				return usageError{device.ErrUnknownURI}
+			}
+			v, err := a.openOrCreate()
+			if err != nil {
+				return err
+			}
+			p, err := device.Pair(cmd.Context(), uri, a.deviceOptions())
+			if err != nil {
+				return err
+			}
+			if label != "" {
+				p.Label = label
+			}
+			if _, err := v.Update(func(d *vault.Data) error {
+				d.Pairings = append(d.Pairings, p)
+				return nil
+			}); err != nil {
+				return fmt.Errorf("paired, but saving the pairing failed (pair again with a new link): %w", err)
+			}
+			fmt.Fprintf(a.stdout, "paired %s as %s with %s (id %s)\n", pairingLabel(p), p.User, p.Server, p.ID)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&qr, "qr", false, "the argument is an image file of the pairing QR code")
+	cmd.Flags().StringVar(&label, "label", "", "name to show for this pairing")
+	return cmd
+}
+
+func pairingLabel(p vault.Pairing) string {
+	if p.Label != "" {
+		return p.Label
+	}
+	return p.Server
+}
+
+// findPairing resolves a pairing by ID, label or user@label.
+func findPairing(d *vault.Data, q string) (int, error) {
+	var hits []int
+	for i, p := range d.Pairings {
+		if p.ID == q {
+			return i, nil
+		}
+		if strings.EqualFold(p.Label, q) || strings.EqualFold(p.User+"@"+pairingLabel(p), q) || strings.EqualFold(p.Server, q) {
+			hits = append(hits, i)
+		}
+	}
+	switch len(hits) {
+	case 1:
+		return hits[0], nil
+	case 0:
+		return -1, fmt.Errorf("no pairing matches %q (see sesame devices)", q)
+	}
+	return -1, fmt.Errorf("%q matches %d pairings: give the ID (see sesame devices)", q, len(hits))
+}
+
+// pairingJSON is the stable --json shape of 'sesame devices'.
+type pairingJSON struct {
+	ID       string    `json:"id"`
+	Provider string    `json:"provider"`
+	Label    string    `json:"label"`
+	User     string    `json:"user"`
+	Server   string    `json:"server"`
+	Paused   bool      `json:"paused"`
+	Created  time.Time `json:"created"`
+}
+
+func (a *app) devicesCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "devices",
+		Short: "List this vault's pairings with approval servers; pause, resume or unblock one",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, err := a.openVault()
+			if err != nil {
+				return err
+			}
+			d := v.Data()
+			if asJSON {
+				out := make([]pairingJSON, 0, len(d.Pairings))
+				for _, p := range d.Pairings {
+					out = append(out, pairingJSON{p.ID, p.Provider, pairingLabel(p), p.User, p.Server, p.Paused, p.Created})
+				}
+				return writeJSON(a.stdout, out)
+			}
+			if len(d.Pairings) == 0 {
+				fmt.Fprintln(a.stderr, "sesame: no pairings: pair with 'sesame pair URI'")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tLABEL\tUSER\tSERVER\tPROVIDER\tSTATE")
+			for _, p := range d.Pairings {
+				st := "active"
+				if p.Paused {
+					st = "paused"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, pairingLabel(p), p.User, p.Server, p.Provider, st)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of the pairings (never their keys)")
+	setPaused := func(use, short string, paused bool) *cobra.Command {
+		return &cobra.Command{
+			Use: use + " PAIRING", Short: short, Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				v, err := a.openVault()
+				if err != nil {
+					return err
+				}
+				var p vault.Pairing
+				_, err = v.Update(func(d *vault.Data) error {
+					i, err := findPairing(d, args[0])
+					if err != nil {
+						return err
+					}
+					d.Pairings[i].Paused = paused
+					p = d.Pairings[i]
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s: sign-in requests %s\n", pairingLabel(p), map[bool]string{true: "paused", false: "resumed"}[paused])
+				return nil
+			},
+		}
+	}
+	unblock := &cobra.Command{
+		Use: "unblock PAIRING", Short: "Let sign-in requests through again after a \"this wasn't me\" answer", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := a.openVault()
+			if err != nil {
+				return err
+			}
+			d := v.Data()
+			i, err := findPairing(&d, args[0])
+			if err != nil {
+				return err
+			}
+			if err := device.Unblock(cmd.Context(), d.Pairings[i], a.deviceOptions()); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s: sign-in requests unblocked\n", pairingLabel(d.Pairings[i]))
+			return nil
+		},
+	}
+	cmd.AddCommand(setPaused("pause", "Stop receiving sign-in requests for a pairing", true),
+		setPaused("resume", "Receive sign-in requests for a pairing again", false), unblock)
+	for _, c := range cmd.Commands() {
+		c.SilenceUsage = true
+		wrapArgs(c)
+	}
+	return cmd
+}
+
+func (a *app) unpairCmd() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "unpair PAIRING",
+		Short: "Remove a pairing: tell the server to forget this device and delete its key",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := a.openVault()
+			if err != nil {
+				return err
+			}
+			d := v.Data()
+			i, err := findPairing(&d, args[0])
+			if err != nil {
+				return err
+			}
+			p := d.Pairings[i]
+			if !yes {
+				ok, err := a.confirm(fmt.Sprintf("Unpair %s (%s)?", pairingLabel(p), p.User))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return errors.New("nothing was changed")
+				}
+			}
+			if err := device.Unpair(cmd.Context(), p, a.deviceOptions()); err != nil {
+				fmt.Fprintf(a.stderr, "sesame: the server could not be told (%v); removing the pairing here anyway\n", err)
+			}
+			if _, err := v.Update(func(d *vault.Data) error {
+				i, err := findPairing(d, p.ID)
+				if err != nil {
+					return err
+				}
+				d.Pairings = append(d.Pairings[:i], d.Pairings[i+1:]...)
+				return nil
+			}); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "unpaired %s\n", pairingLabel(p))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}
+
+// --- sesame approve --watch ---
+
+func (a *app) approveCmd() *cobra.Command {
+	var watch, once bool
+	cmd := &cobra.Command{
+		Use:   "approve --watch",
+		Short: "Answer sign-in requests on a plain line-based terminal",
+		Long: `Wait for sign-in requests on every active pairing and answer them line by line:
+type the number shown on the sign-in screen to approve, n to deny, or x if it
+was not you (the service then blocks further requests until you clear it with
+'sesame devices unblock'). Connection problems are reported on stderr.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !watch {
+				return usagef("use 'sesame approve --watch' (the terminal UI also shows requests)")
+			}
+			v, err := a.openVault()
+			if err != nil {
+				return err
+			}
+			return a.watchApprovals(cmd.Context(), v, once)
+		},
+	}
+	cmd.Flags().BoolVar(&watch, "watch", false, "watch for requests and prompt for each")
+	cmd.Flags().BoolVar(&once, "once", false, "exit after answering one request")
+	return cmd
+}
+
+// watchApprovals prompts for each request on a line-based terminal until ctx
+// is done (or, with once, until one request is answered).
+func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) error {
+	d := v.Data()
+	active := 0
+	for _, p := range d.Pairings {
+		if !p.Paused {
+			active++
+		}
+	}
+	if active == 0 {
+		return errors.New("no active pairing: pair with 'sesame pair URI' (or resume one with 'sesame devices resume')")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := device.NewWatcher(d.Pairings, a.deviceOptions())
+	go w.Run(ctx)
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(a.stdin)
+		for sc.Scan() {
+			select {
+			case lines <- strings.TrimSpace(sc.Text()):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	fmt.Fprintf(a.stderr, "sesame: waiting for sign-in requests on %d pairing(s); Ctrl-C to stop\n", active)
+	var queue []approve.Request
+	prompted := ""
+	for {
+		if len(queue) > 0 && prompted != queue[0].ID {
+			a.printRequest(queue[0], len(queue)-1)
+			prompted = queue[0].ID
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events():
+			if !ok {
+				return nil
+			}
+			switch {
+			case ev.Status != nil:
+				fmt.Fprintf(a.stderr, "sesame: %s\n", ev.Status)
+			case ev.Request != nil:
+				queue = append(queue, *ev.Request)
+			case ev.Withdrawn != nil:
+				for i, r := range queue {
+					if r.PairingID == ev.Withdrawn.PairingID && r.ID == ev.Withdrawn.ID {
+						queue = append(queue[:i], queue[i+1:]...)
+						if i == 0 {
+							fmt.Fprintln(a.stdout, "The sign-in request expired or was answered elsewhere.")
+							a.record(v, r, "expired", "")
+							prompted = ""
+						}
+						break
+					}
+				}
+			}
+		case line, ok := <-lines:
+			if !ok {
+				return nil
+			}
+			if len(queue) == 0 {
+				if line != "" {
+					fmt.Fprintln(a.stderr, "sesame: no sign-in request is waiting")
+				}
+				continue
+			}
+			r := queue[0]
+			ans, err := parseAnswer(r, line)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "sesame: %v\n", err)
+				fmt.Fprint(a.stdout, promptText(r))
+				continue
+			}
+			queue = queue[1:]
+			prompted = ""
+			rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
+			err = w.Respond(rctx, r, ans)
+			rcancel()
+			decision, detail := outcome(ans, err)
+			fmt.Fprintln(a.stdout, detail)
+			a.record(v, r, decision, detail)
+			if once {
+				return nil
+			}
+		}
+	}
+}
+
+func (a *app) printRequest(r approve.Request, more int) {
+	w := a.stdout
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Are you trying to sign in?")
+	fmt.Fprintf(w, "  user:        %s\n", r.User)
+	if r.Application != "" {
+		fmt.Fprintf(w, "  application: %s\n", r.Application)
+	}
+	where := strings.Trim(strings.Join([]string{r.IP, r.Location}, ", "), ", ")
+	if where != "" {
+		fmt.Fprintf(w, "  from:        %s\n", where)
+	}
+	if r.UserAgent != "" {
+		fmt.Fprintf(w, "  using:       %s\n", r.UserAgent)
+	}
+	fmt.Fprintf(w, "  expires in:  %s\n", r.Expires.Sub(a.now()).Round(time.Second))
+	if more > 0 {
+		fmt.Fprintf(w, "  (%d more waiting)\n", more)
+	}
+	fmt.Fprint(w, promptText(r))
+}
+
+func promptText(r approve.Request) string {
+	switch r.Mode {
+	case approve.ModeChoose, approve.ModePresence:
+		return fmt.Sprintf("Which is on the sign-in screen: %s? (or n = deny, x = this wasn't me): ", strings.Join(r.Choices, "  "))
+	case approve.ModeApprove:
+		return "Approve? y = yes, n = deny, x = this wasn't me: "
+	}
+	return "Type the number shown on the sign-in screen (or n = deny, x = this wasn't me): "
+}
+
+// parseAnswer reads one answer line for r.
+func parseAnswer(r approve.Request, line string) (approve.Answer, error) {
+	l := strings.ToLower(line)
+	switch l {
+	case "":
+		return approve.Answer{}, errors.New("nothing typed")
+	case "n", "no", "deny":
+		return approve.Answer{Reason: approve.Cancelled}, nil
+	case "x", "not me", "not_me":
+		return approve.Answer{Reason: approve.NotMe}, nil
+	}
+	switch r.Mode {
+	case approve.ModeApprove:
+		if l == "y" || l == "yes" {
+			return approve.Answer{Approve: true}, nil
+		}
+		return approve.Answer{}, errors.New("answer y, n or x")
+	case approve.ModeChoose, approve.ModePresence:
+		for _, c := range r.Choices {
+			if strings.EqualFold(c, line) {
+				return approve.Answer{Approve: true, Number: c}, nil
+			}
+		}
+		return approve.Answer{}, errors.New("type one of the choices shown, n or x")
+	}
+	if strings.Trim(line, "0123456789") != "" || len(line) > 8 {
+		return approve.Answer{}, errors.New("type the digits shown on the sign-in screen, n or x")
+	}
+	return approve.Answer{Approve: true, Number: line}, nil
+}
+
+func outcome(ans approve.Answer, err error) (decision, text string) {
+	switch {
+	case err == nil && ans.Approve:
+		return "approved", "Approved: the sign-in goes ahead."
+	case err == nil && ans.Reason == approve.NotMe:
+		return "not_me", "Reported as not you: the sign-in was denied and the service blocks further requests until you clear it (sesame devices unblock)."
+	case err == nil:
+		return "denied", "Denied."
+	case errors.Is(err, approve.ErrWrongNumber):
+		return "denied", "Denied: the number did not match the sign-in screen."
+	case errors.Is(err, approve.ErrExpired):
+		return "expired", "Too late: the sign-in request expired."
+	case errors.Is(err, approve.ErrAnswered):
+		return "failed", "The sign-in request was already answered."
+	}
+	return "failed", "The answer could not be delivered: " + err.Error()
+}
+
+func (a *app) record(v *vault.Vault, r approve.Request, decision, detail string) {
+	_, err := v.Update(func(d *vault.Data) error {
+		d.Record(vault.Event{
+			PairingID: r.PairingID, RequestID: r.ID, User: r.User, Application: r.Application, IP: r.IP,
+			Location: r.Location, Decision: decision, Detail: detail, At: a.now().UTC(),
+		})
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(a.stderr, "sesame: the decision was sent but not saved in the history: %v\n", err)
+	}
+}
