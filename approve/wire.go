@@ -27,11 +27,11 @@ const ProviderName = "sesame"
 
 // Protocol limits. Every length that comes from the wire is capped.
 const (
-	MaxBodyBytes     = 64 << 10       // any request or response body
-	MaxURILength     = 2048           // a pairing URI
-	MaxUserLength    = 128            // a user name, in bytes
-	MaxFieldLength   = 256            // application, location, user agent, label, in bytes
-	MaxRequests      = 16             // requests in one poll response
+	MaxBodyBytes     = 64 << 10 // any request or response body
+	MaxURILength     = 2048     // a pairing URI
+	MaxUserLength    = 128      // a user name, in bytes
+	MaxFieldLength   = 256      // application, location, user agent, label, in bytes
+	MaxRequests      = 16       // requests in one poll response
 	MaxWait          = 30 * time.Second
 	MaxClockSkew     = 60 * time.Second // the server rejects device timestamps further off
 	WarnClockSkew    = 30 * time.Second // the device warns beyond this
