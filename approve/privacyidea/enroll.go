@@ -136,10 +136,13 @@ func pair(ctx context.Context, e EnrollURI, client *http.Client, opts Options, k
 	if e.PollOnly {
 		params[ParamPollOnly] = "1"
 	}
-	label := e.Label
-	if e.Issuer != "" && !strings.Contains(label, ":") {
-		label = e.Issuer + ": " + label
+	// The label names the issuer and the serial, so 'sesame devices' shows
+	// which privacyIDEA token this is; the QR label becomes the user.
+	issuer := e.Issuer
+	if issuer == "" {
+		issuer = "privacyIDEA"
 	}
+	label := issuer + " " + e.Serial
 	return vault.Pairing{
 		ID:        vault.NewID(),
 		Provider:  ProviderName,

@@ -171,7 +171,8 @@ func TestPairSendsTheSecondStep(t *testing.T) {
 		t.Fatalf("pubkey is not one-line base64 of the DER SubjectPublicKeyInfo")
 	}
 	if p.Provider != "privacyidea" || p.Server != srv.URL || p.User != "alice@realm1" || p.Params[ParamSerial] != srv.Serial() ||
-		p.Params[ParamURL] != srv.RegistrationURL || p.Params[ParamSSLVerify] != "1" || p.Params[ParamIssuer] != "privacyIDEA" || p.ID == "" {
+		p.Params[ParamURL] != srv.RegistrationURL || p.Params[ParamSSLVerify] != "1" || p.Params[ParamIssuer] != "privacyIDEA" || p.ID == "" ||
+		p.Label != "privacyIDEA "+srv.Serial() || p.Params[ParamLabel] != "alice@realm1" {
 		t.Fatalf("pairing %+v", p)
 	}
 	dk, err := x509.ParsePKCS8PrivateKey(p.DeviceKey)
