@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/qrcode"
 )
 
 func (a *app) addCmd() *cobra.Command {
@@ -160,7 +161,7 @@ func accountsFromReader(r io.Reader) ([]vault.Account, error) {
 func accountsFromQR(files []string) ([]vault.Account, error) {
 	var out []vault.Account
 	for _, f := range files {
-		texts, err := decodeQRFile(f)
+		texts, err := qrcode.DecodeFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("%w; nothing was added", err)
 		}

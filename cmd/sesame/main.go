@@ -57,6 +57,7 @@ type app struct {
 	// Global flags.
 	passphraseFile string
 	store          string
+	ui             uiFlags
 }
 
 // usageError marks errors in how the command was called: exit status 2.
@@ -106,6 +107,10 @@ Run without a command to open the terminal UI.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			_, err := a.storeKind()
+			return err
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runTUI(cmd)
 		},
@@ -124,6 +129,7 @@ Run without a command to open the terminal UI.`,
 		a.renameCmd(),
 		a.passwdCmd(),
 		a.recoverCmd(),
+		a.clearClipboardCmd(),
 	)
 	for _, c := range root.Commands() {
 		c.SilenceUsage = true
@@ -218,9 +224,12 @@ func (a *app) openOrCreate() (*vault.Vault, error) {
 	if vault.Exists(o.Dir) {
 		return a.openVault()
 	}
-	kind := vault.StoreKind(a.store)
+	kind, err := a.storeKind()
+	if err != nil {
+		return nil, err
+	}
 	switch kind {
-	case "auto":
+	case vault.StoreAuto:
 		kind = vault.StoreKeyring
 		k := o.Keyring
 		if k == nil {
@@ -230,9 +239,6 @@ func (a *app) openOrCreate() (*vault.Vault, error) {
 			fmt.Fprintf(a.stderr, "sesame: no working OS keyring (%v), so the new vault is protected by a passphrase instead\n", err)
 			kind = vault.StorePassphrase
 		}
-	case vault.StoreKeyring, vault.StorePassphrase:
-	default:
-		return nil, usagef("--store must be auto, keyring or passphrase, not %q", a.store)
 	}
 	if kind == vault.StorePassphrase && o.Passphrase == nil {
 		if o.Passphrase, err = a.newPassphrase(); err != nil {

@@ -1,0 +1,384 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/vaulttest"
+)
+
+var testNow = time.Date(2026, 11, 22, 10, 0, 7, 0, time.UTC)
+
+// cli is a sandboxed Sesame: its own vault folder, an in-memory keyring,
+// a fixed clock and captured output.
+type cli struct {
+	t       *testing.T
+	home    string
+	env     map[string]string
+	keyring *vaulttest.Keyring
+	now     time.Time
+}
+
+func newCLI(t *testing.T) *cli {
+	t.Helper()
+	home := filepath.Join(t.TempDir(), "sesame")
+	return &cli{t: t, home: home, env: map[string]string{"SESAME_HOME": home}, keyring: vaulttest.NewKeyring(), now: testNow}
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (c *cli) run(stdin string, args ...string) result {
+	c.t.Helper()
+	var out, errb bytes.Buffer
+	a := &app{
+		stdin:      strings.NewReader(stdin),
+		stdout:     &out,
+		stderr:     &errb,
+		getenv:     func(k string) string { return c.env[k] },
+		now:        func() time.Time { return c.now },
+		keyring:    c.keyring,
+		scryptWork: 10,
+		isTerminal: func(io.Reader) bool { return false },
+	}
+	code := a.run(context.Background(), args)
+	return result{code, out.String(), errb.String()}
+}
+
+func (c *cli) ok(stdin string, args ...string) string {
+	c.t.Helper()
+	r := c.run(stdin, args...)
+	if r.code != 0 {
+		c.t.Fatalf("sesame %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// totp is an independent RFC 6238 implementation for checking codes.
+func totp(secret []byte, algo string, digits, period int, t time.Time) string {
+	return hotp(secret, algo, digits, uint64(t.Unix()/int64(period)))
+}
+
+func hotp(secret []byte, algo string, digits int, counter uint64) string {
+	h := map[string]func() hash.Hash{"SHA1": sha1.New, "SHA256": sha256.New, "SHA512": sha512.New}[algo]
+	mac := hmac.New(h, secret)
+	binary.Write(mac, binary.BigEndian, counter)
+	sum := mac.Sum(nil)
+	off := sum[len(sum)-1] & 0xf
+	v := binary.BigEndian.Uint32(sum[off:]) & 0x7fffffff
+	mod := uint32(1)
+	for range digits {
+		mod *= 10
+	}
+	return fmt.Sprintf("%0*d", digits, v%mod)
+}
+
+func TestAddAndCodeMatchIndependentTOTP(t *testing.T) {
+	c := newCLI(t)
+	rng := rand.New(rand.NewPCG(7, 7))
+	type acct struct {
+		name, algo     string
+		digits, period int
+		secret         []byte
+	}
+	var accts []acct
+	for i := range 40 {
+		a := acct{
+			name:   fmt.Sprintf("user%02d", i),
+			algo:   []string{"SHA1", "SHA256", "SHA512"}[i%3],
+			digits: 6 + i%3,
+			period: []int{30, 60, 1, 7, 45, 3600, 90}[i%7],
+			secret: make([]byte, 10+rng.IntN(54)),
+		}
+		for j := range a.secret {
+			a.secret[j] = byte(rng.Uint32())
+		}
+		accts = append(accts, a)
+		uri := fmt.Sprintf("otpauth://totp/Rand:%s?secret=%s&issuer=Rand&algorithm=%s&digits=%d&period=%d",
+			a.name, base32.StdEncoding.EncodeToString(a.secret), strings.ToLower(a.algo), a.digits, a.period)
+		if got := c.ok("", "add", uri); got != "added Rand ("+a.name+")\n" {
+			t.Fatalf("add printed %q", got)
+		}
+	}
+	for _, when := range []time.Time{testNow, time.Unix(1111111111, 0), time.Unix(2000000000, 0)} {
+		c.now = when
+		for _, a := range accts {
+			want := totp(a.secret, a.algo, a.digits, a.period, when)
+			if got := c.ok("", "code", a.name); got != want+"\n" {
+				t.Fatalf("code %s (%s/%d/%ds) at %d = %q, want %q", a.name, a.algo, a.digits, a.period, when.Unix(), got, want)
+			}
+		}
+	}
+}
+
+func TestCodeJSON(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub&period=30")
+	var got map[string]any
+	if err := json.Unmarshal([]byte(c.ok("", "code", "github", "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := base32.StdEncoding.DecodeString("JBSWY3DPEHPK3PXP")
+	want := map[string]any{"issuer": "GitHub", "name": "alice", "type": "totp",
+		"code": totp(secret, "SHA1", 6, 30, testNow), "period": 30.0, "remaining": 23.0}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("code --json %s = %v, want %v", k, got[k], v)
+		}
+	}
+	if _, ok := got["secret"]; ok {
+		t.Error("code --json reveals the secret")
+	}
+}
+
+func TestHOTPAdvancesAndSavesCounter(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "add", "otpauth://hotp/Bank:me?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=3")
+	// RFC 4226 appendix D, counters 3, 4, 5.
+	for _, want := range []string{"969429", "338314", "254676"} {
+		if got := c.ok("", "code", "bank"); got != want+"\n" {
+			t.Fatalf("hotp code = %q, want %s", got, want)
+		}
+	}
+	var list []map[string]any
+	json.Unmarshal([]byte(c.ok("", "list", "--json")), &list)
+	if len(list) != 1 || list[0]["counter"] != 6.0 {
+		t.Fatalf("list --json after three codes: %v, want counter 6", list)
+	}
+}
+
+func TestListJSONHasEveryNonSecretField(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "add", "otpauth://steam/Valve:gaben?secret=JBSWY3DPEHPK3PXP")
+	out := c.ok("", "list", "--json")
+	for _, k := range []string{`"id"`, `"type": "steam"`, `"issuer": "Valve"`, `"name": "gaben"`, `"algorithm": "SHA1"`, `"digits": 5`, `"period": 30`, `"pinned"`, `"added"`} {
+		if !strings.Contains(out, k) {
+			t.Errorf("list --json lacks %s:\n%s", k, out)
+		}
+	}
+	if strings.Contains(out, "JBSWY3DPEHPK3PXP") || strings.Contains(out, "secret") {
+		t.Errorf("list --json reveals the secret:\n%s", out)
+	}
+}
+
+func TestAddFromStdinAndManual(t *testing.T) {
+	c := newCLI(t)
+	in := "# exported\notpauth://totp/A:a?secret=JBSWY3DPEHPK3PXP\n\notpauth://totp/B:b?secret=JBSWY3DPEHPK3PXQ\n"
+	if got := c.ok(in, "add"); got != "added A (a)\nadded B (b)\n" {
+		t.Fatalf("add from stdin printed %q", got)
+	}
+	if got := c.ok("jbsw y3dp ehpk 3pxr\n", "add", "--secret", "-", "--issuer", "C", "--name", "c", "--digits", "8", "--algorithm", "sha256"); got != "added C (c)\n" {
+		t.Fatalf("manual add printed %q", got)
+	}
+	secret, _ := base32.StdEncoding.DecodeString("JBSWY3DPEHPK3PXR")
+	if got := c.ok("", "code", "c"); got != totp(secret, "SHA256", 8, 30, testNow)+"\n" {
+		t.Fatalf("manual account code = %q", got)
+	}
+}
+
+// Every malformed input is refused with exit 1 or 2, a "sesame:" message
+// that names the problem, and no change on disk.
+func TestBadInputChangesNothing(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "add", "otpauth://totp/Keep:me?secret=JBSWY3DPEHPK3PXP")
+	vaultFile := filepath.Join(c.home, vault.FileName)
+	before, err := os.ReadFile(vaultFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		stdin string
+		args  []string
+		exit  int
+		says  string
+	}{
+		{"", []string{"add", "otpauth://totp/X:y?issuer=X"}, 1, "secret is missing"},
+		{"", []string{"add", "otpauth://totp/X:y?secret="}, 1, "secret is empty"},
+		{"", []string{"add", "otpauth://totp/X:y?secret=0000"}, 1, "secret is not valid base32"},
+		{"", []string{"add", "otpauth://totp/X:y?secret=JBSWY3DPEHPK3PXP&digits=11"}, 1, "digits must be"},
+		{"", []string{"add", "otpauth://totp/X:y?secret=JBSWY3DPEHPK3PXP&digits=5"}, 1, "digits must be"},
+		{"", []string{"add", "otpauth://totp/X:y?secret=JBSWY3DPEHPK3PXP&period=0"}, 1, "period must be"},
+		{"", []string{"add", "otpauth://totp/X:y?secret=JBSWY3DPEHPK3PXP&period=3601"}, 1, "period must be"},
+		{"", []string{"add", "otpauth://totp/X:y?secret=JBSWY3DPEHPK3PXP&algorithm=MD5"}, 1, "algorithm \"MD5\" is not supported"},
+		{"", []string{"add", "otpauth://xotp/X:y?secret=JBSWY3DPEHPK3PXP"}, 1, "type \"xotp\" is not supported"},
+		{"", []string{"add", "otpauth://hotp/X:y?secret=JBSWY3DPEHPK3PXP"}, 1, "counter is missing"},
+		{"", []string{"add", "otpauth://hotp/X:y?secret=JBSWY3DPEHPK3PXP&counter=-1"}, 1, "counter"},
+		{"", []string{"add", "http://example.com"}, 1, "must start with otpauth://"},
+		{"", []string{"add", "otpauth://totp/Keep:me?secret=JBSWY3DPEHPK3PXP"}, 1, "already has this account"},
+		{"otpauth://totp/Ok:1?secret=JBSWY3DPEHPK3PXQ\notpauth://totp/Bad?secret=1\n", []string{"add"}, 1, "line 2"},
+		{"", []string{"add", "otpauth-migration://offline?data=abc"}, 1, "sesame import"},
+		{"", []string{"add", "--secret", "!!", "--issuer", "X"}, 1, "secret is not valid base32"},
+		{"", []string{"add", "--secret", "JBSWY3DPEHPK3PXP"}, 1, "name is empty"},
+		{"", []string{"add", "--secret", "JBSWY3DPEHPK3PXP", "--issuer", "X", "--type", "motp"}, 1, "type \"motp\""},
+		{"", []string{"add", "--qr"}, 2, "--qr needs"},
+		{"", []string{"add", "--qr", "/nonexistent.png"}, 1, "nonexistent.png"},
+		{"", []string{"add", "--bogus"}, 2, "unknown flag"},
+		{"", []string{"code"}, 2, "accepts 1 arg"},
+		{"", []string{"code", "nothing"}, 1, "no account matches"},
+		{"", []string{"rm", "keep"}, 2, "--yes"},
+		{"", []string{"rename", "keep"}, 2, "--issuer"},
+		{"", []string{"rename", "keep", "--digits", "7"}, 2, "unknown flag"},
+		{"", []string{"frobnicate"}, 2, "unknown command"},
+		{"", []string{"--store", "cloud", "add", "otpauth://totp/N:n?secret=JBSWY3DPEHPK3PXQ"}, 2, "--store must be"},
+	}
+	for _, tc := range cases {
+		r := c.run(tc.stdin, tc.args...)
+		if r.code == 0 || (tc.exit != 0 && r.code != tc.exit) || !strings.Contains(r.stderr, tc.says) || !strings.HasPrefix(r.stderr, "sesame: ") {
+			t.Errorf("sesame %q: exit %d, stderr %q; want exit %d and a message with %q", tc.args, r.code, r.stderr, tc.exit, tc.says)
+		}
+		if strings.Contains(r.stderr+r.stdout, "JBSWY3DPEHPK3PX") {
+			t.Errorf("sesame %q printed a secret: %s", tc.args, r.stderr)
+		}
+		after, _ := os.ReadFile(vaultFile)
+		if !bytes.Equal(before, after) {
+			t.Fatalf("sesame %q changed the vault", tc.args)
+		}
+	}
+}
+
+func TestAmbiguousQueryListsCandidates(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "add", "otpauth://totp/Google:work@example.com?secret=JBSWY3DPEHPK3PXP")
+	c.ok("", "add", "otpauth://totp/Google:home@example.com?secret=JBSWY3DPEHPK3PXQ")
+	r := c.run("", "code", "google")
+	if r.code != 1 || !strings.Contains(r.stderr, "Google (work@example.com)") || !strings.Contains(r.stderr, "Google (home@example.com)") {
+		t.Fatalf("ambiguous query: exit %d, %q", r.code, r.stderr)
+	}
+	if got := c.ok("", "code", "home"); len(strings.TrimSpace(got)) != 6 {
+		t.Fatalf("unique substring: %q", got)
+	}
+	if got := c.ok("", "code", "google:work@example.com"); len(strings.TrimSpace(got)) != 6 {
+		t.Fatalf("issuer:name: %q", got)
+	}
+}
+
+func TestRemoveAndRename(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "add", "otpauth://totp/Old:name?secret=JBSWY3DPEHPK3PXP")
+	if got := c.ok("", "rename", "old", "--issuer", "New", "--name", "fresh"); got != "renamed Old (name) to New (fresh)\n" {
+		t.Fatalf("rename printed %q", got)
+	}
+	if got := c.ok("", "rm", "new", "--yes"); got != "removed New (fresh)\n" {
+		t.Fatalf("rm printed %q", got)
+	}
+	if r := c.run("", "list"); r.code != 0 || !strings.Contains(r.stderr, "empty") {
+		t.Fatalf("list after rm: %+v", r)
+	}
+}
+
+func TestPassphraseVaultFromCLI(t *testing.T) {
+	c := newCLI(t)
+	c.keyring.Err = vaulttest.ErrLocked
+	uri := "otpauth://totp/P:p?secret=JBSWY3DPEHPK3PXP"
+	r := c.run("", "add", uri)
+	if r.code != 1 || !strings.Contains(r.stderr, "no working OS keyring") || !strings.Contains(r.stderr, "SESAME_PASSPHRASE") {
+		t.Fatalf("add without keyring or passphrase: %+v", r)
+	}
+	c.env["SESAME_PASSPHRASE"] = "s3cret pass"
+	r = c.run("", "add", uri)
+	if r.code != 0 || !strings.Contains(r.stderr, "no working OS keyring") || !strings.Contains(r.stderr, "protected by your passphrase") {
+		t.Fatalf("add with passphrase: %+v", r)
+	}
+	c.env["SESAME_PASSPHRASE"] = "wrong"
+	if r := c.run("", "code", "p"); r.code != 1 || !strings.Contains(r.stderr, "wrong passphrase") {
+		t.Fatalf("wrong passphrase: %+v", r)
+	}
+	delete(c.env, "SESAME_PASSPHRASE")
+	pf := filepath.Join(t.TempDir(), "pass")
+	os.WriteFile(pf, []byte("s3cret pass\n"), 0o600)
+	if got := c.ok("", "--passphrase-file", pf, "code", "p"); len(got) != 7 {
+		t.Fatalf("code with --passphrase-file: %q", got)
+	}
+	if r := c.run("", "code", "p"); r.code != 1 || !strings.Contains(r.stderr, "SESAME_PASSPHRASE") {
+		t.Fatalf("no passphrase, no terminal: %+v", r)
+	}
+	c.env["SESAME_NEW_PASSPHRASE"] = "new pass"
+	c.ok("", "--passphrase-file", pf, "passwd")
+	c.env["SESAME_PASSPHRASE"] = "new pass"
+	c.ok("", "code", "p")
+}
+
+func TestForcedStore(t *testing.T) {
+	c := newCLI(t)
+	c.env["SESAME_PASSPHRASE"] = "pw"
+	c.ok("", "--store", "passphrase", "add", "otpauth://totp/P:p?secret=JBSWY3DPEHPK3PXP")
+	if c.keyring.Len() != 0 {
+		t.Fatal("a passphrase vault put its key in the keyring")
+	}
+	c2 := newCLI(t)
+	c2.keyring.Err = vaulttest.ErrLocked
+	if r := c2.run("", "--store", "keyring", "add", "otpauth://totp/P:p?secret=JBSWY3DPEHPK3PXP"); r.code != 1 || !strings.Contains(r.stderr, "keyring") {
+		t.Fatalf("--store keyring with a locked keyring: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(c2.home, vault.FileName)); err == nil {
+		t.Fatal("a failed create left a vault file")
+	}
+}
+
+func TestRecoverFromCLI(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "add", "otpauth://totp/R:r?secret=JBSWY3DPEHPK3PXP")
+	c.env["SESAME_NEW_PASSPHRASE"] = "recovery phrase"
+	if got := c.ok("", "passwd"); !strings.Contains(got, "recovery passphrase") {
+		t.Fatalf("passwd on a keyring vault printed %q", got)
+	}
+	c.keyring = vaulttest.NewKeyring() // the keyring was reset
+	if r := c.run("", "code", "r"); r.code != 1 || !strings.Contains(r.stderr, "sesame recover") {
+		t.Fatalf("code with the key gone: %+v", r)
+	}
+	c.env["SESAME_PASSPHRASE"] = "recovery phrase"
+	if got := c.ok("", "recover"); !strings.Contains(got, "back in the OS keyring; 1 accounts") {
+		t.Fatalf("recover printed %q", got)
+	}
+	delete(c.env, "SESAME_PASSPHRASE")
+	c.ok("", "code", "r")
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	c := newCLI(t)
+	if got := c.ok("", "--version"); !strings.HasPrefix(got, "sesame ") {
+		t.Fatalf("--version printed %q", got)
+	}
+	help := c.ok("", "--help")
+	for _, cmd := range []string{"add", "list", "code", "rm", "rename", "passwd", "recover", "completion"} {
+		if !strings.Contains(help, "  "+cmd+" ") {
+			t.Errorf("--help does not list %s", cmd)
+		}
+	}
+	if strings.Contains(help, "clear-clipboard") {
+		t.Error("--help lists the hidden clear-clipboard helper")
+	}
+	if got := c.ok("", "completion", "bash"); !strings.Contains(got, "sesame") {
+		t.Fatal("no bash completion")
+	}
+}
+
+// URL-escaped labels round-trip through add and list.
+func TestUnicodeLabels(t *testing.T) {
+	c := newCLI(t)
+	uri := "otpauth://totp/" + url.PathEscape("Zürich Bank") + ":" + url.PathEscape("jörg@example.ch") + "?secret=JBSWY3DPEHPK3PXP"
+	if got := c.ok("", "add", uri); got != "added Zürich Bank (jörg@example.ch)\n" {
+		t.Fatalf("add printed %q", got)
+	}
+	c.ok("", "code", "zürich")
+}

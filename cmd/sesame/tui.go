@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/sesame-auth/sesame/tui"
+	"github.com/sesame-auth/sesame/tui/clipboard"
+	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/qrcode"
+)
+
+// uiFlags are the root command's flags for the terminal UI and copying.
+type uiFlags struct {
+	privacy    bool
+	theme      string
+	clearAfter time.Duration
+}
+
+func (a *app) addTUIFlags(root *cobra.Command) {
+	root.Flags().BoolVar(&a.ui.privacy, "privacy", false, "start with codes masked except the selected one (for screen sharing)")
+	root.Flags().StringVar(&a.ui.theme, "theme", "", "force the light or dark palette (default: ask the terminal)")
+	root.PersistentFlags().DurationVar(&a.ui.clearAfter, "clear-after", 30*time.Second, "clear a copied code from the clipboard after this long, if it is still there (0: never)")
+}
+
+func (a *app) runTUI(cmd *cobra.Command) error {
+	o, err := a.vaultOptions()
+	if err != nil {
+		return err
+	}
+	switch a.ui.theme {
+	case "", "light", "dark":
+	default:
+		return usagef("--theme must be light or dark, not %q", a.ui.theme)
+	}
+	store, err := a.storeKind()
+	if err != nil {
+		return err
+	}
+	return tui.Run(cmd.Context(), tui.Options{
+		VaultOptions: o,
+		Store:        store,
+		ClearAfter:   a.ui.clearAfter,
+		Privacy:      a.ui.privacy,
+		Theme:        a.ui.theme,
+		Getenv:       a.getenv,
+		DecodeQR:     qrcode.DecodeFile,
+	})
+}
+
+// copyCode copies a code for 'sesame code --copy' and, unless
+// --clear-after is 0, leaves a small background process that clears the
+// clipboard later if it still holds the code.
+func (a *app) copyCode(cmd *cobra.Command, code string) error {
+	env := clipboard.Env{Getenv: a.getenv}
+	// OSC 52 goes to the terminal on stderr, so that $(sesame code --copy x)
+	// still captures only the code.
+	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		env.Terminal = f
+	}
+	cb := clipboard.Detect(env)
+	where, err := cb.Copy(cmd.Context(), code)
+	if err != nil {
+		return fmt.Errorf("copy the code: %w", err)
+	}
+	if a.ui.clearAfter <= 0 {
+		fmt.Fprintf(a.stderr, "sesame: copied to %s\n", where)
+		return nil
+	}
+	if err := a.spawnClearer(code); err != nil {
+		fmt.Fprintf(a.stderr, "sesame: copied to %s; it will not be cleared automatically: %v\n", where, err)
+		return nil
+	}
+	fmt.Fprintf(a.stderr, "sesame: copied to %s; clearing it in %s if it is still there\n", where, a.ui.clearAfter)
+	return nil
+}
+
+// spawnClearer starts 'sesame clear-clipboard' detached, handing it the
+// code on stdin (never in argv, where other users could see it).
+func (a *app) spawnClearer(code string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	c := exec.Command(exe, "clear-clipboard", "--clear-after", a.ui.clearAfter.String())
+	c.Stdin = strings.NewReader(code + "\n")
+	detach(c)
+	if err := c.Start(); err != nil {
+		return err
+	}
+	return c.Process.Release()
+}
+
+// clearClipboardCmd is the hidden helper behind --copy: it waits, then
+// clears the system clipboard if it still holds the code read from stdin.
+func (a *app) clearClipboardCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    "clear-clipboard",
+		Hidden: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			line, err := bufio.NewReader(io.LimitReader(a.stdin, 64)).ReadString('\n')
+			code := strings.TrimSpace(line)
+			if code == "" {
+				return errors.Join(errors.New("no code on stdin"), err)
+			}
+			select {
+			case <-time.After(a.ui.clearAfter):
+			case <-cmd.Context().Done():
+				return nil
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err = clipboard.Detect(clipboard.Env{Getenv: a.getenv}).ClearIf(ctx, code)
+			return err
+		},
+	}
+}
+
+func (a *app) storeKind() (vault.StoreKind, error) {
+	switch a.store {
+	case "auto", "":
+		return vault.StoreAuto, nil
+	case "keyring":
+		return vault.StoreKeyring, nil
+	case "passphrase":
+		return vault.StorePassphrase, nil
+	}
+	return "", usagef("--store must be auto, keyring or passphrase, not %q", a.store)
+}
