@@ -165,29 +165,40 @@ func (c *Client) Poll(ctx context.Context) ([]Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	var pr PollResponse
-	if err := json.Unmarshal(body, &pr); err != nil || pr.V != Version || len(pr.Requests) > MaxRequests || len(pr.State) > 128 {
-		return nil, fmt.Errorf("%w: malformed poll response", ErrBadSig)
+	reqs, state, err := decodePoll(body, c.serverKey, c.user)
+	if err != nil {
+		return nil, err
 	}
 	skew := c.Skew()
-	out := make([]Request, 0, len(pr.Requests))
-	for i := range pr.Requests {
-		r := &pr.Requests[i]
-		if err := r.Verify(c.serverKey); err != nil {
-			return nil, err
-		}
-		if r.User != c.user {
-			return nil, fmt.Errorf("%w: request for another user", ErrBadSig)
-		}
-		q := r.Request(c.pairingID)
+	out := make([]Request, 0, len(reqs))
+	for i := range reqs {
+		q := reqs[i].Request(c.pairingID)
 		q.Created = q.Created.Add(-skew)
 		q.Expires = q.Expires.Add(-skew)
 		out = append(out, q)
 	}
 	c.mu.Lock()
-	c.state = pr.State
+	c.state = state
 	c.mu.Unlock()
 	return out, nil
+}
+
+// decodePoll decodes a poll response and verifies every request in it.
+func decodePoll(body []byte, serverKey ed25519.PublicKey, user string) ([]SignedRequest, string, error) {
+	var pr PollResponse
+	if err := json.Unmarshal(body, &pr); err != nil || pr.V != Version || len(pr.Requests) > MaxRequests || len(pr.State) > 128 {
+		return nil, "", fmt.Errorf("%w: malformed poll response", ErrBadSig)
+	}
+	for i := range pr.Requests {
+		r := &pr.Requests[i]
+		if err := r.Verify(serverKey); err != nil {
+			return nil, "", err
+		}
+		if r.User != user {
+			return nil, "", fmt.Errorf("%w: request for another user", ErrBadSig)
+		}
+	}
+	return pr.Requests, pr.State, nil
 }
 
 // Respond signs and sends the user's decision. Transient failures (network,
