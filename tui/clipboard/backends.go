@@ -167,9 +167,9 @@ type OSC52 struct {
 func (o OSC52) String() string {
 	switch {
 	case o.Tmux:
-		return "OSC 52 (through tmux)"
+		return "OSC 52 via tmux"
 	case o.Screen:
-		return "OSC 52 (through screen)"
+		return "OSC 52 via screen"
 	}
 	return "OSC 52"
 }
@@ -206,7 +206,7 @@ func (o OSC52) Copy(_ context.Context, text string) (string, error) {
 	if _, err := o.W.Write(o.Sequence(text)); err != nil {
 		return "", fmt.Errorf("OSC 52: write to the terminal: %w", err)
 	}
-	return "terminal clipboard (" + o.String() + ")", nil
+	return "terminal (" + o.String() + ")", nil
 }
 
 // ClearIf cannot know what the terminal's clipboard holds, so it never clears.

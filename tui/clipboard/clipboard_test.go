@@ -73,9 +73,9 @@ func TestDetect(t *testing.T) {
 		{"wayland", map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, all, "linux", "wl-copy, then xclip, then xsel, then OSC 52"},
 		{"ssh", map[string]string{"DISPLAY": ":0", "SSH_TTY": "/dev/pts/3"}, all, "linux", "OSC 52"},
 		{"ssh connection", map[string]string{"SSH_CONNECTION": "10.0.0.1 5 10.0.0.2 22"}, all, "linux", "OSC 52"},
-		{"ssh in tmux", map[string]string{"SSH_CLIENT": "10.0.0.1 5 22", "TMUX": "/tmp/tmux-0/default,1,0"}, all, "linux", "OSC 52 (through tmux)"},
-		{"tmux local", map[string]string{"DISPLAY": ":0", "TMUX": "/tmp/tmux-0/default,1,0"}, only("xclip"), "linux", "xclip and OSC 52 (through tmux)"},
-		{"screen", map[string]string{"STY": "123.pts-0"}, none, "linux", "OSC 52 (through screen)"},
+		{"ssh in tmux", map[string]string{"SSH_CLIENT": "10.0.0.1 5 22", "TMUX": "/tmp/tmux-0/default,1,0"}, all, "linux", "OSC 52 via tmux"},
+		{"tmux local", map[string]string{"DISPLAY": ":0", "TMUX": "/tmp/tmux-0/default,1,0"}, only("xclip"), "linux", "xclip and OSC 52 via tmux"},
+		{"screen", map[string]string{"STY": "123.pts-0"}, none, "linux", "OSC 52 via screen"},
 		{"headless", map[string]string{}, all, "linux", "OSC 52"},
 		{"no helper", map[string]string{"DISPLAY": ":0"}, none, "linux", "OSC 52"},
 		{"macos", map[string]string{}, all, "darwin", "pbcopy, then OSC 52"},
@@ -186,7 +186,7 @@ func TestFallbackAndBoth(t *testing.T) {
 	}
 
 	where, err = Both{working, osc}.Copy(ctx, "555666")
-	if err != nil || where != "fakeclip and terminal clipboard (OSC 52)" {
+	if err != nil || where != "fakeclip and terminal (OSC 52)" {
 		t.Fatalf("both: %q, %v", where, err)
 	}
 	if b, _ := os.ReadFile(store); string(b) != "555666" || term.Len() == 0 {

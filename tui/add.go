@@ -1,0 +1,649 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/qrcode"
+	"github.com/sesame-auth/sesame/vault/transfer"
+)
+
+type addMode int
+
+const (
+	addChoose addMode = iota
+	addLink
+	addFile
+	addManual
+	addPassphrase // the first account creates the vault, and there is no keyring
+)
+
+// addScreen enrols accounts: by otpauth link, from a QR image or another
+// app's export file, or by hand. Nothing the user typed is lost on an error:
+// each mode keeps its inputs, and going back to the menu keeps them too.
+type addScreen struct {
+	c       *common
+	decode  func(path string) ([]string, error)
+	mode    addMode
+	back    addMode // where esc goes from the passphrase step
+	choice  int
+	link    textinput.Model
+	linkErr string
+	linkOK  string
+	path    textinput.Model
+	pathErr string
+	pathPw  textinput.Model
+	needPw  bool
+	matches []string // completions for the path
+	busy    bool
+	manual  form
+	pass    form
+	pending saveIntent
+	err     string
+}
+
+var addChoices = []struct{ key, label, hint string }{
+	{"l", "Paste an otpauth:// link", "the link behind a site's QR code, or a Google Authenticator export link"},
+	{"f", "Read a QR image or import a file", "a screenshot of a QR code, or an export from Aegis, 2FAS, andOTP, Bitwarden…"},
+	{"m", "Type it in", "issuer, account name and the secret key the site shows"},
+}
+
+func newAddScreen(c *common, decode func(string) ([]string, error)) *addScreen {
+	if decode == nil {
+		decode = qrcode.DecodeFile
+	}
+	s := &addScreen{c: c, decode: decode}
+	input := func(prompt, placeholder string, limit int) textinput.Model {
+		ti := textinput.New()
+		ti.Prompt = prompt
+		ti.Placeholder = placeholder
+		ti.CharLimit = limit
+		ti.Width = max(min(c.width-12, 90), 20)
+		c.styles.styleInput(&ti)
+		ti.Cursor.SetMode(cursor.CursorStatic)
+		return ti
+	}
+	s.link = input("Link: ", "otpauth://totp/Example:you@example.com?secret=…", vault.MaxURILength)
+	s.path = input("File: ", "~/Pictures/qr.png", 4096)
+	s.pathPw = input("Password: ", "the export's password", 1024)
+	s.pathPw.EchoMode, s.pathPw.EchoCharacter = textinput.EchoPassword, '•'
+
+	secret := newTextField(c, "secret", "Secret", "base32, e.g. JBSW Y3DP EHPK 3PXP", vault.MaxSecretBytes*2)
+	secret.input.EchoMode, secret.input.EchoCharacter = textinput.EchoPassword, '•'
+	secret.check = func(v string) string {
+		if _, err := vault.ParseSecret(v); err != nil {
+			return reason(err)
+		}
+		return ""
+	}
+	period := newTextField(c, "period", "Period", "30", 4)
+	period.input.SetValue("30")
+	period.check = func(v string) string {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err != nil || n < 1 || n > vault.MaxPeriod {
+			return fmt.Sprintf("must be a whole number of seconds from 1 to %d", vault.MaxPeriod)
+		}
+		return ""
+	}
+	counter := newTextField(c, "counter", "Counter", "0", 20)
+	counter.input.SetValue("0")
+	counter.check = func(v string) string {
+		if _, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err != nil {
+			return "must be a whole number from 0 up"
+		}
+		return ""
+	}
+	s.manual = form{c: c, fields: []*field{
+		newTextField(c, "issuer", "Issuer", "e.g. GitHub", vault.MaxLabelLength),
+		newTextField(c, "name", "Account", "e.g. you@example.com", vault.MaxLabelLength),
+		secret,
+		newChoiceField("type", "Type", "TOTP", "HOTP", "Steam"),
+		newChoiceField("algorithm", "Algorithm", "SHA1", "SHA256", "SHA512"),
+		newChoiceField("digits", "Digits", "6", "7", "8"),
+		period,
+		counter,
+	}}
+	s.syncManual()
+	p1 := newTextField(c, "passphrase", "Passphrase", "at least 8 characters", 1024)
+	p2 := newTextField(c, "confirm", "Again", "the same passphrase", 1024)
+	for _, f := range []*field{p1, p2} {
+		f.input.EchoMode, f.input.EchoCharacter = textinput.EchoPassword, '•'
+	}
+	s.pass = form{c: c, fields: []*field{p1, p2}}
+	return s
+}
+
+func (s *addScreen) init() tea.Cmd { return nil }
+
+func (s *addScreen) title() string {
+	switch s.mode {
+	case addLink:
+		return "Add an account · link"
+	case addFile:
+		return "Add accounts · QR image or export file"
+	case addManual:
+		return "Add an account · by hand"
+	case addPassphrase:
+		return "Protect the new vault"
+	}
+	return "Add an account"
+}
+
+// reason is a vault.FieldError's reason, or the whole error.
+func reason(err error) string {
+	var fe *vault.FieldError
+	if errors.As(err, &fe) {
+		return fe.Reason
+	}
+	return errorText(err)
+}
+
+// syncManual shows the fields that apply to the chosen type.
+func (s *addScreen) syncManual() {
+	f := s.manual.fields
+	typ := f[3].value()
+	f[s.manual.byName("digits")].hidden = typ == "Steam"
+	f[s.manual.byName("period")].hidden = typ == "HOTP"
+	f[s.manual.byName("counter")].hidden = typ != "HOTP"
+}
+
+// Results of the add screen's own I/O.
+type (
+	importedMsg struct {
+		path string
+		res  *transfer.Result
+		err  error
+	}
+	completedMsg struct {
+		typed   string
+		matches []string
+	}
+)
+
+func (s *addScreen) update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case savedMsg:
+		return s, s.saveFailed(msg.err)
+	case importedMsg:
+		return s, s.imported(msg)
+	case completedMsg:
+		if msg.typed == s.path.Value() {
+			s.complete(msg.matches)
+		}
+		return s, nil
+	case tea.KeyMsg:
+		if s.busy {
+			return s, nil
+		}
+		if key.Matches(msg, s.c.formKeys.Back) {
+			switch s.mode {
+			case addChoose:
+				return nil, nil
+			case addPassphrase:
+				s.mode = s.back
+			default:
+				s.mode = addChoose
+			}
+			s.err = ""
+			return s, s.focus()
+		}
+		switch s.mode {
+		case addChoose:
+			return s.updateChoose(msg)
+		case addLink:
+			return s, s.updateLink(msg)
+		case addFile:
+			return s, s.updateFile(msg)
+		case addManual:
+			return s, s.updateManual(msg)
+		case addPassphrase:
+			return s, s.updatePassphrase(msg)
+		}
+	}
+	return s, nil
+}
+
+func (s *addScreen) focus() tea.Cmd {
+	s.link.Blur()
+	s.path.Blur()
+	s.pathPw.Blur()
+	switch s.mode {
+	case addLink:
+		return s.link.Focus()
+	case addFile:
+		if s.needPw {
+			return s.pathPw.Focus()
+		}
+		return s.path.Focus()
+	case addManual:
+		return s.manual.focusField(s.manual.focus)
+	case addPassphrase:
+		return s.pass.focusField(0)
+	}
+	return nil
+}
+
+func (s *addScreen) updateChoose(km tea.KeyMsg) (screen, tea.Cmd) {
+	// A link pasted straight into the menu goes to the link field.
+	if km.Paste && len(km.Runes) > 0 {
+		s.mode = addLink
+		s.link.SetValue(strings.TrimSpace(string(km.Runes)))
+		s.checkLink()
+		return s, s.focus()
+	}
+	switch km.String() {
+	case "up", "k", "shift+tab":
+		s.choice = (s.choice + len(addChoices) - 1) % len(addChoices)
+	case "down", "j", "tab":
+		s.choice = (s.choice + 1) % len(addChoices)
+	case "enter":
+		s.mode = addMode(s.choice + 1)
+		return s, s.focus()
+	default:
+		for i, c := range addChoices {
+			if km.String() == c.key {
+				s.choice, s.mode = i, addMode(i+1)
+				return s, s.focus()
+			}
+		}
+	}
+	return s, nil
+}
+
+// checkLink parses the link as it is typed and previews the account.
+func (s *addScreen) checkLink() {
+	s.linkErr, s.linkOK = "", ""
+	v := strings.TrimSpace(s.link.Value())
+	if v == "" {
+		return
+	}
+	if strings.HasPrefix(strings.ToLower(v), "otpauth-migration:") {
+		s.linkOK = "a Google Authenticator export link: enter imports every account in it"
+		return
+	}
+	a, err := vault.ParseURI(v)
+	if err != nil {
+		s.linkErr = errorText(err)
+		return
+	}
+	s.linkOK = summary(&a)
+}
+
+// summary describes an account without its secret.
+func summary(a *vault.Account) string {
+	s := a.Label() + " · " + strings.ToUpper(string(a.Type)) + " · " + string(a.Algorithm) + " · " + strconv.Itoa(a.Digits) + " digits"
+	if a.Type != vault.HOTP {
+		s += " · " + strconv.Itoa(a.Period) + " s"
+	} else {
+		s += " · counter " + strconv.FormatUint(a.Counter, 10)
+	}
+	return s
+}
+
+func (s *addScreen) updateLink(km tea.KeyMsg) tea.Cmd {
+	if key.Matches(km, s.c.formKeys.Submit) {
+		v := strings.TrimSpace(s.link.Value())
+		if v == "" {
+			s.linkErr = "paste a link first: it starts with otpauth://"
+			return nil
+		}
+		if strings.HasPrefix(strings.ToLower(v), "otpauth-migration:") {
+			s.busy = true
+			return importText("link", []byte(v))
+		}
+		a, err := vault.ParseURI(v)
+		if err != nil {
+			s.linkErr = errorText(err)
+			return nil
+		}
+		return s.save(saveIntent{accts: []vault.Account{a}})
+	}
+	var cmd tea.Cmd
+	s.link, cmd = s.link.Update(km)
+	s.checkLink()
+	return cmd
+}
+
+func (s *addScreen) save(in saveIntent) tea.Cmd {
+	s.busy, s.err = true, ""
+	s.pending = in
+	return send(in)
+}
+
+// saveFailed shows why saving failed, next to what the user typed.
+func (s *addScreen) saveFailed(err error) tea.Cmd {
+	s.busy = false
+	if errors.Is(err, errNeedPassphrase) {
+		s.back, s.mode = s.mode, addPassphrase
+		return s.focus()
+	}
+	var fe *vault.FieldError
+	switch {
+	case s.mode == addManual && errors.As(err, &fe) && s.manual.byName(fe.Field) >= 0:
+		i := s.manual.byName(fe.Field)
+		s.manual.fields[i].err = fe.Reason
+		return s.manual.focusField(i)
+	case s.mode == addLink:
+		s.linkErr = errorText(err)
+	case s.mode == addFile:
+		s.pathErr = errorText(err)
+	default:
+		s.err = errorText(err)
+	}
+	return nil
+}
+
+func (s *addScreen) updateManual(km tea.KeyMsg) tea.Cmd {
+	if key.Matches(km, s.c.formKeys.Submit) {
+		a, err := s.manualAccount()
+		if err != nil {
+			return s.saveFailed(err)
+		}
+		return s.save(saveIntent{accts: []vault.Account{a}})
+	}
+	cmd, _ := s.manual.update(km)
+	s.syncManual()
+	return cmd
+}
+
+// manualAccount builds the account from the form. Errors are
+// *vault.FieldError naming the field.
+func (s *addScreen) manualAccount() (vault.Account, error) {
+	for _, f := range s.manual.fields {
+		if f.err != "" && !f.hidden {
+			return vault.Account{}, &vault.FieldError{Field: f.name, Reason: f.err}
+		}
+	}
+	get := func(n string) string { return s.manual.fields[s.manual.byName(n)].value() }
+	a := vault.Account{
+		Issuer:    get("issuer"),
+		Name:      get("name"),
+		Type:      vault.Type(strings.ToLower(get("type"))),
+		Algorithm: vault.Algorithm(get("algorithm")),
+	}
+	if get("secret") == "" {
+		return a, &vault.FieldError{Field: "secret", Reason: "is empty: type the key the site shows next to its QR code"}
+	}
+	var err error
+	if a.Secret, err = vault.ParseSecret(get("secret")); err != nil {
+		return a, err
+	}
+	if a.Type != vault.Steam {
+		a.Digits, _ = strconv.Atoi(get("digits"))
+	}
+	switch a.Type {
+	case vault.HOTP:
+		if a.Counter, err = strconv.ParseUint(get("counter"), 10, 64); err != nil {
+			return a, &vault.FieldError{Field: "counter", Reason: "must be a whole number from 0 up"}
+		}
+	default:
+		if a.Period, err = strconv.Atoi(get("period")); err != nil {
+			return a, &vault.FieldError{Field: "period", Reason: "must be a whole number of seconds"}
+		}
+	}
+	a.Normalize()
+	return a, a.Validate()
+}
+
+func (s *addScreen) updatePassphrase(km tea.KeyMsg) tea.Cmd {
+	if key.Matches(km, s.c.formKeys.Submit) {
+		p1, p2 := s.pass.fields[0], s.pass.fields[1]
+		p1.err, p2.err = "", ""
+		switch {
+		case len(p1.input.Value()) < 8:
+			p1.err = "must be at least 8 characters"
+			return s.pass.focusField(0)
+		case p1.input.Value() != p2.input.Value():
+			p2.err = "does not match the first one"
+			p2.input.Reset()
+			return s.pass.focusField(1)
+		}
+		in := s.pending
+		in.passphrase = []byte(p1.input.Value())
+		s.mode = s.back
+		return s.save(in)
+	}
+	cmd, _ := s.pass.update(km)
+	return cmd
+}
+
+func (s *addScreen) updateFile(km tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(km, s.c.formKeys.Submit):
+		p := expandHome(strings.TrimSpace(s.path.Value()))
+		if p == "" {
+			s.pathErr = "type the path of an image or export file (tab completes)"
+			return nil
+		}
+		s.busy, s.pathErr, s.matches = true, "", nil
+		return importFile(p, []byte(s.pathPw.Value()), s.decode)
+	case !s.needPw && key.Matches(km, s.c.formKeys.Complete):
+		return completePath(s.path.Value())
+	case s.needPw && (key.Matches(km, s.c.formKeys.Next) || key.Matches(km, s.c.formKeys.Prev)):
+		if s.pathPw.Focused() {
+			s.pathPw.Blur()
+			return s.path.Focus()
+		}
+		s.path.Blur()
+		return s.pathPw.Focus()
+	}
+	var cmd tea.Cmd
+	if s.pathPw.Focused() {
+		s.pathPw, cmd = s.pathPw.Update(km)
+		return cmd
+	}
+	before := s.path.Value()
+	s.path, cmd = s.path.Update(km)
+	if s.path.Value() != before {
+		s.matches, s.pathErr = nil, ""
+		if s.needPw {
+			s.needPw = false
+			s.pathPw.Reset()
+		}
+	}
+	return cmd
+}
+
+func (s *addScreen) imported(msg importedMsg) tea.Cmd {
+	s.busy = false
+	switch {
+	case errors.Is(msg.err, transfer.ErrPasswordRequired):
+		s.needPw, s.pathErr = true, "this file is encrypted: type its password"
+		s.path.Blur()
+		return s.pathPw.Focus()
+	case errors.Is(msg.err, transfer.ErrWrongPassword):
+		s.needPw, s.pathErr = true, "wrong password: try again"
+		s.pathPw.Reset()
+		return s.pathPw.Focus()
+	case msg.err != nil:
+		return s.saveFailed(msg.err)
+	case len(msg.res.Accounts) == 0:
+		why := "no account could be read from it"
+		if len(msg.res.Skipped) > 0 {
+			why += ": " + msg.res.Skipped[0].String()
+		}
+		return s.saveFailed(errors.New(why))
+	}
+	return s.save(saveIntent{accts: msg.res.Accounts, merge: true, skipped: len(msg.res.Skipped)})
+}
+
+// importFile reads an image or export file. QR images are decoded here and
+// their links imported like a pasted list.
+func importFile(path string, password []byte, decode func(string) ([]string, error)) tea.Cmd {
+	return func() tea.Msg {
+		in, err := transfer.ReadFile(path)
+		if err != nil {
+			return importedMsg{path: path, err: err}
+		}
+		if f, _ := transfer.Detect(in.Data); f == transfer.FormatImage {
+			texts, err := decode(path)
+			if err != nil {
+				return importedMsg{path: path, err: err}
+			}
+			in.Data = []byte(strings.Join(texts, "\n"))
+		}
+		opts := transfer.ImportOptions{}
+		if len(password) > 0 {
+			opts.Password = func(string, transfer.Format) ([]byte, error) { return password, nil }
+		}
+		res, err := transfer.Import(opts, in)
+		return importedMsg{path: path, res: res, err: err}
+	}
+}
+
+func importText(name string, data []byte) tea.Cmd {
+	return func() tea.Msg {
+		res, err := transfer.Import(transfer.ImportOptions{}, transfer.Input{Name: name, Data: data})
+		return importedMsg{path: name, res: res, err: err}
+	}
+}
+
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, p[1:])
+		}
+	}
+	return p
+}
+
+// completePath lists the entries that complete what was typed.
+func completePath(typed string) tea.Cmd {
+	return func() tea.Msg {
+		p := expandHome(typed)
+		dir, base := filepath.Split(p)
+		if dir == "" {
+			dir = "."
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return completedMsg{typed: typed}
+		}
+		var out []string
+		for _, e := range entries {
+			n := e.Name()
+			if !strings.HasPrefix(n, base) || (strings.HasPrefix(n, ".") && !strings.HasPrefix(base, ".")) {
+				continue
+			}
+			if e.IsDir() {
+				n += string(filepath.Separator)
+			}
+			out = append(out, n)
+			if len(out) == 200 {
+				break
+			}
+		}
+		return completedMsg{typed: typed, matches: out}
+	}
+}
+
+// complete extends the path by the longest common prefix of the matches and
+// lists them when there are several.
+func (s *addScreen) complete(matches []string) {
+	typed := s.path.Value()
+	dir, _ := filepath.Split(typed)
+	if len(matches) == 0 {
+		s.pathErr = "no file starts with that"
+		return
+	}
+	common := matches[0]
+	for _, m := range matches[1:] {
+		for !strings.HasPrefix(m, common) {
+			common = common[:len(common)-1]
+		}
+	}
+	s.path.SetValue(dir + common)
+	s.path.CursorEnd()
+	s.matches = nil
+	if len(matches) > 1 {
+		s.matches = matches
+	}
+}
+
+func (s *addScreen) view() string {
+	st := &s.c.styles
+	var b strings.Builder
+	b.WriteString("\n")
+	switch s.mode {
+	case addChoose:
+		for i, c := range addChoices {
+			mark, ls := "  ", st.Text
+			if i == s.choice {
+				mark, ls = st.Gutter.Render("▌ "), st.IssuerSelected
+			}
+			b.WriteString(" " + mark + st.Accent.Render(c.key) + "  " + ls.Render(c.label) + "\n")
+			b.WriteString("      " + st.Muted.Render(c.hint) + "\n\n")
+		}
+		b.WriteString("  " + st.Muted.Render("Tip: paste a link right here to add it."))
+	case addLink:
+		b.WriteString("  " + s.link.View() + "\n\n")
+		switch {
+		case s.linkErr != "":
+			b.WriteString("  " + st.FieldError.Render("✗ "+s.linkErr))
+		case s.linkOK != "":
+			b.WriteString("  " + st.ToastOK.Render("✓ "+s.linkOK))
+		default:
+			b.WriteString("  " + st.Muted.Render("Paste the otpauth:// link (many sites show it under “can't scan the code?”)."))
+		}
+	case addFile:
+		b.WriteString("  " + s.path.View() + "\n")
+		if s.needPw {
+			b.WriteString("  " + s.pathPw.View() + "\n")
+		}
+		b.WriteString("\n")
+		if s.pathErr != "" {
+			b.WriteString("  " + st.FieldError.Render("✗ "+s.pathErr) + "\n")
+		} else {
+			b.WriteString("  " + st.Muted.Render("A PNG, JPEG or GIF of a QR code, or an export file from another authenticator.") + "\n")
+		}
+		if len(s.matches) > 0 {
+			shown := s.matches[:min(len(s.matches), 8)]
+			b.WriteString("\n  " + st.Muted.Render(strings.Join(shown, "  ")))
+			if len(s.matches) > len(shown) {
+				b.WriteString(st.Muted.Render(fmt.Sprintf("  … %d more", len(s.matches)-len(shown))))
+			}
+		}
+	case addManual:
+		b.WriteString(s.manual.view())
+	case addPassphrase:
+		b.WriteString("  " + st.Text.Render(wrap("There is no working OS keyring here, so the new vault will be protected by a passphrase. You will type it each time Sesame starts (or set SESAME_PASSPHRASE).", min(s.c.width-4, 70))) + "\n\n")
+		b.WriteString(s.pass.view())
+	}
+	if s.busy {
+		b.WriteString("\n\n  " + st.Muted.Render("Saving…"))
+	} else if s.err != "" {
+		b.WriteString("\n\n  " + st.FieldError.Render("✗ "+s.err))
+	}
+	return b.String()
+}
+
+func (s *addScreen) keys() help.KeyMap {
+	k := s.c.formKeys
+	switch s.mode {
+	case addChoose:
+		return bindings{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose")),
+			key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓", "move")), withHelp(k.Back, "esc", "cancel")}
+	case addLink:
+		return bindings{withHelp(k.Submit, "enter", "add"), k.Back}
+	case addFile:
+		return bindings{withHelp(k.Submit, "enter", "read it"), k.Complete, k.Back}
+	case addManual:
+		return bindings{withHelp(k.Submit, "enter", "add"), k.Next, k.Prev, k.Left, k.Reveal, k.Back}
+	}
+	return bindings{withHelp(k.Submit, "enter", "create the vault"), k.Next, k.Back}
+}
+
+func withHelp(b key.Binding, keyName, desc string) key.Binding {
+	b.SetHelp(keyName, desc)
+	return b
+}

@@ -1,0 +1,167 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// field is one line of a form: a text input, or a choice among a few values.
+type field struct {
+	name    string // the vault.FieldError name it reports errors for
+	label   string
+	input   textinput.Model
+	choices []string
+	choice  int
+	err     string
+	hidden  bool
+	// check validates the value as it is typed; "" means fine.
+	check func(string) string
+}
+
+func (f *field) value() string {
+	if f.choices != nil {
+		return f.choices[f.choice]
+	}
+	return strings.TrimSpace(f.input.Value())
+}
+
+// form is a vertical list of fields with one focused.
+type form struct {
+	c      *common
+	fields []*field
+	focus  int
+}
+
+func newTextField(c *common, name, label, placeholder string, limit int) *field {
+	ti := textinput.New()
+	ti.Prompt = ""
+	ti.Placeholder = placeholder
+	ti.CharLimit = limit
+	ti.Width = 40
+	c.styles.styleInput(&ti)
+	ti.Cursor.SetMode(cursor.CursorStatic)
+	return &field{name: name, label: label, input: ti}
+}
+
+func newChoiceField(name, label string, choices ...string) *field {
+	return &field{name: name, label: label, choices: choices}
+}
+
+// focusField moves the focus to field i and returns the cursor command.
+func (f *form) focusField(i int) tea.Cmd {
+	for _, fl := range f.fields {
+		fl.input.Blur()
+	}
+	f.focus = i
+	if fl := f.fields[i]; fl.choices == nil {
+		return fl.input.Focus()
+	}
+	return nil
+}
+
+func (f *form) byName(name string) int {
+	for i, fl := range f.fields {
+		if fl.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// step moves the focus by d, skipping hidden fields.
+func (f *form) step(d int) tea.Cmd {
+	n := len(f.fields)
+	i := f.focus
+	for range n {
+		i = (i + d + n) % n
+		if !f.fields[i].hidden {
+			break
+		}
+	}
+	return f.focusField(i)
+}
+
+// update handles navigation and typing. It reports whether the value of a
+// field changed.
+func (f *form) update(km tea.KeyMsg) (tea.Cmd, bool) {
+	k := f.c.formKeys
+	fl := f.fields[f.focus]
+	switch {
+	case key.Matches(km, k.Next):
+		return f.step(1), false
+	case key.Matches(km, k.Prev):
+		return f.step(-1), false
+	case fl.choices != nil && key.Matches(km, k.Left):
+		fl.choice = (fl.choice + len(fl.choices) - 1) % len(fl.choices)
+		return nil, true
+	case fl.choices != nil && (key.Matches(km, k.Right) || km.String() == " "):
+		fl.choice = (fl.choice + 1) % len(fl.choices)
+		return nil, true
+	case key.Matches(km, k.Reveal) && fl.input.EchoMode != textinput.EchoNormal:
+		fl.input.EchoMode = textinput.EchoNormal
+		return nil, false
+	case key.Matches(km, k.Reveal) && fl.name == "secret":
+		fl.input.EchoMode = textinput.EchoPassword
+		return nil, false
+	}
+	if fl.choices != nil {
+		return nil, false
+	}
+	before := fl.input.Value()
+	var cmd tea.Cmd
+	fl.input, cmd = fl.input.Update(km)
+	changed := fl.input.Value() != before
+	if changed && fl.check != nil {
+		fl.err = ""
+		if v := fl.input.Value(); strings.TrimSpace(v) != "" {
+			fl.err = fl.check(v)
+		}
+	}
+	return cmd, changed
+}
+
+// view draws the fields, each with its inline error.
+func (f *form) view() string {
+	s := &f.c.styles
+	lw := 0
+	for _, fl := range f.fields {
+		lw = max(lw, len(fl.label))
+	}
+	var lines []string
+	for i, fl := range f.fields {
+		if fl.hidden {
+			continue
+		}
+		ls := s.Label
+		mark := "  "
+		if i == f.focus {
+			ls, mark = s.LabelFocused, s.Accent.Render("› ")
+		}
+		var val string
+		if fl.choices != nil {
+			parts := make([]string, len(fl.choices))
+			for j, c := range fl.choices {
+				if j == fl.choice {
+					parts[j] = s.ButtonFocused.Render("[" + c + "]")
+				} else {
+					parts[j] = s.Button.Render(" " + c + " ")
+				}
+			}
+			val = strings.Join(parts, "")
+			if i == f.focus {
+				val = s.Muted.Render("‹") + val + s.Muted.Render("›")
+			}
+		} else {
+			val = fl.input.View()
+		}
+		lines = append(lines, mark+ls.Render(pad(fl.label, lw))+"  "+val)
+		if fl.err != "" {
+			lines = append(lines, strings.Repeat(" ", lw+4)+s.FieldError.Render("✗ "+fl.label+" "+fl.err))
+		}
+	}
+	return strings.Join(lines, "\n")
+}

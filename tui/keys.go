@@ -1,0 +1,139 @@
+package tui
+
+import "github.com/charmbracelet/bubbles/key"
+
+// ListKeys are the main screen's bindings.
+type ListKeys struct {
+	Up, Down, Top, Bottom, PageUp, PageDown key.Binding
+	Copy, CopyC                             key.Binding
+	Filter, ClearFilter                     key.Binding
+	Pin, MoveUp, MoveDown                   key.Binding
+	Add, Edit, Delete, Undo, QR             key.Binding
+	Privacy, History, Pause                 key.Binding
+	Help, Quit                              key.Binding
+}
+
+// DefaultListKeys returns the main screen's default bindings.
+func DefaultListKeys() ListKeys {
+	return ListKeys{
+		Up:          key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:        key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Top:         key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first")),
+		Bottom:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last")),
+		PageUp:      key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown:    key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
+		Copy:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "copy")),
+		CopyC:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy")),
+		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+		Pin:         key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin")),
+		MoveUp:      key.NewBinding(key.WithKeys("K", "shift+up"), key.WithHelp("K", "move up")),
+		MoveDown:    key.NewBinding(key.WithKeys("J", "shift+down"), key.WithHelp("J", "move down")),
+		Add:         key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "add")),
+		Edit:        key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit")),
+		Delete:      key.NewBinding(key.WithKeys("d", "delete"), key.WithHelp("d", "delete")),
+		Undo:        key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo delete")),
+		QR:          key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "show QR")),
+		Privacy:     key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mask codes")),
+		History:     key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "sign-in history")),
+		Pause:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pause sign-ins")),
+		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k ListKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Copy, k.Filter, k.Add, k.ClearFilter, k.Help, k.Quit}
+}
+
+// FullHelp implements help.KeyMap.
+func (k ListKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
+		{k.Copy, k.CopyC, k.Filter, k.ClearFilter, k.Privacy},
+		{k.Add, k.Edit, k.Delete, k.Undo, k.QR},
+		{k.Pin, k.MoveUp, k.MoveDown, k.History, k.Pause},
+		{k.Help, k.Quit},
+	}
+}
+
+// FilterKeys are active while the filter has the focus.
+type FilterKeys struct {
+	Accept, Cancel, Up, Down key.Binding
+}
+
+// DefaultFilterKeys returns the filter's default bindings.
+func DefaultFilterKeys() FilterKeys {
+	return FilterKeys{
+		Accept: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done")),
+		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
+		Up:     key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "up")),
+		Down:   key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "down")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k FilterKeys) ShortHelp() []key.Binding { return []key.Binding{k.Accept, k.Cancel, k.Up, k.Down} }
+
+// FullHelp implements help.KeyMap.
+func (k FilterKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// FormKeys are the bindings of the add, edit and unlock forms.
+type FormKeys struct {
+	Next, Prev, Submit, Back, Left, Right, Complete, Reveal key.Binding
+}
+
+// DefaultFormKeys returns the forms' default bindings.
+func DefaultFormKeys() FormKeys {
+	return FormKeys{
+		Next:     key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab", "next field")),
+		Prev:     key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab", "previous")),
+		Submit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
+		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Left:     key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "change")),
+		Right:    key.NewBinding(key.WithKeys("right")),
+		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
+		Reveal:   key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "show secret")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k FormKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Submit, k.Next, k.Prev, k.Left, k.Reveal, k.Complete, k.Back}
+}
+
+// FullHelp implements help.KeyMap.
+func (k FormKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// DialogKeys are the bindings of confirmations, the QR view and the approval prompt.
+type DialogKeys struct {
+	Yes, No, Left, Right, Select, Close key.Binding
+}
+
+// DefaultDialogKeys returns the dialogs' default bindings.
+func DefaultDialogKeys() DialogKeys {
+	return DialogKeys{
+		Yes:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
+		No:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "no")),
+		Left:   key.NewBinding(key.WithKeys("left", "h", "shift+tab"), key.WithHelp("←/→", "choose")),
+		Right:  key.NewBinding(key.WithKeys("right", "l", "tab")),
+		Select: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm")),
+		Close:  key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "close")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k DialogKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Yes, k.No, k.Left, k.Select, k.Close}
+}
+
+// FullHelp implements help.KeyMap.
+func (k DialogKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// bindings is a help.KeyMap made of a fixed list, for screens whose keys
+// depend on their state.
+type bindings []key.Binding
+
+func (b bindings) ShortHelp() []key.Binding  { return b }
+func (b bindings) FullHelp() [][]key.Binding { return [][]key.Binding{b} }

@@ -1,0 +1,518 @@
+package tui
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sesame-auth/sesame/vault"
+)
+
+// expiringSecs is when a code turns to the expiring colour and the next code
+// appears beside it.
+const expiringSecs = 5
+
+// listScreen is the main screen: every account with its code.
+type listScreen struct {
+	c      *common
+	k      ListKeys
+	fk     FilterKeys
+	rows   []row
+	shown  []int // indexes into rows after filtering, in display order
+	cursor int   // index into shown
+	offset int   // first shown row on screen
+	// periods are the distinct periods of the shown TOTP rows, most common
+	// first; each gets one countdown in the header.
+	periods   []int
+	filter    textinput.Model
+	filtering bool
+	loaded    bool // the vault was read (or found missing)
+	noVault   bool
+	height    int // rows that fit, from the last body call
+}
+
+func newListScreen(c *common) *listScreen {
+	ti := textinput.New()
+	ti.Prompt = "/ "
+	ti.Placeholder = "type to filter by issuer or name"
+	ti.CharLimit = 128
+	c.styles.styleInput(&ti)
+	ti.Cursor.SetMode(cursor.CursorStatic)
+	return &listScreen{c: c, k: DefaultListKeys(), fk: DefaultFilterKeys(), filter: ti}
+}
+
+// setData replaces the accounts, keeping cached codes, the selection and the filter.
+func (l *listScreen) setData(d vault.Data) {
+	sel := l.selectedID()
+	rows := newRows(d.Accounts)
+	carry(rows, l.rows)
+	l.rows, l.loaded, l.noVault = rows, true, false
+	l.refresh()
+	l.applyFilter()
+	l.selectID(sel)
+}
+
+func (l *listScreen) count() int { return len(l.rows) }
+
+// refresh brings every row's codes up to the current tick.
+func (l *listScreen) refresh() {
+	for i := range l.rows {
+		l.rows[i].refresh(l.c.now)
+	}
+}
+
+func (l *listScreen) applyFilter() {
+	l.shown = filterRows(l.rows, l.filter.Value())
+	counts := map[int]int{}
+	for _, i := range l.shown {
+		if a := &l.rows[i].acct; a.Type != vault.HOTP && a.Period > 0 {
+			counts[a.Period]++
+		}
+	}
+	l.periods = l.periods[:0]
+	for p := range counts {
+		l.periods = append(l.periods, p)
+	}
+	slices.SortFunc(l.periods, func(a, b int) int {
+		if c := cmp.Compare(counts[b], counts[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	l.clamp()
+}
+
+func (l *listScreen) selected() *row {
+	if l.cursor < 0 || l.cursor >= len(l.shown) {
+		return nil
+	}
+	return &l.rows[l.shown[l.cursor]]
+}
+
+func (l *listScreen) selectedID() string {
+	if r := l.selected(); r != nil {
+		return r.acct.ID
+	}
+	return ""
+}
+
+func (l *listScreen) selectID(id string) {
+	for i, ri := range l.shown {
+		if l.rows[ri].acct.ID == id {
+			l.cursor = i
+			l.clamp()
+			return
+		}
+	}
+	l.clamp()
+}
+
+func (l *listScreen) row(id string) *row {
+	for i := range l.rows {
+		if l.rows[i].acct.ID == id {
+			return &l.rows[i]
+		}
+	}
+	return nil
+}
+
+func (l *listScreen) clamp() {
+	l.cursor = max(min(l.cursor, len(l.shown)-1), 0)
+	h := max(l.height, 1)
+	if l.cursor < l.offset {
+		l.offset = l.cursor
+	}
+	if l.cursor >= l.offset+h {
+		l.offset = l.cursor - h + 1
+	}
+	l.offset = max(min(l.offset, len(l.shown)-h), 0)
+}
+
+func (l *listScreen) keys() help.KeyMap {
+	if l.filtering {
+		return l.fk
+	}
+	k := l.k
+	k.ClearFilter.SetEnabled(l.filter.Value() != "")
+	has := l.selected() != nil
+	for _, b := range []*key.Binding{&k.Copy, &k.CopyC, &k.Edit, &k.Delete, &k.QR, &k.Pin, &k.MoveUp, &k.MoveDown} {
+		b.SetEnabled(has)
+	}
+	k.Filter.SetEnabled(len(l.rows) > 0)
+	return k
+}
+
+// Messages the list sends to the root model.
+type (
+	copyIntent    struct{ id string }
+	hotpIntent    struct{ id string }
+	pinIntent     struct{ id string }
+	moveIntent    struct{ id, other string }
+	addIntent     struct{}
+	editIntent    struct{ acct vault.Account }
+	deleteIntent  struct{ acct vault.Account }
+	undoIntent    struct{}
+	qrIntent      struct{ acct vault.Account }
+	helpIntent    struct{}
+	historyIntent struct{}
+	pauseIntent   struct{}
+)
+
+func send(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+
+func (l *listScreen) update(msg tea.Msg) (screen, tea.Cmd) {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return l, nil
+	}
+	if l.filtering {
+		return l, l.updateFilter(km)
+	}
+	k := l.keys().(ListKeys)
+	sel := l.selected()
+	switch {
+	case key.Matches(km, k.Quit):
+		return l, tea.Quit
+	case key.Matches(km, k.Up):
+		l.cursor--
+	case key.Matches(km, k.Down):
+		l.cursor++
+	case key.Matches(km, k.Top):
+		l.cursor = 0
+	case key.Matches(km, k.Bottom):
+		l.cursor = len(l.shown) - 1
+	case key.Matches(km, k.PageUp):
+		l.cursor -= max(l.height-1, 1)
+	case key.Matches(km, k.PageDown):
+		l.cursor += max(l.height-1, 1)
+	case key.Matches(km, k.Filter):
+		l.filtering = true
+		return l, l.filter.Focus()
+	case key.Matches(km, k.ClearFilter):
+		l.clearFilter()
+	case key.Matches(km, k.Copy):
+		return l, l.copySelected(false)
+	case key.Matches(km, k.CopyC):
+		return l, l.copySelected(true)
+	case key.Matches(km, k.Pin):
+		return l, send(pinIntent{sel.acct.ID})
+	case key.Matches(km, k.MoveUp), key.Matches(km, k.MoveDown):
+		return l, l.move(key.Matches(km, k.MoveUp))
+	case key.Matches(km, k.Add):
+		return l, send(addIntent{})
+	case key.Matches(km, k.Edit):
+		return l, send(editIntent{sel.acct})
+	case key.Matches(km, k.Delete):
+		return l, send(deleteIntent{sel.acct})
+	case key.Matches(km, k.Undo):
+		return l, send(undoIntent{})
+	case key.Matches(km, k.QR):
+		return l, send(qrIntent{sel.acct})
+	case key.Matches(km, k.Privacy):
+		l.c.privacy = !l.c.privacy
+	case key.Matches(km, k.Help):
+		return l, send(helpIntent{})
+	case key.Matches(km, k.History):
+		return l, send(historyIntent{})
+	case key.Matches(km, k.Pause):
+		return l, send(pauseIntent{})
+	}
+	l.clamp()
+	return l, nil
+}
+
+// copySelected copies the selected code. Enter on an HOTP account always
+// generates the next code (advancing the counter); c re-copies the code
+// already shown, if there is one.
+func (l *listScreen) copySelected(reuse bool) tea.Cmd {
+	r := l.selected()
+	if r == nil {
+		return nil
+	}
+	if r.acct.Type == vault.HOTP && (!reuse || r.hotp == "") {
+		return send(hotpIntent{r.acct.ID})
+	}
+	return send(copyIntent{r.acct.ID})
+}
+
+func (l *listScreen) move(up bool) tea.Cmd {
+	if l.filter.Value() != "" {
+		return send(toastMsg{text: "clear the filter (esc) to reorder accounts", err: true})
+	}
+	j := l.cursor + 1
+	if up {
+		j = l.cursor - 1
+	}
+	if j < 0 || j >= len(l.shown) {
+		return nil
+	}
+	a, b := &l.rows[l.shown[l.cursor]].acct, &l.rows[l.shown[j]].acct
+	if a.Pinned != b.Pinned {
+		return nil // pinned accounts stay above the others
+	}
+	l.cursor = j
+	return send(moveIntent{id: a.ID, other: b.ID})
+}
+
+func (l *listScreen) updateFilter(km tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(km, l.fk.Cancel):
+		l.clearFilter()
+		return nil
+	case key.Matches(km, l.fk.Accept):
+		l.filtering = false
+		l.filter.Blur()
+		if l.filter.Value() == "" {
+			return nil
+		}
+		return l.copySelected(false) // "/ git ⏎" copies the best match
+	case key.Matches(km, l.fk.Up):
+		l.cursor--
+		l.clamp()
+		return nil
+	case key.Matches(km, l.fk.Down):
+		l.cursor++
+		l.clamp()
+		return nil
+	}
+	before := l.filter.Value()
+	var cmd tea.Cmd
+	l.filter, cmd = l.filter.Update(km)
+	if l.filter.Value() != before {
+		l.applyFilter()
+		l.cursor, l.offset = 0, 0
+	}
+	return cmd
+}
+
+func (l *listScreen) clearFilter() {
+	sel := l.selectedID()
+	l.filtering = false
+	l.filter.Blur()
+	l.filter.SetValue("")
+	l.applyFilter()
+	l.selectID(sel)
+}
+
+// layout is the width of each column of a row.
+type layout struct {
+	issuer, name, code, next int
+}
+
+func (l *listScreen) layout() layout {
+	w := min(l.c.width, 110)
+	lay := layout{code: 9, next: 12}
+	rest := max(w-4-lay.code-lay.next-5-2, 10) // gutter+pin, gaps, tag
+	lay.issuer = min(max(rest*2/5, 8), 28)
+	lay.name = max(rest-lay.issuer-1, 0)
+	return lay
+}
+
+// view is unused: the root asks for body with the height it has.
+func (l *listScreen) view() string { return l.body(l.c.height - 3) }
+
+// body draws the filter bar and the rows that fit in h lines.
+func (l *listScreen) body(h int) string {
+	s := &l.c.styles
+	var b strings.Builder
+	if len(l.rows) == 0 && l.loaded {
+		return l.welcome()
+	}
+	if l.filtering || l.filter.Value() != "" {
+		if l.filtering {
+			b.WriteString(" " + l.filter.View())
+		} else {
+			b.WriteString(" " + s.Muted.Render("filter: ") + s.Accent.Render(l.filter.Value()) +
+				s.Muted.Render(fmt.Sprintf("  (%d of %d · esc clears)", len(l.shown), len(l.rows))))
+		}
+		b.WriteString("\n")
+		h--
+	} else {
+		b.WriteString("\n")
+		h--
+	}
+	l.height = max(h, 1)
+	l.clamp()
+	if len(l.shown) == 0 {
+		b.WriteString("\n  " + s.Muted.Render("No account matches “"+l.filter.Value()+"”. esc clears the filter."))
+		return b.String()
+	}
+	lay := l.layout()
+	dominant := 0
+	if len(l.periods) > 0 {
+		dominant = l.periods[0]
+	}
+	end := min(l.offset+l.height, len(l.shown))
+	for i := l.offset; i < end; i++ {
+		r := &l.rows[l.shown[i]]
+		b.WriteString(l.renderRow(r, i == l.cursor, lay, dominant))
+		if i < end-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func (l *listScreen) renderRow(r *row, selected bool, lay layout, dominant int) string {
+	s := &l.c.styles
+	a := &r.acct
+	var b strings.Builder
+	if selected {
+		b.WriteString(s.Gutter.Render("▌ "))
+	} else {
+		b.WriteString("  ")
+	}
+	if a.Pinned {
+		b.WriteString(s.Pin.Render("★ "))
+	} else {
+		b.WriteString("  ")
+	}
+	issuer, name := a.Issuer, a.Name
+	if issuer == "" {
+		issuer, name = name, ""
+	}
+	is := s.Issuer
+	if selected {
+		is = s.IssuerSelected
+	}
+	b.WriteString(is.Render(pad(issuer, lay.issuer)))
+	b.WriteByte(' ')
+	b.WriteString(s.Name.Render(pad(name, lay.name)))
+	b.WriteByte(' ')
+
+	masked := l.c.privacy && !selected
+	var code, next, tag string
+	switch {
+	case r.err != nil:
+		code = s.Danger.Render(padLeft("error", lay.code))
+		next = s.Muted.Render(" " + pad(shortErr(r.err), lay.next-1))
+	case a.Type == vault.HOTP && r.hotp == "":
+		code = s.Muted.Render(padLeft("⏎ to show", lay.code))
+		next = strings.Repeat(" ", lay.next)
+		tag = "hotp"
+	case a.Type == vault.HOTP:
+		c := r.hotp
+		if masked {
+			c = mask(c, a.Digits)
+		}
+		code = s.Code.Render(padLeft(c, lay.code))
+		next = strings.Repeat(" ", lay.next)
+		tag = "hotp"
+	default:
+		rem := remaining(l.c.now, a.Period)
+		c, n := r.code, r.next
+		if masked {
+			c, n = mask(c, a.Digits), mask(n, a.Digits)
+		}
+		cs := s.Code
+		if masked {
+			cs = s.Masked
+		} else if rem <= expiringSecs {
+			cs = s.CodeExpiring
+		}
+		code = cs.Render(padLeft(c, lay.code))
+		if rem <= expiringSecs {
+			next = s.NextCode.Render(pad("  → "+n, lay.next))
+		} else {
+			next = strings.Repeat(" ", lay.next)
+		}
+		if a.Period != dominant {
+			tag = strconv.Itoa(a.Period) + "s"
+		}
+	}
+	b.WriteString(code)
+	b.WriteString(next)
+	b.WriteString(s.Muted.Render(pad(tag, 5)))
+	return b.String()
+}
+
+func shortErr(err error) string {
+	var fe *vault.FieldError
+	if errors.As(err, &fe) {
+		return fe.Field + " " + fe.Reason
+	}
+	return err.Error()
+}
+
+// countdowns draws one bar per period in use: accounts with the same period
+// share it.
+func (l *listScreen) countdowns() string {
+	s := &l.c.styles
+	if len(l.periods) == 0 {
+		return ""
+	}
+	width := 20
+	if len(l.periods) > 1 {
+		width = 8
+	}
+	var parts []string
+	for i, p := range l.periods {
+		if i == 3 {
+			break
+		}
+		rem := remaining(l.c.now, p)
+		full := (rem*width + p - 1) / p
+		fs := s.BarFull
+		if rem <= expiringSecs {
+			fs = s.BarFullExpiring
+		}
+		label := ""
+		if len(l.periods) > 1 {
+			label = s.Muted.Render(strconv.Itoa(p) + "s ")
+		}
+		parts = append(parts, label+fs.Render(strings.Repeat("━", full))+s.BarEmpty.Render(strings.Repeat("─", width-full))+
+			fs.Render(fmt.Sprintf(" %2ds", rem)))
+	}
+	return strings.Join(parts, "  ")
+}
+
+// welcome is the first-run screen.
+func (l *listScreen) welcome() string {
+	s := &l.c.styles
+	lines := []string{
+		"",
+		"  " + s.Title.Render("Welcome to Sesame"),
+		"",
+		"  " + s.Text.Render("There are no accounts yet. Press ") + s.Accent.Render("a") + s.Text.Render(" to add one:"),
+		"    " + s.Muted.Render("· paste the otpauth:// link behind a site's QR code,"),
+		"    " + s.Muted.Render("· read the QR code from a screenshot or image file,"),
+		"    " + s.Muted.Render("· or type the secret key the site shows."),
+		"",
+		"  " + s.Muted.Render("From a shell: ") + s.Text.Render("sesame add 'otpauth://totp/Example:you?secret=…'"),
+	}
+	if l.noVault {
+		lines = append(lines, "", "  "+s.Muted.Render("The vault is created, encrypted, when you add the first account."))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// pad cuts or pads s to exactly w cells.
+func pad(s string, w int) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", w-sw)
+}
+
+// padLeft right-aligns s in w cells.
+func padLeft(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return strings.Repeat(" ", w-sw) + s
+}

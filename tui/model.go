@@ -1,0 +1,363 @@
+package tui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/lipgloss"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sesame-auth/sesame/tui/clipboard"
+	"github.com/sesame-auth/sesame/vault"
+)
+
+// common is what every screen reads: styles, keys, the terminal's size and
+// the time of the last tick. Only the root model's Update writes it.
+type common struct {
+	r          *lipgloss.Renderer
+	styles     Styles
+	formKeys   FormKeys
+	dialogKeys DialogKeys
+	width      int
+	height     int
+	now        time.Time
+	privacy    bool
+}
+
+// screen is one screen of the UI. Every screen has the same shape: update
+// returns the screen that should be shown next (nil closes an overlay).
+type screen interface {
+	update(msg tea.Msg) (screen, tea.Cmd)
+	view() string
+	keys() help.KeyMap
+}
+
+// dialog marks screens drawn in a box over the code list rather than in its place.
+type dialog interface{ isDialog() }
+
+// Model is the root of the UI. It owns the vault handle and routes messages:
+// keys to the overlay screen if one is open, else to the base screen (the
+// code list, or the unlock screens while the vault is locked).
+type Model struct {
+	o       Options
+	c       *common
+	help    help.Model
+	clip    clipboard.Clipboard
+	tickID  int
+	started time.Time
+
+	v       *vault.Vault // nil until opened (or while there is no vault)
+	store   vault.StoreKind
+	list    *listScreen
+	base    screen // the unlock, first-run or failure screen; nil once the list shows
+	overlay screen
+
+	toast   toast
+	copySeq int
+	undo    *deletedAccount
+	approve approvalState
+	fatal   error
+}
+
+type toast struct {
+	text  string
+	err   bool
+	until time.Time
+}
+
+type deletedAccount struct {
+	acct  vault.Account
+	index int
+}
+
+// New builds the root model. Run calls it; tests use it with teatest.
+func New(o Options) Model {
+	if o.ReloadEvery <= 0 {
+		o.ReloadEvery = 1500 * time.Millisecond
+	}
+	if o.Out == nil {
+		o.Out = discard{}
+	}
+	r := newRenderer(&o)
+	c := &common{
+		r:          r,
+		styles:     NewStyles(r, DefaultPalette()),
+		formKeys:   DefaultFormKeys(),
+		dialogKeys: DefaultDialogKeys(),
+		width:      80,
+		height:     24,
+		now:        o.now(),
+		privacy:    o.Privacy,
+	}
+	h := help.New()
+	h.Styles = c.styles.Help
+	clip := o.Clipboard
+	if clip == nil {
+		clip = clipboard.Detect(clipboard.Env{Getenv: o.Getenv, Terminal: o.Out})
+	}
+	m := Model{o: o, c: c, help: h, clip: clip, tickID: 1}
+	m.list = newListScreen(c)
+	m.base = newOpeningScreen(c)
+	return m
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// Init opens the vault and starts the clock.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(openVault(m.o.VaultOptions), m.tick(), tea.SetWindowTitle("Sesame"))
+}
+
+// tickMsg is the 1 Hz clock. Codes are computed from T, never by counting ticks.
+type tickMsg struct {
+	id int
+	t  time.Time
+}
+
+// tick fires on the next whole second of the wall clock.
+func (m Model) tick() tea.Cmd {
+	id, clock := m.tickID, m.o.Clock
+	return tea.Every(time.Second, func(t time.Time) tea.Msg {
+		if clock != nil {
+			t = clock()
+		}
+		return tickMsg{id: id, t: t}
+	})
+}
+
+// Update routes one message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.width, m.c.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		return m, nil
+	case tickMsg:
+		if msg.id != m.tickID {
+			return m, nil // a stale loop: let it die
+		}
+		m.c.now = msg.t
+		if !m.toast.until.IsZero() && !m.c.now.Before(m.toast.until) {
+			m.toast = toast{}
+		}
+		cmds := []tea.Cmd{m.tick()}
+		m.list.refresh()
+		if m.overlay != nil {
+			var cmd tea.Cmd
+			m.overlay, cmd = m.overlay.update(msg)
+			cmds = append(cmds, cmd)
+		}
+		return m, tea.Batch(cmds...)
+	case tea.KeyMsg:
+		if msg.String() == "ctrl+c" {
+			return m, tea.Quit
+		}
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			// Keys typed faster than they are read arrive as one message
+			// ("/go"): handle them one by one so that each can be a command.
+			return m.each(msg)
+		}
+	}
+	if cmd, handled := m.handle(msg); handled {
+		return m, cmd
+	}
+	return m.route(msg)
+}
+
+// each handles a run of typed characters one key at a time.
+func (m Model) each(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	var next tea.Model = m
+	for _, r := range msg.Runes {
+		var cmd tea.Cmd
+		next, cmd = next.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+		cmds = append(cmds, cmd)
+	}
+	return next, tea.Sequence(cmds...)
+}
+
+// route gives a message to the screen that has the focus.
+func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmd tea.Cmd
+	switch {
+	case m.overlay != nil:
+		m.overlay, cmd = m.overlay.update(msg)
+	case m.base != nil:
+		m.base, cmd = m.base.update(msg)
+	default:
+		var s screen
+		s, cmd = m.list.update(msg)
+		m.list = s.(*listScreen)
+	}
+	return m, cmd
+}
+
+// say shows a toast in the status line for a few seconds.
+func (m *Model) say(text string) {
+	m.toast = toast{text: text, until: m.c.now.Add(4 * time.Second)}
+}
+
+// fail shows an error toast; errors stay longer.
+func (m *Model) fail(err error) {
+	m.toast = toast{text: errorText(err), err: true, until: m.c.now.Add(10 * time.Second)}
+}
+
+// errorText is an error as a single line.
+func errorText(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// View draws the whole screen: title bar, body, status line, help.
+func (m Model) View() string {
+	c := m.c
+	w, h := c.width, c.height
+	helpKeys := m.focusedKeys()
+	helpView := m.help.View(helpKeys)
+	helpLines := strings.Count(helpView, "\n") + 1
+	bodyH := max(h-2-helpLines, 1)
+
+	if f, ok := m.overlay.(interface{ fullscreen() }); ok && f != nil {
+		return fit(m.overlay.view(), w, h)
+	}
+	var body string
+	switch {
+	case m.overlay != nil && !isDialog(m.overlay):
+		body = m.overlay.view()
+	case m.base != nil:
+		body = m.base.view()
+	default:
+		body = m.list.body(bodyH)
+		if m.overlay != nil {
+			body = placeOver(fit(body, w, bodyH), m.overlay.view(), w, bodyH)
+		}
+	}
+	var b strings.Builder
+	b.WriteString(m.header())
+	b.WriteByte('\n')
+	b.WriteString(fit(body, w, bodyH))
+	b.WriteByte('\n')
+	b.WriteString(m.statusLine())
+	b.WriteByte('\n')
+	b.WriteString(helpView)
+	return b.String()
+}
+
+func isDialog(s screen) bool { _, ok := s.(dialog); return ok }
+
+func (m Model) focusedKeys() help.KeyMap {
+	switch {
+	case m.overlay != nil:
+		return m.overlay.keys()
+	case m.base != nil:
+		return m.base.keys()
+	}
+	return m.list.keys()
+}
+
+// header is the title and, on the code list, the shared countdowns.
+func (m Model) header() string {
+	s := &m.c.styles
+	title := s.Title.Render("Sesame")
+	right := ""
+	if m.base == nil && (m.overlay == nil || isDialog(m.overlay)) {
+		right = m.list.countdowns()
+	}
+	if t, ok := m.overlay.(interface{ title() string }); ok && m.overlay != nil {
+		title += s.Subtitle.Render("  " + t.title())
+	}
+	gap := m.c.width - ansi.StringWidth(title) - ansi.StringWidth(right) - 2
+	if gap < 1 {
+		return ansi.Truncate(" "+title+" "+right, m.c.width, "")
+	}
+	return " " + title + strings.Repeat(" ", gap) + right + " "
+}
+
+// statusLine says how the vault is protected, how many accounts it holds,
+// the approvals' network state and the last toast.
+func (m Model) statusLine() string {
+	s := &m.c.styles
+	var parts []string
+	if m.v != nil {
+		switch m.store {
+		case vault.StoreKeyring:
+			parts = append(parts, s.Status.Render("key in OS keyring"))
+		case vault.StorePassphrase:
+			parts = append(parts, s.Status.Render("passphrase vault"))
+		}
+		n := m.list.count()
+		word := "accounts"
+		if n == 1 {
+			word = "account"
+		}
+		parts = append(parts, s.StatusStrong.Render(strconv.Itoa(n))+s.Status.Render(" "+word))
+	}
+	if m.c.privacy {
+		parts = append(parts, s.Accent.Render("codes masked"))
+	}
+	if net := m.approve.status(s); net != "" {
+		parts = append(parts, net)
+	}
+	left := " " + strings.Join(parts, s.Status.Render(" · "))
+	if m.toast.text != "" {
+		st := s.ToastOK
+		mark := "✓ "
+		if m.toast.err {
+			st, mark = s.ToastErr, "✗ "
+		}
+		t := st.Render(mark + m.toast.text)
+		if len(parts) > 0 && ansi.StringWidth(left)+2+ansi.StringWidth(t) <= m.c.width {
+			left += s.Status.Render("  ") + t
+		} else {
+			left = " " + t // the news matters more than the counts for these few seconds
+		}
+	}
+	return ansi.Truncate(left, m.c.width, "…")
+}
+
+// fit pads or cuts s to exactly h lines of at most w cells.
+func fit(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "")
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// placeOver draws box centred over bg (w×h cells), keeping bg on either side.
+func placeOver(bg, box string, w, h int) string {
+	bl := strings.Split(bg, "\n")
+	fl := strings.Split(box, "\n")
+	bw := 0
+	for _, l := range fl {
+		bw = max(bw, ansi.StringWidth(l))
+	}
+	x := max((w-bw)/2, 0)
+	y := max((h-len(fl))/2, 0)
+	for i, l := range fl {
+		if y+i >= len(bl) {
+			break
+		}
+		under := bl[y+i]
+		left := ansi.Truncate(under, x, "")
+		if pad := x - ansi.StringWidth(left); pad > 0 {
+			left += strings.Repeat(" ", pad)
+		}
+		l += strings.Repeat(" ", bw-ansi.StringWidth(l))
+		right := ansi.TruncateLeft(under, x+bw, "")
+		bl[y+i] = left + l + right
+	}
+	return strings.Join(bl, "\n")
+}

@@ -1,0 +1,122 @@
+// Package tui is Sesame's terminal user interface: rolling codes with
+// one-key copy, filtering, enrolment by link, QR image or hand, QR export,
+// and the sign-in approval prompt.
+//
+// A root Model routes messages to one model per screen; every screen has the
+// same update/view shape. All I/O (vault, keyring, clipboard, network) runs
+// in tea.Cmds that return typed messages.
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/sesame-auth/sesame/tui/clipboard"
+	"github.com/sesame-auth/sesame/vault"
+)
+
+// DefaultClearAfter is how long a copied code stays on the clipboard unless
+// the user says otherwise.
+const DefaultClearAfter = 30 * time.Second
+
+// Options configure the terminal UI.
+type Options struct {
+	// VaultOptions say where the vault is and how to unlock it. The UI opens
+	// the vault itself so that it can ask for a passphrase or explain a
+	// locked keyring on its own screens.
+	VaultOptions vault.Options
+	// Store is where a vault created from the first-run screen keeps its key
+	// (StoreAuto: the keyring if it works, else a passphrase).
+	Store vault.StoreKind
+	// Clock gives the time codes are computed for; time.Now when nil.
+	Clock func() time.Time
+	// Clipboard receives copied codes; detected from the environment when nil.
+	Clipboard clipboard.Clipboard
+	// ClearAfter is how long a copied code stays on the clipboard before
+	// Sesame clears it (only if it still holds that code); 0 means never.
+	ClearAfter time.Duration
+	// Privacy starts with every code masked except the selected one.
+	Privacy bool
+	// Theme forces "light" or "dark" colours; empty asks the terminal.
+	Theme string
+	// In and Out are the terminal; os.Stdin and os.Stdout when nil.
+	In  io.Reader
+	Out io.Writer
+	// Getenv reads the environment (NO_COLOR, SSH_TTY, ...); os.Getenv when nil.
+	Getenv func(string) string
+	// DecodeQR reads the text of the QR codes in an image file, for the add
+	// screen; qrcode.DecodeFile when nil. Tests replace it.
+	DecodeQR func(path string) ([]string, error)
+	// ReloadEvery is how often the vault file is checked for changes made by
+	// other processes; 1.5 s when zero.
+	ReloadEvery time.Duration
+	// NoAltScreen draws inline instead of on the alternate screen.
+	NoAltScreen bool
+}
+
+func (o *Options) getenv(k string) string {
+	if o.Getenv == nil {
+		return os.Getenv(k)
+	}
+	return o.Getenv(k)
+}
+
+func (o *Options) now() time.Time {
+	if o.Clock == nil {
+		return time.Now()
+	}
+	return o.Clock()
+}
+
+// Run shows the terminal UI until the user quits or ctx is cancelled.
+func Run(ctx context.Context, o Options) error {
+	if o.In == nil {
+		o.In = os.Stdin
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	out := o.Out
+	if f, ok := o.Out.(*os.File); ok && o.Clipboard == nil {
+		// OSC 52 sequences and frames share the terminal: one lock keeps a
+		// sequence from landing inside a frame's escape codes.
+		lt := &lockedTTY{File: f, mu: new(sync.Mutex)}
+		out = lt
+		o.Clipboard = clipboard.Detect(clipboard.Env{Getenv: o.Getenv, Terminal: f, TerminalMu: lt.mu})
+	}
+	m := New(o)
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.In), tea.WithOutput(out)}
+	if !o.NoAltScreen {
+		opts = append(opts, tea.WithAltScreen())
+	}
+	final, err := tea.NewProgram(m, opts...).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fm, ok := final.(Model); ok && fm.fatal != nil {
+		return fm.fatal
+	}
+	return nil
+}
+
+// lockedTTY is the terminal with writes serialised, so that clipboard
+// sequences written from a Cmd never interleave with a frame.
+type lockedTTY struct {
+	*os.File
+	mu *sync.Mutex
+}
+
+func (t *lockedTTY) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.File.Write(p)
+}
