@@ -23,10 +23,10 @@ type (
 	}
 	// dataMsg carries the vault's contents after a change made here.
 	dataMsg struct {
-		data   vault.Data
-		note   string
+		data    vault.Data
+		note    string
 		select_ string
-		err    error
+		err     error
 	}
 	reloadDueMsg struct{}
 	reloadMsg    struct {
@@ -91,7 +91,7 @@ type (
 		merge   bool
 		skipped int // entries the import could not use
 	}
-	renameIntent struct{ id, issuer, name string }
+	renameIntent        struct{ id, issuer, name string }
 	confirmDeleteIntent struct{ acct vault.Account }
 	recoverIntent       struct{}
 )

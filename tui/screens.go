@@ -204,7 +204,9 @@ type confirmScreen struct {
 	delete bool // which button has the focus
 }
 
-func newConfirmScreen(c *common, a vault.Account) *confirmScreen { return &confirmScreen{c: c, acct: a} }
+func newConfirmScreen(c *common, a vault.Account) *confirmScreen {
+	return &confirmScreen{c: c, acct: a}
+}
 
 func (s *confirmScreen) isDialog() {}
 
