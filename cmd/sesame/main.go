@@ -131,6 +131,7 @@ Run without a command to open the terminal UI.`,
 		a.recoverCmd(),
 		a.clearClipboardCmd(),
 	)
+	root.AddCommand(a.approveCmds()...)
 	for _, c := range root.Commands() {
 		c.SilenceUsage = true
 		if c.Args == nil {
