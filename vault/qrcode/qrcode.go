@@ -33,6 +33,9 @@ const (
 	MaxFileBytes = 32 << 20   // bytes read from the file
 	MaxDimension = 16384      // pixels, width or height
 	MaxPixels    = 40_000_000 // width × height (a 48 MP photo must be resized)
+	// MaxDecodedBytes caps the memory the decoded pixels and their working
+	// copies take, so a 16-bit-per-channel PNG gets a lower pixel limit.
+	MaxDecodedBytes = 256 << 20
 )
 
 // Limits on what EncodePNG writes.
@@ -124,6 +127,12 @@ func decodeImage(data []byte) (image.Image, error) {
 	if err := checkSize(cfg.Width, cfg.Height); err != nil {
 		return nil, err
 	}
+	// Decoded pixels, plus the luminance copy and its scaled copies.
+	bpp := bytesPerPixel(cfg.ColorModel)
+	if need := int64(cfg.Width) * int64(cfg.Height) * int64(bpp+2); need > MaxDecodedBytes {
+		return nil, fmt.Errorf("%w: %d×%d pixels at %d bytes each need %d MiB, the limit is %d MiB: crop or resize it",
+			ErrImageTooLarge, cfg.Width, cfg.Height, bpp, need>>20, MaxDecodedBytes>>20)
+	}
 	img, err := f.decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w (%v)", ErrDamagedImage, err)
@@ -144,6 +153,25 @@ func checkSize(w, h int) error {
 			ErrImageTooLarge, w, h, MaxDimension, MaxPixels/1_000_000)
 	}
 	return nil
+}
+
+// bytesPerPixel is how much memory the standard decoders use per pixel for
+// a colour model (YCbCr counted at 4:4:4, its worst case).
+func bytesPerPixel(m color.Model) int {
+	switch m {
+	case color.GrayModel:
+		return 1
+	case color.Gray16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		return 4
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 8 // RGBA64, NRGBA64 and anything unknown
 }
 
 // gray is an 8-bit luminance image, the form gozxing works on.

@@ -452,6 +452,8 @@ func TestDecodeBadFiles(t *testing.T) {
 		{"PNG 8000×6000", pngHeader(8000, 6000), qrcode.ErrImageTooLarge},
 		{"GIF 20000×20000", patchGIFSize(t, gifBuf.Bytes(), 20000, 20000), qrcode.ErrImageTooLarge},
 		{"JPEG 65000×65000", patchJPEGSize(t, jpegBuf.Bytes(), 65000, 65000), qrcode.ErrImageTooLarge},
+		{"16-bit RGBA PNG 7000×5000", pngHeaderDepth(7000, 5000, 16, 6), qrcode.ErrImageTooLarge},
+		{"8-bit grey PNG 7000×5000", pngHeaderDepth(7000, 5000, 8, 0), qrcode.ErrDamagedImage}, // allowed, then no pixel data
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var before, after runtime.MemStats
@@ -473,7 +475,10 @@ func TestDecodeBadFiles(t *testing.T) {
 }
 
 // pngHeader is a PNG signature, an IHDR for a w×h 8-bit grey image and an empty IDAT.
-func pngHeader(w, h uint32) []byte {
+func pngHeader(w, h uint32) []byte { return pngHeaderDepth(w, h, 8, 0) }
+
+// pngHeaderDepth is pngHeader with a bit depth and colour type (0 grey, 6 RGBA).
+func pngHeaderDepth(w, h uint32, depth, colorType byte) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
 	chunk := func(typ string, data []byte) {
@@ -487,7 +492,7 @@ func pngHeader(w, h uint32) []byte {
 	}
 	ihdr := binary.BigEndian.AppendUint32(nil, w)
 	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
-	ihdr = append(ihdr, 8, 0, 0, 0, 0)
+	ihdr = append(ihdr, depth, colorType, 0, 0, 0)
 	chunk("IHDR", ihdr)
 	chunk("IDAT", nil)
 	chunk("IEND", nil)
