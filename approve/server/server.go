@@ -56,6 +56,15 @@ type Config struct {
 	// SignInBurst (default 5), then one per SignInEvery (default 10 s).
 	SignInEvery time.Duration
 	SignInBurst int
+	// PairingEvery and PairingBurst limit device registrations per client
+	// address: a burst of PairingBurst (default 20), then one per
+	// PairingEvery (default 6 s).
+	PairingEvery time.Duration
+	PairingBurst int
+	// DeviceEvery and DeviceBurst limit requests per device: a burst of
+	// DeviceBurst (default 30), then one per DeviceEvery (default 200 ms).
+	DeviceEvery time.Duration
+	DeviceBurst int
 	// Logger gets operational events (pairings, not_me answers). Nothing
 	// secret is logged. Discarded when nil.
 	Logger *slog.Logger
@@ -115,6 +124,18 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.SignInBurst == 0 {
 		cfg.SignInBurst = 5
 	}
+	if cfg.PairingEvery == 0 {
+		cfg.PairingEvery = 6 * time.Second
+	}
+	if cfg.PairingBurst == 0 {
+		cfg.PairingBurst = 20
+	}
+	if cfg.DeviceEvery == 0 {
+		cfg.DeviceEvery = 200 * time.Millisecond
+	}
+	if cfg.DeviceBurst == 0 {
+		cfg.DeviceBurst = 30
+	}
 	if len(cfg.Label) > approve.MaxFieldLength {
 		return nil, fmt.Errorf("%w: label too long", ErrConfig)
 	}
@@ -123,8 +144,8 @@ func New(cfg Config) (*Handler, error) {
 		hub:     newHub(),
 		nonces:  newNonceCache(2*approve.MaxClockSkew+time.Second, 4<<20),
 		signins: newLimiter(cfg.SignInEvery, cfg.SignInBurst, 1<<20),
-		pairs:   newLimiter(6*time.Second, 20, 1<<16),
-		devices: newLimiter(200*time.Millisecond, 30, 1<<20),
+		pairs:   newLimiter(cfg.PairingEvery, cfg.PairingBurst, 1<<16),
+		devices: newLimiter(cfg.DeviceEvery, cfg.DeviceBurst, 1<<20),
 		mux:     http.NewServeMux(), log: cfg.Logger, closing: make(chan struct{}),
 	}
 	if h.now == nil {
