@@ -55,7 +55,7 @@ type addScreen struct {
 
 var addChoices = []struct{ key, label, hint string }{
 	{"l", "Paste an otpauth:// link", "the link behind a site's QR code, or a Google Authenticator export link"},
-	{"f", "Read a QR image or import a file", "a screenshot of a QR code, or an export from Aegis, 2FAS, andOTP, Bitwarden…"},
+	{"f", "Read a QR image or import a file", "a QR code screenshot, or an export from Aegis, 2FAS, andOTP, Bitwarden…"},
 	{"m", "Type it in", "issuer, account name and the secret key the site shows"},
 }
 

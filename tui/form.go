@@ -160,7 +160,11 @@ func (f *form) view() string {
 		}
 		lines = append(lines, mark+ls.Render(pad(fl.label, lw))+"  "+val)
 		if fl.err != "" {
-			lines = append(lines, strings.Repeat(" ", lw+4)+s.FieldError.Render("✗ "+fl.label+" "+fl.err))
+			indent := strings.Repeat(" ", lw+4)
+			msg := wrap("✗ "+fl.label+" "+fl.err, max(f.c.width-lw-6, 20))
+			for _, l := range strings.Split(msg, "\n") {
+				lines = append(lines, indent+s.FieldError.Render(l))
+			}
 		}
 	}
 	return strings.Join(lines, "\n")

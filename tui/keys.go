@@ -22,7 +22,7 @@ func DefaultListKeys() ListKeys {
 		Bottom:      key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last")),
 		PageUp:      key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
 		PageDown:    key.NewBinding(key.WithKeys("pgdown", "ctrl+f"), key.WithHelp("pgdn", "page down")),
-		Copy:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "copy")),
+		Copy:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter/c", "copy")),
 		CopyC:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy")),
 		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
@@ -37,7 +37,7 @@ func DefaultListKeys() ListKeys {
 		Privacy:     key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mask codes")),
 		History:     key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "sign-in history")),
 		Pause:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pause sign-ins")),
-		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "more keys")),
+		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "all keys")),
 		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
@@ -51,10 +51,9 @@ func (k ListKeys) ShortHelp() []key.Binding {
 func (k ListKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
-		{k.Copy, k.CopyC, k.Filter, k.ClearFilter, k.Privacy},
+		{k.Copy, k.Filter, k.ClearFilter, k.Privacy, k.Help, k.Quit},
 		{k.Add, k.Edit, k.Delete, k.Undo, k.QR},
 		{k.Pin, k.MoveUp, k.MoveDown, k.History, k.Pause},
-		{k.Help, k.Quit},
 	}
 }
 

@@ -306,13 +306,23 @@ func (l *listScreen) clearFilter() {
 
 // layout is the width of each column of a row.
 type layout struct {
-	issuer, name, code, next int
+	issuer, name, code, next, tag int
 }
 
+// layout fits the columns to the terminal: wide terminals get roomy columns
+// (capped, so codes stay near the names), narrow ones drop the account name
+// and tags before the code.
 func (l *listScreen) layout() layout {
 	w := min(l.c.width, 110)
-	lay := layout{code: 9, next: 12}
-	rest := max(w-4-lay.code-lay.next-5-2, 10) // gutter+pin, gaps, tag
+	lay := layout{code: 9, next: 12, tag: 5}
+	if w < 60 {
+		lay.next, lay.tag = 0, 0
+	}
+	rest := w - 4 - 1 - lay.code - lay.next - lay.tag - 1 // gutter+pin, gaps
+	if w < 60 {
+		lay.issuer = max(rest, 4)
+		return lay
+	}
 	lay.issuer = min(max(rest*2/5, 8), 28)
 	lay.name = max(rest-lay.issuer-1, 0)
 	return lay
@@ -387,15 +397,17 @@ func (l *listScreen) renderRow(r *row, selected bool, lay layout, dominant int) 
 	}
 	b.WriteString(is.Render(pad(issuer, lay.issuer)))
 	b.WriteByte(' ')
-	b.WriteString(s.Name.Render(pad(name, lay.name)))
-	b.WriteByte(' ')
+	if lay.name > 0 {
+		b.WriteString(s.Name.Render(pad(name, lay.name)))
+		b.WriteByte(' ')
+	}
 
 	masked := l.c.privacy && !selected
 	var code, next, tag string
 	switch {
 	case r.err != nil:
 		code = s.Danger.Render(padLeft("error", lay.code))
-		next = s.Muted.Render(" " + pad(shortErr(r.err), lay.next-1))
+		next = s.Muted.Render(" " + pad(shortErr(r.err), max(lay.next-1, 0)))
 	case a.Type == vault.HOTP && r.hotp == "":
 		code = s.Muted.Render(padLeft("⏎ to show", lay.code))
 		next = strings.Repeat(" ", lay.next)
@@ -421,7 +433,7 @@ func (l *listScreen) renderRow(r *row, selected bool, lay layout, dominant int) 
 			cs = s.CodeExpiring
 		}
 		code = cs.Render(padLeft(c, lay.code))
-		if rem <= expiringSecs {
+		if rem <= expiringSecs && lay.next > 0 {
 			next = s.NextCode.Render(pad("  → "+n, lay.next))
 		} else {
 			next = strings.Repeat(" ", lay.next)
@@ -431,8 +443,12 @@ func (l *listScreen) renderRow(r *row, selected bool, lay layout, dominant int) 
 		}
 	}
 	b.WriteString(code)
-	b.WriteString(next)
-	b.WriteString(s.Muted.Render(pad(tag, 5)))
+	if lay.next > 0 {
+		b.WriteString(next)
+	}
+	if lay.tag > 0 {
+		b.WriteString(s.Muted.Render(pad(tag, lay.tag)))
+	}
 	return b.String()
 }
 
@@ -451,13 +467,16 @@ func (l *listScreen) countdowns() string {
 	if len(l.periods) == 0 {
 		return ""
 	}
-	width := 20
+	width, most := 20, 3
 	if len(l.periods) > 1 {
 		width = 8
 	}
+	if l.c.width < 60 {
+		width, most = 8, 1
+	}
 	var parts []string
 	for i, p := range l.periods {
-		if i == 3 {
+		if i == most {
 			break
 		}
 		rem := remaining(l.c.now, p)
@@ -467,7 +486,7 @@ func (l *listScreen) countdowns() string {
 			fs = s.BarFullExpiring
 		}
 		label := ""
-		if len(l.periods) > 1 {
+		if len(l.periods) > 1 && most > 1 {
 			label = s.Muted.Render(strconv.Itoa(p) + "s ")
 		}
 		parts = append(parts, label+fs.Render(strings.Repeat("━", full))+s.BarEmpty.Render(strings.Repeat("─", width-full))+

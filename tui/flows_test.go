@@ -1,0 +1,618 @@
+package tui
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/binary"
+	"crypto/hmac"
+	"image"
+	"image/color"
+	"image/png"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/qrcode"
+	"github.com/sesame-auth/sesame/vault/vaulttest"
+)
+
+// steamCode is an independent Steam Guard implementation.
+func steamCode(secret []byte, t time.Time) string {
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], uint64(t.Unix()/30))
+	mac := hmac.New(sha1.New, secret)
+	mac.Write(msg[:])
+	sum := mac.Sum(nil)
+	off := sum[len(sum)-1] & 0x0f
+	v := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
+	const alphabet = "23456789BCDFGHJKMNPQRTVWXY"
+	var b strings.Builder
+	for range 5 {
+		b.WriteByte(alphabet[v%uint32(len(alphabet))])
+		v /= uint32(len(alphabet))
+	}
+	return b.String()
+}
+
+func startUI(t *testing.T, o Options, w, h int) *teatest.TestModel {
+	t.Helper()
+	tm := teatest.NewTestModel(t, probe{New(o)}, teatest.WithInitialTermSize(w, h))
+	t.Cleanup(func() { _ = tm.Quit() })
+	return tm
+}
+
+func finalView(t *testing.T, tm *teatest.TestModel) (Model, string) {
+	t.Helper()
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	m := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(probe).Model
+	return m, m.View()
+}
+
+// The code on screen comes from the tick's clock, and changes as soon as
+// the period turns over: no stale code after the boundary.
+func TestFlowCodesAcrossBoundary(t *testing.T) {
+	boundary := t0.Add(20 * time.Second)
+	clock := newClock(boundary.Add(-2 * time.Second))
+	o, _, _ := testOptions(t, clock, sampleAccounts()[:2]...)
+	tm := startUI(t, o, 80, 24)
+
+	gh := mustSecret(helloSecret)
+	before := totp(gh, boundary.Add(-time.Second), 6, 30, "SHA1")
+	after := totp(gh, boundary, 6, 30, "SHA1")
+	if before == after {
+		t.Fatal("test vector: the code does not change at the boundary")
+	}
+	// In the last seconds the next code is shown beside the current one.
+	waitFor(t, tm, group(before), "→ "+group(after))
+
+	clock.set(boundary)
+	waitFor(t, tm, " 30s") // the next tick has the new time
+	m, view := finalView(t, tm)
+	if !strings.Contains(view, group(after)) || strings.Contains(view, group(before)) {
+		t.Fatalf("after the boundary the screen shows:\n%s\nwant %s and not %s", view, group(after), group(before))
+	}
+	if !m.c.now.Equal(boundary) {
+		t.Errorf("model time = %v, want the tick's clock %v", m.c.now, boundary)
+	}
+	google := totp(mustSecret(rfcSecret), boundary, 6, 30, "SHA1")
+	if !strings.Contains(view, group(google)) {
+		t.Errorf("Google code %s missing from\n%s", google, view)
+	}
+}
+
+func TestRowCodesMatchIndependentTOTP(t *testing.T) {
+	accts := sampleAccounts()
+	accts = append(accts, acct(vault.TOTP, "Sha256", "x", rfcSecret, 8, 30), acct(vault.TOTP, "Sha512", "y", rfcSecret, 7, 45))
+	accts[5].Algorithm, accts[6].Algorithm = vault.SHA256, vault.SHA512
+	for i := range accts {
+		accts[i].Normalize()
+	}
+	rows := newRows(accts)
+	for step := range 100 {
+		now := t0.Add(time.Duration(step*7) * time.Second)
+		for i := range rows {
+			r := &rows[i]
+			r.refresh(now)
+			a := r.acct
+			if a.Type == vault.HOTP {
+				continue
+			}
+			a.Normalize()
+			want := totp(a.Secret, now, a.Digits, a.Period, string(a.Algorithm))
+			if a.Type == vault.Steam {
+				want = steamCode(a.Secret, now)
+			}
+			if ungroup(r.code) != want {
+				t.Fatalf("%s at %v: row shows %s, want %s", a.Label(), now.Unix(), r.code, want)
+			}
+			if ungroup(r.next) != nextOf(a, now) {
+				t.Fatalf("%s at %v: next %s, want %s", a.Label(), now.Unix(), r.next, nextOf(a, now))
+			}
+		}
+	}
+}
+
+func nextOf(a vault.Account, now time.Time) string {
+	t := now.Add(time.Duration(a.Period) * time.Second)
+	if a.Type == vault.Steam {
+		return steamCode(a.Secret, t)
+	}
+	return totp(a.Secret, t, a.Digits, a.Period, string(a.Algorithm))
+}
+
+func TestFlowCopyAndClear(t *testing.T) {
+	clock := newClock(t0)
+	o, _, clip := testOptions(t, clock, sampleAccounts()...)
+	o.ClearAfter = 100 * time.Millisecond
+	tm := startUI(t, o, 80, 24)
+	want := totp(mustSecret(helloSecret), t0, 6, 30, "SHA1")
+	waitFor(t, tm, group(want))
+	tm.Send(keyMsg("enter"))
+	waitFor(t, tm, "copied GitHub code to fakeclip")
+	if _, copies := clip.get(); len(copies) != 1 || copies[0] != want {
+		t.Fatalf("copied %q, want [%s]", copies, want)
+	}
+	waitFor(t, tm, "clipboard cleared")
+	if got, _ := clip.get(); got != "" {
+		t.Fatalf("clipboard still holds %q", got)
+	}
+}
+
+// A copy in the last 2 seconds takes the next code, and says so.
+func TestCopyNearExpiryTakesNextCode(t *testing.T) {
+	clock := newClock(t0.Add(18 * time.Second)) // 2 s left
+	m, _, clip := readyModel(t, 80, 24, clock, sampleAccounts()...)
+	m = press(t, m, "c")
+	next := totp(mustSecret(helloSecret), t0.Add(20*time.Second), 6, 30, "SHA1")
+	if got, _ := clip.get(); got != next {
+		t.Fatalf("copied %q, want the next code %s", got, next)
+	}
+	if !strings.Contains(m.View(), "NEXT GitHub code") {
+		t.Errorf("the toast does not say the next code was copied:\n%s", m.View())
+	}
+	// With 3 s left the current code is still copied.
+	clock.set(t0.Add(17 * time.Second))
+	m2, _, clip2 := readyModel(t, 80, 24, clock, sampleAccounts()...)
+	press(t, m2, "c")
+	if got, _ := clip2.get(); got != totp(mustSecret(helloSecret), t0, 6, 30, "SHA1") {
+		t.Fatalf("with 3 s left copied %q, want the current code", got)
+	}
+}
+
+// The clipboard is cleared only if it still holds the code Sesame put there.
+func TestClearOnlyOwnCode(t *testing.T) {
+	m, _, clip := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	m = press(t, m, "c")
+	code, _ := clip.get()
+	clip.Copy(t.Context(), "the user's own text")
+	next, cmd := m.Update(clearDueMsg{seq: m.copySeq, text: code})
+	drain(t, next.(Model), cmd, 2)
+	if got, _ := clip.get(); got != "the user's own text" {
+		t.Fatalf("clipboard = %q: Sesame cleared text it did not put there", got)
+	}
+	// A timer from an older copy does nothing once a newer code was copied.
+	clip.Copy(t.Context(), code)
+	next, cmd = m.Update(clearDueMsg{seq: m.copySeq - 1, text: code})
+	if cmd != nil {
+		t.Fatal("a stale clear timer started a clear")
+	}
+	_ = next
+}
+
+func TestFlowFilter(t *testing.T) {
+	clock := newClock(t0)
+	o, _, clip := testOptions(t, clock, sampleAccounts()...)
+	tm := startUI(t, o, 80, 24)
+	waitFor(t, tm, "Steam")
+	tm.Type("/stm") // fuzzy: s-t-m in "steam gamer"
+	waitFor(t, tm, "/ stm")
+	tm.Send(keyMsg("enter")) // copies the best match
+	want := steamCode(mustSecret("ONSWG4TFOQ"), t0)
+	waitFor(t, tm, "copied Steam code")
+	if got, _ := clip.get(); got != want {
+		t.Fatalf("copied %q, want the Steam code %s", got, want)
+	}
+	_, view := finalView(t, tm)
+	if strings.Contains(view, "GitHub") || !strings.Contains(view, "filter: stm") {
+		t.Errorf("the filter is not kept after enter:\n%s", view)
+	}
+}
+
+func TestFuzzyScore(t *testing.T) {
+	rows := newRows(sampleAccounts())
+	names := func(q string) []string {
+		var out []string
+		for _, i := range filterRows(rows, q) {
+			out = append(out, rows[i].acct.Issuer)
+		}
+		return out
+	}
+	tests := map[string]string{
+		"":      "GitHub Google AWS Bank Steam",
+		"go":    "Google GitHub",
+		"gh":    "GitHub",
+		"ALICE": "GitHub Google",
+		"card":  "Bank",
+		"zz":    "",
+		"root":  "AWS",
+	}
+	for q, want := range tests {
+		if got := strings.Join(names(q), " "); got != want {
+			t.Errorf("filter %q = %q, want %q", q, got, want)
+		}
+	}
+}
+
+func TestFlowAddLink(t *testing.T) {
+	clock := newClock(t0)
+	o, v, _ := testOptions(t, clock, sampleAccounts()[:1]...)
+	tm := startUI(t, o, 80, 24)
+	waitFor(t, tm, "GitHub")
+	tm.Send(keyMsg("a"))
+	waitFor(t, tm, "Paste an otpauth:// link")
+
+	// A bad link: the error names the field, and the link stays.
+	bad := "otpauth://totp/Demo:me?secret=NOT-BASE32-1"
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(bad), Paste: true})
+	waitFor(t, tm, "secret is not valid base32")
+	tm.Send(keyMsg("enter"))
+	for range len("NOT-BASE32-1") {
+		tm.Send(keyMsg("backspace"))
+	}
+	tm.Type(rfcSecret + "&digits=8&algorithm=SHA256")
+	waitFor(t, tm, "Demo (me) · TOTP · SHA256 · 8 digits")
+	tm.Send(keyMsg("enter"))
+	want := totp(mustSecret(rfcSecret), t0, 8, 30, "SHA256")
+	waitFor(t, tm, "added Demo (me)", group(want))
+
+	other, err := vault.Open(o.VaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := other.Data()
+	a, err := d.Find("Demo")
+	if err != nil {
+		t.Fatalf("the new account is not in the vault file: %v", err)
+	}
+	if a.Algorithm != vault.SHA256 || a.Digits != 8 || a.Secret.Base32() != rfcSecret {
+		t.Errorf("saved %+v", a)
+	}
+	_ = v
+}
+
+func TestAddLinkDuplicateKeepsInput(t *testing.T) {
+	m, _, _ := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	link := "otpauth://totp/GitHub:alice@example.com?secret=" + helloSecret + "&issuer=GitHub"
+	m = press(t, m, "a", "l")
+	m = paste(t, m, link)
+	m = press(t, m, "enter")
+	view := m.View()
+	if !strings.Contains(view, "already has this account") {
+		t.Fatalf("no duplicate error:\n%s", view)
+	}
+	if s, ok := m.overlay.(*addScreen); !ok || s.link.Value() != link {
+		t.Fatalf("the typed link was lost after the error")
+	}
+}
+
+func TestAddManual(t *testing.T) {
+	m, v, _ := readyModel(t, 80, 24, newClock(t0))
+	m = press(t, m, "a", "m")
+	// Submitting with no secret names the secret field.
+	m = press(t, m, "enter")
+	if !strings.Contains(m.View(), "Secret is empty") {
+		t.Fatalf("no inline error for the missing secret:\n%s", m.View())
+	}
+	form := &m.overlay.(*addScreen).manual
+	if form.fields[form.focus].name != "secret" {
+		t.Fatalf("focus on %q, want the secret field", form.fields[form.focus].name)
+	}
+	m = press(t, m, "shift+tab", "shift+tab")
+	for _, r := range "Acme" {
+		m = press(t, m, string(r))
+	}
+	m = press(t, m, "tab")
+	for _, r := range "ops" {
+		m = press(t, m, string(r))
+	}
+	m = press(t, m, "tab")
+	for _, r := range strings.ToLower(rfcSecret[:16]) + " " + rfcSecret[16:] {
+		m = press(t, m, string(r))
+	}
+	if strings.Contains(m.View(), rfcSecret[:16]) {
+		t.Fatal("the secret is echoed in clear")
+	}
+	m = press(t, m, "tab", "tab", "right", "tab", "right", "right", "tab") // SHA256, 8 digits
+	for range 2 {
+		m = press(t, m, "backspace")
+	}
+	m = press(t, m, "0")
+	if !strings.Contains(m.View(), "Period must be a whole number of seconds from 1") {
+		t.Fatalf("no inline error for period 0:\n%s", m.View())
+	}
+	m = press(t, m, "backspace", "6", "0", "enter")
+	d := v.Data()
+	a, err := d.Find("Acme")
+	if err != nil {
+		t.Fatalf("not saved: %v\n%s", err, m.View())
+	}
+	if a.Name != "ops" || a.Algorithm != vault.SHA256 || a.Digits != 8 || a.Period != 60 || a.Secret.Base32() != rfcSecret {
+		t.Errorf("saved %s %s %d %d", a.Name, a.Algorithm, a.Digits, a.Period)
+	}
+}
+
+func TestFlowDeleteUndo(t *testing.T) {
+	clock := newClock(t0)
+	o, _, _ := testOptions(t, clock, sampleAccounts()...)
+	tm := startUI(t, o, 80, 24)
+	waitFor(t, tm, "Google")
+	tm.Send(keyMsg("j"))
+	tm.Send(keyMsg("d"))
+	waitFor(t, tm, "Delete Google (alice@gmail.com)?")
+	tm.Send(keyMsg("enter")) // Keep is the default
+	waitFor(t, tm, "5 accounts")
+	if v := currentView(t, tm); strings.Contains(v, "Delete Google") {
+		t.Fatalf("the dialog stayed open:\n%s", v)
+	}
+	tm.Send(keyMsg("d"))
+	waitFor(t, tm, "Delete Google")
+	tm.Send(keyMsg("y"))
+	waitFor(t, tm, "deleted Google", "4 accounts")
+	disk := func() []string {
+		v, err := vault.Open(o.VaultOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range v.Data().Accounts {
+			out = append(out, a.Issuer)
+		}
+		return out
+	}
+	if got := strings.Join(disk(), " "); got != "GitHub AWS Bank Steam" {
+		t.Fatalf("after delete the vault holds %s", got)
+	}
+	tm.Send(keyMsg("u"))
+	waitFor(t, tm, "restored Google", "5 accounts")
+	if got := strings.Join(disk(), " "); got != "GitHub Google AWS Bank Steam" {
+		t.Fatalf("after undo the vault holds %s (want Google back in its place)", got)
+	}
+}
+
+// The status line's "5 accounts" must not come from before the keep: check
+// that Keep really kept it.
+func TestDeleteDefaultIsKeep(t *testing.T) {
+	m, v, _ := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	m = press(t, m, "d", "enter")
+	if n := len(v.Data().Accounts); n != 5 {
+		t.Fatalf("enter on the delete dialog deleted: %d accounts left", n)
+	}
+	m = press(t, m, "d", "esc")
+	if m.overlay != nil || len(v.Data().Accounts) != 5 {
+		t.Fatal("esc did not just close the dialog")
+	}
+}
+
+func TestFlowQR(t *testing.T) {
+	clock := newClock(t0)
+	o, _, _ := testOptions(t, clock, sampleAccounts()...)
+	tm := startUI(t, o, 80, 24)
+	waitFor(t, tm, "GitHub")
+	tm.Send(keyMsg("x"))
+	waitFor(t, tm, "This QR code holds the secret of GitHub")
+	tm.Send(keyMsg("esc"))
+	waitFor(t, tm, "5 accounts")
+	m, view := finalView(t, tm)
+	if m.overlay != nil || strings.Contains(view, "QR code holds") {
+		t.Fatalf("esc did not hide the QR code:\n%s", view)
+	}
+}
+
+// The QR code on screen decodes (with the vault's own decoder) to the account.
+func TestQRDecodes(t *testing.T) {
+	m, _, _ := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	for _, down := range []int{0, 2} { // GitHub (SHA1, 6) and AWS (8 digits, 60 s)
+		mm := m
+		for range down {
+			mm = press(t, mm, "j")
+		}
+		mm = press(t, mm, "x")
+		q := mm.overlay.(*qrScreen)
+		texts, err := qrcode.Decode(bytes.NewReader(artToPNG(t, q.art)))
+		if err != nil {
+			t.Fatalf("%s: the QR code does not decode: %v", q.acct.Label(), err)
+		}
+		got, err := vault.ParseURI(texts[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.SameAs(&q.acct) || got.Digits != q.acct.Digits || got.Period != q.acct.Period || got.Algorithm != q.acct.Algorithm {
+			t.Errorf("QR holds %s, want %s", texts[0], q.acct.URI())
+		}
+		mm = press(t, mm, "esc")
+		if mm.overlay != nil {
+			t.Fatal("esc did not close the QR view")
+		}
+	}
+}
+
+// artToPNG turns half-block QR art back into pixels: a drawn half is light.
+func artToPNG(t *testing.T, art string) []byte {
+	t.Helper()
+	lines := strings.Split(art, "\n")
+	const px, margin = 4, 16
+	w := 0
+	for _, l := range lines {
+		w = max(w, len([]rune(l)))
+	}
+	img := image.NewGray(image.Rect(0, 0, w*px+2*margin, len(lines)*2*px+2*margin))
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	set := func(x, y int, light bool) {
+		c := color.Gray{0}
+		if light {
+			c.Y = 255
+		}
+		for dy := range px {
+			for dx := range px {
+				img.SetGray(margin+x*px+dx, margin+y*px+dy, c)
+			}
+		}
+	}
+	for row, l := range lines {
+		for col, r := range []rune(l) {
+			top, bottom := false, false
+			switch r {
+			case '█':
+				top, bottom = true, true
+			case '▀':
+				top = true
+			case '▄':
+				bottom = true
+			}
+			set(col, 2*row, top)
+			set(col, 2*row+1, bottom)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// A vault changed by another process shows up, and a change made in the UI
+// on top of it keeps both.
+func TestFlowVaultChangedBehindTheUI(t *testing.T) {
+	clock := newClock(t0)
+	o, _, _ := testOptions(t, clock, sampleAccounts()[:2]...)
+	tm := startUI(t, o, 80, 24)
+	waitFor(t, tm, "2 accounts")
+
+	other, err := vault.Open(o.VaultOptions) // like `sesame add` in another terminal
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Update(func(d *vault.Data) error {
+		_, err := d.Add(acct(vault.TOTP, "Outside", "cli", "MFRGGZDFMZTWQ2LK", 6, 30), t0)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, tm, "Outside", "3 accounts", "the vault changed on disk")
+
+	// Pin GitHub from the UI, then check the file has both changes.
+	tm.Send(keyMsg("p"))
+	waitFor(t, tm, "pinned GitHub")
+	d, _, err := other.Reload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh, err := d.Find("GitHub")
+	if err != nil || !gh.Pinned {
+		t.Fatalf("the pin was lost: %v %+v", err, gh)
+	}
+	if _, err := d.Find("Outside"); err != nil {
+		t.Fatalf("the other process's account was lost: %v", err)
+	}
+}
+
+func TestHOTPEnterAdvancesCounter(t *testing.T) {
+	m, v, clip := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	bank := func() *vault.Account {
+		d := v.Data()
+		a, err := d.Find("Bank")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	secret := bank().Secret
+	if strings.Contains(m.View(), group(hotpCode(secret, 3, 6, sha1.New))) {
+		t.Fatal("the HOTP code is shown before it was asked for")
+	}
+	m = press(t, m, "G", "k", "enter")
+	want := hotpCode(secret, 3, 6, sha1.New)
+	if got, _ := clip.get(); got != want || !strings.Contains(m.View(), group(want)) {
+		t.Fatalf("copied %q, want %s; view:\n%s", got, want, m.View())
+	}
+	if c := bank().Counter; c != 4 {
+		t.Fatalf("counter = %d after one code, want 4", c)
+	}
+	m = press(t, m, "c") // c re-copies the shown code, without advancing
+	if c := bank().Counter; c != 4 {
+		t.Fatalf("c advanced the counter to %d", c)
+	}
+	press(t, m, "enter")
+	if got, _ := clip.get(); got != hotpCode(secret, 4, 6, sha1.New) || bank().Counter != 5 {
+		t.Fatalf("second enter copied %q with counter %d", got, bank().Counter)
+	}
+}
+
+func TestPassphraseScreen(t *testing.T) {
+	clock := newClock(t0)
+	v := vaulttest.NewPassphrase(t, sampleAccounts()[:1]...)
+	o := Options{VaultOptions: vault.Options{Dir: v.Dir(), Keyring: vaulttest.NewKeyring(), ScryptWorkFactor: 10},
+		Clock: clock.now, Clipboard: &fakeClipboard{}, Getenv: testEnv, Theme: "dark", ReloadEvery: time.Second}
+	tm := startUI(t, o, 80, 24)
+	waitFor(t, tm, "protected by a passphrase")
+	tm.Type("wrong horse")
+	tm.Send(keyMsg("enter"))
+	waitFor(t, tm, "wrong passphrase: try again")
+	tm.Type(vaulttest.Passphrase)
+	tm.Send(keyMsg("enter"))
+	waitFor(t, tm, "passphrase vault", "1 account")
+}
+
+func TestFirstRunCreatesVault(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		keyring vault.Keyring
+		store   vault.StoreKind
+	}{
+		{"keyring", vaulttest.NewKeyring(), vault.StoreKeyring},
+		{"no keyring", &vaulttest.Keyring{Err: vaulttest.ErrLocked}, vault.StorePassphrase},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := Options{VaultOptions: vault.Options{Dir: t.TempDir(), Keyring: tc.keyring, ScryptWorkFactor: 10},
+				Clock: newClock(t0).now, Clipboard: &fakeClipboard{}, Getenv: testEnv, Theme: "dark"}
+			m := New(o)
+			next, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+			next, _ = next.Update(openedMsg{err: vault.ErrNoVault})
+			m = press(t, next.(Model), "a", "l")
+			m = paste(t, m, "otpauth://totp/First:me?secret="+helloSecret)
+			m = press(t, m, "enter")
+			if tc.store == vault.StorePassphrase {
+				if !strings.Contains(m.View(), "no working OS keyring") {
+					t.Fatalf("no passphrase step:\n%s", m.View())
+				}
+				for _, r := range "long enough" {
+					m = press(t, m, string(r))
+				}
+				m = press(t, m, "tab")
+				for _, r := range "long enougX" {
+					m = press(t, m, string(r))
+				}
+				m = press(t, m, "enter")
+				if !strings.Contains(m.View(), "does not match") {
+					t.Fatalf("mismatch not reported:\n%s", m.View())
+				}
+				for _, r := range "long enough" {
+					m = press(t, m, string(r))
+				}
+				m = press(t, m, "enter")
+			}
+			if m.v == nil || m.v.Store() != tc.store {
+				t.Fatalf("vault not created with %s:\n%s", tc.store, m.View())
+			}
+			vo := o.VaultOptions
+			vo.Passphrase = []byte("long enough")
+			v, err := vault.Open(vo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := v.Data()
+			if _, err := d.Find("First"); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(m.View(), "1 account") {
+				t.Errorf("view:\n%s", m.View())
+			}
+		})
+	}
+}
+
+func TestStaleTickIgnored(t *testing.T) {
+	m, _, _ := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	next, cmd := m.Update(tickMsg{id: m.tickID + 1, t: t0.Add(time.Hour)})
+	if cmd != nil || !next.(Model).c.now.Equal(t0) {
+		t.Fatal("a tick from a stale loop was obeyed")
+	}
+}

@@ -1,0 +1,319 @@
+package tui
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/binary"
+	"fmt"
+	"hash"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/vaulttest"
+)
+
+// t0 is a fixed instant 10 s into a 30 s period and 10 s into a 60 s one.
+var t0 = time.Unix(1699999990, 0)
+
+// fakeClock is a settable clock shared by the test and the UI.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newClock(t time.Time) *fakeClock { c := &fakeClock{}; c.set(t); return c }
+func (c *fakeClock) set(t time.Time)  { c.ns.Store(t.UnixNano()) }
+func (c *fakeClock) now() time.Time   { return time.Unix(0, c.ns.Load()) }
+
+// fakeClipboard records what is copied and can be cleared, like a system clipboard.
+type fakeClipboard struct {
+	mu      sync.Mutex
+	content string
+	copies  []string
+	cleared int
+}
+
+func (f *fakeClipboard) Copy(_ context.Context, text string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.content = text
+	f.copies = append(f.copies, text)
+	return "fakeclip", nil
+}
+
+func (f *fakeClipboard) ClearIf(_ context.Context, text string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.content != text {
+		return false, nil
+	}
+	f.content = ""
+	f.cleared++
+	return true, nil
+}
+
+func (f *fakeClipboard) get() (string, []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.content, append([]string(nil), f.copies...)
+}
+
+// Obviously fake secrets: the RFC test key and base32 of "Hello!\xde\xad\xbe\xef".
+const (
+	rfcSecret   = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" // "12345678901234567890"
+	helloSecret = "JBSWY3DPEHPK3PXP"
+)
+
+func acct(typ vault.Type, issuer, name, secret string, digits, period int) vault.Account {
+	s, err := vault.ParseSecret(secret)
+	if err != nil {
+		panic(err)
+	}
+	return vault.Account{Type: typ, Issuer: issuer, Name: name, Secret: s, Digits: digits, Period: period}
+}
+
+// sampleAccounts is a small vault with every kind of row.
+func sampleAccounts() []vault.Account {
+	return []vault.Account{
+		acct(vault.TOTP, "GitHub", "alice@example.com", helloSecret, 6, 30),
+		acct(vault.TOTP, "Google", "alice@gmail.com", rfcSecret, 6, 30),
+		acct(vault.TOTP, "AWS", "root", "MFRGGZDFMZTWQ2LK", 8, 60),
+		{Type: vault.HOTP, Issuer: "Bank", Name: "card", Secret: mustSecret("KRSXG5CTMVRXEZLU"), Counter: 3},
+		acct(vault.Steam, "Steam", "gamer", "ONSWG4TFOQ", 5, 30),
+	}
+}
+
+func mustSecret(s string) vault.Secret {
+	b, err := vault.ParseSecret(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// newVault creates a keyring vault (in-memory keyring) holding accounts and
+// returns the options that open it.
+func newVault(t testing.TB, accounts ...vault.Account) (vault.Options, *vault.Vault) {
+	t.Helper()
+	o := vaulttest.Options(t)
+	v, err := vault.Create(o, vault.StoreKeyring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Update(func(d *vault.Data) error {
+		for _, a := range accounts {
+			if _, err := d.Add(a, t0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return o, v
+}
+
+// testOptions are UI options for a vault holding accounts, a fake clipboard
+// and the ASCII colour profile.
+func testOptions(t testing.TB, clock *fakeClock, accounts ...vault.Account) (Options, *vault.Vault, *fakeClipboard) {
+	t.Helper()
+	vo, v := newVault(t, accounts...)
+	clip := &fakeClipboard{}
+	return Options{
+		VaultOptions: vo,
+		Clock:        clock.now,
+		Clipboard:    clip,
+		ClearAfter:   DefaultClearAfter,
+		Getenv:       testEnv,
+		Theme:        "dark",
+		ReloadEvery:  50 * time.Millisecond,
+	}, v, clip
+}
+
+func testEnv(k string) string {
+	if k == "NO_COLOR" {
+		return "1"
+	}
+	return ""
+}
+
+// readyModel returns a model with the vault already opened and the given size.
+func readyModel(t testing.TB, w, h int, clock *fakeClock, accounts ...vault.Account) (Model, *vault.Vault, *fakeClipboard) {
+	t.Helper()
+	o, v, clip := testOptions(t, clock, accounts...)
+	m := New(o)
+	next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	next, _ = next.Update(openedMsg{v: v})
+	return next.(Model), v, clip
+}
+
+// press sends keys to a model directly (no program), running the commands
+// that produce messages the root handles synchronously, up to a depth.
+func press(t testing.TB, m Model, keys ...string) Model {
+	t.Helper()
+	for _, k := range keys {
+		var cmd tea.Cmd
+		var next tea.Model
+		next, cmd = m.Update(keyMsg(k))
+		m = next.(Model)
+		m = drain(t, m, cmd, 4)
+	}
+	return m
+}
+
+// drain runs cmd and feeds its messages back, skipping timers.
+func drain(t testing.TB, m Model, cmd tea.Cmd, depth int) Model {
+	t.Helper()
+	if cmd == nil || depth == 0 {
+		return m
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-done:
+	case <-time.After(500 * time.Millisecond):
+		return m // a timer (tick, clear, reload): not part of this step
+	}
+	if b, ok := msg.(tea.BatchMsg); ok {
+		for _, c := range b {
+			m = drain(t, m, c, depth)
+		}
+		return m
+	}
+	if rv := reflect.ValueOf(msg); rv.Kind() == reflect.Slice && rv.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
+		for i := range rv.Len() {
+			m = drain(t, m, rv.Index(i).Interface().(tea.Cmd), depth)
+		}
+		return m
+	}
+	if msg == nil {
+		return m
+	}
+	next, cmd2 := m.Update(msg)
+	return drain(t, next.(Model), cmd2, depth-1)
+}
+
+func keyMsg(k string) tea.KeyMsg {
+	switch k {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyMsg{Type: tea.KeyShiftTab}
+	case "up":
+		return tea.KeyMsg{Type: tea.KeyUp}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	case "left":
+		return tea.KeyMsg{Type: tea.KeyLeft}
+	case "right":
+		return tea.KeyMsg{Type: tea.KeyRight}
+	case "backspace":
+		return tea.KeyMsg{Type: tea.KeyBackspace}
+	case "ctrl+r":
+		return tea.KeyMsg{Type: tea.KeyCtrlR}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+}
+
+// totp is an independent RFC 6238 implementation for checking what the UI
+// shows; it shares no code with vault or pquerna/otp.
+func totp(secret []byte, t time.Time, digits, period int, alg string) string {
+	var h func() hash.Hash
+	switch alg {
+	case "SHA256":
+		h = sha256.New
+	case "SHA512":
+		h = sha512.New
+	default:
+		h = sha1.New
+	}
+	return hotpCode(secret, uint64(t.Unix()/int64(period)), digits, h)
+}
+
+func hotpCode(secret []byte, counter uint64, digits int, h func() hash.Hash) string {
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], counter)
+	mac := hmac.New(h, secret)
+	mac.Write(msg[:])
+	sum := mac.Sum(nil)
+	off := sum[len(sum)-1] & 0x0f
+	v := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
+	mod := uint32(1)
+	for range digits {
+		mod *= 10
+	}
+	return fmt.Sprintf("%0*d", digits, v%mod)
+}
+
+// probe wraps the root model in teatest programs so that tests can read the
+// current View (the output stream only carries the lines that changed).
+type probe struct{ Model }
+
+type viewProbe chan string
+
+func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if ch, ok := msg.(viewProbe); ok {
+		ch <- p.Model.View()
+		return p, nil
+	}
+	next, cmd := p.Model.Update(msg)
+	return probe{next.(Model)}, cmd
+}
+
+// currentView asks the running program for its View.
+func currentView(t testing.TB, tm *teatest.TestModel) string {
+	t.Helper()
+	ch := make(viewProbe, 1)
+	tm.Send(ch)
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatal("the program did not answer a view probe")
+	}
+	return ""
+}
+
+// waitFor polls the program's View until it contains every string, or fails
+// after 5 s.
+func waitFor(t testing.TB, tm *teatest.TestModel, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	var v string
+	for time.Now().Before(deadline) {
+		v = currentView(t, tm)
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(v, w)
+		}
+		if ok {
+			return
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval, not synchronisation
+	}
+	t.Fatalf("the screen never showed %q; last view:\n%s", want, v)
+}
+
+func readGolden(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "TestGolden", name+".golden"))
+	if err != nil {
+		t.Fatalf("read golden file: %v (run go test -run TestGolden -update first)", err)
+	}
+	return string(b)
+}

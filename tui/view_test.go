@@ -1,0 +1,113 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/sesame-auth/sesame/vault"
+)
+
+// Golden View tests: every screen at fixed sizes with the ASCII profile and a
+// fixed clock. Refresh with: go test ./tui -run TestGolden -update
+func TestGolden(t *testing.T) {
+	type scene struct {
+		name  string
+		w, h  int
+		at    time.Time
+		setup func(t *testing.T, m Model) Model
+	}
+	nothing := func(_ *testing.T, m Model) Model { return m }
+	keys := func(k ...string) func(*testing.T, Model) Model {
+		return func(t *testing.T, m Model) Model { return press(t, m, k...) }
+	}
+	scenes := []scene{
+		{"list_80x24", 80, 24, t0, nothing},
+		{"list_200x60", 200, 60, t0, nothing},
+		{"list_40x12", 40, 12, t0, nothing},
+		{"list_expiring", 80, 24, t0.Add(17 * time.Second), nothing},
+		{"list_privacy", 80, 24, t0, keys("j", "m")},
+		{"list_filter", 80, 24, t0, keys("/", "g", "o")},
+		{"list_filter_none", 80, 24, t0, keys("/", "z", "z", "z")},
+		{"list_hotp_shown", 80, 24, t0, keys("G", "k", "enter")},
+		{"list_full_help", 80, 24, t0, keys("?")},
+		{"delete_confirm", 80, 24, t0, keys("j", "d")},
+		{"add_menu", 80, 24, t0, keys("a")},
+		{"add_link_ok", 80, 24, t0, func(t *testing.T, m Model) Model {
+			m = press(t, m, "a", "l")
+			return paste(t, m, "otpauth://totp/Example:demo@example.com?secret="+helloSecret+"&issuer=Example")
+		}},
+		{"add_link_bad", 80, 24, t0, func(t *testing.T, m Model) Model {
+			m = press(t, m, "a", "l")
+			m = paste(t, m, "otpauth://totp/Example:demo?secret=not-base32!")
+			return press(t, m, "enter")
+		}},
+		{"add_manual_errors", 80, 24, t0, keys("a", "m", "A", "c", "m", "e", "tab", "tab", "1", "8", "9", "enter")},
+		{"add_file", 80, 24, t0, keys("a", "f")},
+		{"edit", 80, 24, t0, keys("e")},
+		{"qr_80x24", 80, 24, t0, keys("x")},
+		{"qr_too_small", 60, 20, t0, keys("x")},
+	}
+	for _, sc := range scenes {
+		t.Run(sc.name, func(t *testing.T) {
+			clock := newClock(sc.at)
+			m, _, _ := readyModel(t, sc.w, sc.h, clock, sampleAccounts()...)
+			m = sc.setup(t, m)
+			golden.RequireEqual(t, []byte(m.View()))
+		})
+	}
+
+	states := []struct {
+		name string
+		msg  tea.Msg
+	}{
+		{"welcome_no_vault", openedMsg{err: vault.ErrNoVault}},
+		{"unlock_passphrase", openedMsg{err: vault.ErrPassphraseRequired}},
+		{"unlock_wrong_from_env", openedMsg{err: vault.ErrWrongPassphrase}},
+		{"unlock_recovery", openedMsg{err: vault.ErrKeyMissing}},
+		{"keyring_locked", openedMsg{err: fmt.Errorf("%w (dbus: no such service)", vault.ErrKeyringUnavailable)}},
+		{"corrupt", openedMsg{err: &vault.CorruptError{Path: "/home/u/.config/sesame/vault.sesame", Backup: "/nonexistent", Err: errors.New("unexpected end of JSON input")}}},
+	}
+	for _, st := range states {
+		t.Run(st.name, func(t *testing.T) {
+			m := New(Options{Clock: newClock(t0).now, Clipboard: &fakeClipboard{}, Getenv: testEnv, Theme: "dark"})
+			next, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+			next, _ = next.Update(st.msg)
+			golden.RequireEqual(t, []byte(next.View()))
+		})
+	}
+	t.Run("empty_vault", func(t *testing.T) {
+		m, _, _ := readyModel(t, 80, 24, newClock(t0))
+		golden.RequireEqual(t, []byte(m.View()))
+	})
+}
+
+// paste delivers text the way a terminal's bracketed paste does.
+func paste(t testing.TB, m Model, text string) Model {
+	t.Helper()
+	next, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(text), Paste: true})
+	return drain(t, next.(Model), cmd, 4)
+}
+
+// TestGoldenHasNoSecrets makes sure no golden file holds a real-looking
+// secret: only the obviously fake test keys may appear, and only in QR art
+// (which is not text).
+func TestGoldenHasNoSecrets(t *testing.T) {
+	for _, a := range sampleAccounts() {
+		b32 := a.Secret.Base32()
+		for _, name := range []string{"list_80x24", "list_200x60", "add_manual_errors", "add_link_bad", "edit"} {
+			b := readGolden(t, name)
+			if strings.Contains(b, b32) {
+				t.Errorf("%s.golden contains the secret of %s", name, a.Label())
+			}
+		}
+	}
+	if strings.Contains(readGolden(t, "add_manual_errors"), "189") {
+		t.Error("the secret typed in the manual form is echoed in clear")
+	}
+}
