@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -144,9 +145,9 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 		switch {
 		case msg.err != nil:
 			m.fail(fmt.Errorf("cannot re-read the vault: %w", msg.err))
-		case msg.changed:
-			m.list.setData(msg.data)
-			m.approvalsData(msg.data)
+		case msg.changed && !reflect.DeepEqual(msg.data, m.data):
+			// (Reload may report our own last write as a change.)
+			m.setData(msg.data)
 			m.say("the vault changed on disk: reloaded")
 		}
 		return m.reloadLater(), true
@@ -155,8 +156,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 			m.fail(msg.err)
 			return nil, true
 		}
-		m.list.setData(msg.data)
-		m.approvalsData(msg.data)
+		m.setData(msg.data)
 		if msg.select_ != "" {
 			m.list.selectID(msg.select_)
 		}
@@ -194,7 +194,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 			m.fail(msg.err)
 			return nil, true
 		}
-		m.list.setData(msg.data)
+		m.setData(msg.data)
 		if r := m.list.row(msg.id); r != nil {
 			r.hotp = group(msg.code.Value)
 		}
@@ -309,7 +309,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		m.undo = &deletedAccount{acct: msg.acct, index: msg.index}
-		m.list.setData(msg.data)
+		m.setData(msg.data)
 		m.say("deleted " + msg.acct.Label() + " · u undoes")
 		return nil, true
 	case undoIntent:
@@ -336,6 +336,13 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 	return m.handleApprovals(msg)
 }
 
+// setData takes the vault's contents after any read or write.
+func (m *Model) setData(d vault.Data) {
+	m.data = d
+	m.list.setData(d)
+	m.approvalsData(d)
+}
+
 // opened shows the screen that fits how opening the vault went.
 func (m *Model) opened(msg openedMsg) tea.Cmd {
 	err := msg.err
@@ -343,7 +350,7 @@ func (m *Model) opened(msg openedMsg) tea.Cmd {
 	case err == nil:
 		m.v, m.store, m.base = msg.v, msg.v.Store(), nil
 		d := msg.v.Data()
-		m.list.setData(d)
+		m.setData(d)
 		return tea.Batch(m.reloadLater(), m.startApprovals(d))
 	case errors.Is(err, vault.ErrNoVault):
 		m.base = nil
@@ -527,7 +534,7 @@ func (m *Model) saved(msg savedMsg) tea.Cmd {
 		return cmd
 	}
 	m.overlay = nil
-	m.list.setData(msg.data)
+	m.setData(msg.data)
 	if len(msg.added) > 0 {
 		m.list.selectID(msg.added[0].ID)
 	}

@@ -2,9 +2,9 @@ package tui
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/binary"
-	"crypto/hmac"
 	"image"
 	"image/color"
 	"image/png"

@@ -50,6 +50,7 @@ type Model struct {
 	started time.Time
 
 	v       *vault.Vault // nil until opened (or while there is no vault)
+	data    vault.Data   // the vault's contents as last read or written
 	store   vault.StoreKind
 	list    *listScreen
 	base    screen // the unlock, first-run or failure screen; nil once the list shows
