@@ -129,6 +129,8 @@ Run without a command to open the terminal UI.`,
 		a.renameCmd(),
 		a.passwdCmd(),
 		a.recoverCmd(),
+		a.importCmd(),
+		a.exportCmd(),
 		a.clearClipboardCmd(),
 	)
 	root.AddCommand(a.approveCmds()...)
