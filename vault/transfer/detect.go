@@ -41,6 +41,9 @@ func Detect(data []byte) (Format, error) {
 	}
 	switch trimmed[0] {
 	case '{', '[':
+		if bytes.Contains(trimmed, []byte(`"kdfParams"`)) && bytes.Contains(trimmed, []byte(`"encryptedData"`)) {
+			return "", fmt.Errorf("%w: encrypted Ente Auth exports are %w; export again as plain text", ErrUnknownFormat, ErrUnsupported)
+		}
 		if f, ok := detectJSON(trimmed); ok {
 			return f, nil
 		}

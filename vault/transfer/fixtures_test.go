@@ -207,6 +207,7 @@ func TestFixtures(t *testing.T) {
 		{[]string{"freeotp_plus", "freeotp_plus.json"}, "", FormatFreeOTPPlus, pick(v, []int{1, 2, 3, 4, 5, 6}, counterMinusOne), 0},
 		{[]string{"freeotp_plus", "freeotp_plus_internal.xml"}, "", FormatFreeOTPXML, pick(v, []int{1, 2, 3, 4, 5, 6}, counterMinusOne), 0},
 		{[]string{"freeotp", "freeotp.xml"}, "", FormatFreeOTPXML, pick(v, []int{1, 3, 4, 6}, counterMinusOne), 0},
+		{[]string{"authenticator_plus", "authenticator_plus.zip"}, "testtesttest", FormatAuthPlus, pick(v, all7, exact), 0},
 		{[]string{"proton_authenticator", "proton_authenticator.json"}, "", FormatProton, pick(v, []int{1, 2, 3}, exact), 0},
 		{[]string{"stratum", "stratum_plain.json"}, "", FormatStratum, pick(v, all7, exact), 0},
 		{[]string{"steam", "steam.json"}, "", FormatSteam, pick(v, []int{7}, func(w *want) { w.Issuer = "Steam" }), 0},

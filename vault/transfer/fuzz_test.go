@@ -43,6 +43,7 @@ func FuzzImport(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
+	f.Add(zipCryptoZip(f, "Accounts.txt", []byte("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP\n"), []byte("pw")))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts := ImportOptions{Password: password("pw"), AllowPartial: true, limits: limits{scryptN: 1 << 10, pbkdf2Iter: 2000}}
 		res, err := Import(opts, Input{Name: "fuzz", Data: data})

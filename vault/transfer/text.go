@@ -13,12 +13,6 @@ import (
 // with '#' are ignored; any other line is skipped with a reason.
 func (c *collector) readText(data []byte) error {
 	text := strings.TrimPrefix(string(data), "\ufeff")
-	if c.format != FormatGoogle && c.detected {
-		// Keep the more precise format name when the text turns out to hold only migration links.
-		if f, err := detectText(text); err == nil && f != FormatBitwarden {
-			c.format = f
-		}
-	}
 	found := false
 	n := 0
 	for line := range strings.Lines(text) {

@@ -418,7 +418,7 @@ func TestRejects(t *testing.T) {
 		}
 	})
 	t.Run("wrong format", func(t *testing.T) {
-		for _, data := range []string{"hello world\n", `{"some":"json"}`, `[1,2,3]`, "<html></html>", "\x00\x01\x02", ""} {
+		for _, data := range []string{`{"version":1,"kdfParams":{"memLimit":1,"opsLimit":1,"salt":"x"},"encryptedData":"x","encryptionNonce":"x"}`, "hello world\n", `{"some":"json"}`, `[1,2,3]`, "<html></html>", "\x00\x01\x02", ""} {
 			res, err := Import(ImportOptions{}, Input{Name: "x", Data: []byte(data)})
 			if !errors.Is(err, ErrUnknownFormat) || res != nil {
 				t.Errorf("%q: %v, %v; want ErrUnknownFormat", data, res, err)
