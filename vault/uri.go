@@ -71,7 +71,7 @@ func ParseURI(s string) (Account, error) {
 	if v := q["issuer"]; strings.TrimSpace(v) != "" {
 		a.Issuer = v
 	}
-	if strings.EqualFold(q["encoder"], "steam") {
+	if strings.EqualFold(q["encoder"], "steam") && a.Type == TOTP { // an HOTP link stays counter-based
 		a.Type = Steam
 	}
 	if v, ok := q["algorithm"]; ok {

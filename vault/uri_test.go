@@ -641,3 +641,15 @@ func FuzzParseURI(f *testing.F) {
 		}
 	})
 }
+
+// encoder=steam makes a TOTP link a Steam account, but never turns an HOTP
+// link (whose counter would be dropped) into a time-based one.
+func TestSteamEncoderOnlyForTOTP(t *testing.T) {
+	a, err := vault.ParseURI("otpauth://hotp/X:y?secret=JBSWY3DPEHPK3PXP&counter=7&encoder=steam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Type != vault.HOTP || a.Counter != 7 || a.Digits != 6 {
+		t.Fatalf("hotp with encoder=steam parsed as %s counter %d digits %d", a.Type, a.Counter, a.Digits)
+	}
+}
