@@ -117,6 +117,7 @@ func (z *zipCrypto) decrypt(buf []byte) {
 	}
 }
 
+// Read decrypts what the underlying reader returns.
 func (z *zipCrypto) Read(p []byte) (int, error) {
 	n, err := z.r.Read(p)
 	z.decrypt(p[:n])

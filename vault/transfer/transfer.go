@@ -111,6 +111,7 @@ type MissingPartsError struct {
 	Missing []int // 1-based numbers of the missing QR codes
 }
 
+// Error says which QR codes are missing and what to do.
 func (e *MissingPartsError) Error() string {
 	parts := make([]string, len(e.Missing))
 	for i, n := range e.Missing {
@@ -191,6 +192,7 @@ type Skip struct {
 	Reason string
 }
 
+// String formats the skip as "source: label: reason" for reports.
 func (s Skip) String() string {
 	if s.Source == "" {
 		return s.Label + ": " + s.Reason
@@ -202,7 +204,7 @@ func (s Skip) String() string {
 type InputSummary struct {
 	Name     string
 	Format   Format
-	Accounts int // accounts read from this input, before duplicates are removed
+	Accounts int // accounts imported from this input, duplicates left out
 }
 
 // Result is what an import read: the accounts to add, the entries it
@@ -221,6 +223,7 @@ type Result struct {
 func Import(opts ImportOptions, inputs ...Input) (*Result, error) {
 	res := &Result{}
 	var batches batchTracker
+	seen := map[string]bool{}
 	for _, in := range inputs {
 		if len(in.Data) > MaxFileSize {
 			return nil, fmt.Errorf("%s: %w: files over %d MiB are not export files", in.Name, ErrTooLarge, MaxFileSize>>20)
@@ -234,22 +237,16 @@ func Import(opts ImportOptions, inputs ...Input) (*Result, error) {
 			}
 			detected = true
 		}
-		c := &collector{source: in.Name, opts: &opts, batches: &batches, format: f, detected: detected}
+		c := &collector{source: in.Name, opts: &opts, batches: &batches, format: f, detected: detected, seen: seen}
 		if err := c.read(in.Data); err != nil {
 			return nil, fmt.Errorf("%s: %w", displayName(in.Name), err)
 		}
 		res.Inputs = append(res.Inputs, InputSummary{Name: in.Name, Format: c.format, Accounts: len(c.accounts)})
-		for _, a := range c.accounts {
-			if len(res.Accounts) >= MaxAccounts {
-				return nil, fmt.Errorf("%w: more than %d accounts in one import", ErrTooLarge, MaxAccounts)
-			}
-			if dup := findSame(res.Accounts, &a); dup >= 0 {
-				res.Skipped = append(res.Skipped, Skip{Source: in.Name, Label: a.Label(), Reason: "duplicate of an entry earlier in this import"})
-				continue
-			}
-			res.Accounts = append(res.Accounts, a)
-		}
+		res.Accounts = append(res.Accounts, c.accounts...)
 		res.Skipped = append(res.Skipped, c.skipped...)
+		if len(res.Accounts) > MaxAccounts {
+			return nil, fmt.Errorf("%w: more than %d accounts in one import", ErrTooLarge, MaxAccounts)
+		}
 	}
 	if missing := batches.missing(); len(missing) > 0 {
 		if !opts.AllowPartial {
@@ -274,13 +271,10 @@ func displayName(name string) string {
 	return name
 }
 
-func findSame(list []vault.Account, a *vault.Account) int {
-	for i := range list {
-		if list[i].SameAs(a) {
-			return i
-		}
-	}
-	return -1
+// sameKey identifies an account as vault.Account.SameAs does: type, issuer,
+// name and secret.
+func sameKey(a *vault.Account) string {
+	return string(a.Type) + "\x00" + a.Issuer + "\x00" + a.Name + "\x00" + string(a.Secret)
 }
 
 // collector gathers the accounts and skips of one input.
@@ -289,7 +283,8 @@ type collector struct {
 	opts     *ImportOptions
 	batches  *batchTracker
 	format   Format
-	detected bool // the format was guessed, not given
+	detected bool            // the format was guessed, not given
+	seen     map[string]bool // sameKey of every account of this import so far
 	accounts []vault.Account
 	skipped  []Skip
 	depth    int // nesting of containers (zip, image), to stop loops
@@ -303,6 +298,12 @@ func (c *collector) add(a vault.Account) {
 		c.skip(a.Label(), err.Error())
 		return
 	}
+	key := sameKey(&a)
+	if c.seen[key] {
+		c.skip(a.Label(), "duplicate of an entry earlier in this import")
+		return
+	}
+	c.seen[key] = true
 	c.accounts = append(c.accounts, a)
 }
 
