@@ -114,6 +114,9 @@ each skip is listed with its reason. FILE "-" reads standard input.`,
 				fmt.Fprintf(a.stdout, "%s %s\n", verb, acct.Label())
 			}
 			for _, s := range skipped {
+				if s.Source != "" {
+					s.Source = filepath.Base(s.Source)
+				}
 				fmt.Fprintf(a.stdout, "skipped %s\n", s)
 			}
 			var formats []string
