@@ -38,6 +38,8 @@ type listScreen struct {
 	filtering bool
 	loaded    bool // the vault was read (or found missing)
 	noVault   bool
+	// hasPairings enables the sign-in history and pause keys.
+	hasPairings bool
 	height    int // rows that fit, from the last body call
 }
 
@@ -149,6 +151,8 @@ func (l *listScreen) keys() help.KeyMap {
 		b.SetEnabled(has)
 	}
 	k.Filter.SetEnabled(len(l.rows) > 0)
+	k.History.SetEnabled(l.hasPairings)
+	k.Pause.SetEnabled(l.hasPairings)
 	return k
 }
 

@@ -55,6 +55,7 @@ type Model struct {
 	list    *listScreen
 	base    screen // the unlock, first-run or failure screen; nil once the list shows
 	overlay screen
+	prompt  screen // the sign-in approval prompt, above everything else
 
 	toast   toast
 	copySeq int
@@ -146,7 +147,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if !m.toast.until.IsZero() && !m.c.now.Before(m.toast.until) {
 			m.toast = toast{}
 		}
-		cmds := []tea.Cmd{m.tick()}
+		cmds := []tea.Cmd{m.tick(), m.expireApprovals()}
 		m.list.refresh()
 		if m.overlay != nil {
 			var cmd tea.Cmd
@@ -185,6 +186,10 @@ func (m Model) each(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 // route gives a message to the screen that has the focus.
 func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
+	if _, ok := msg.(tea.KeyMsg); ok && m.prompt != nil {
+		m.prompt, cmd = m.prompt.update(msg)
+		return m, cmd
+	}
 	switch {
 	case m.overlay != nil:
 		m.overlay, cmd = m.overlay.update(msg)
@@ -237,6 +242,9 @@ func (m Model) View() string {
 			body = placeOver(fit(body, w, bodyH), m.overlay.view(), w, bodyH)
 		}
 	}
+	if m.prompt != nil {
+		body = placeOver(fit(body, w, bodyH), m.prompt.view(), w, bodyH)
+	}
 	var b strings.Builder
 	b.WriteString(m.header())
 	b.WriteByte('\n')
@@ -252,6 +260,8 @@ func isDialog(s screen) bool { _, ok := s.(dialog); return ok }
 
 func (m Model) focusedKeys() help.KeyMap {
 	switch {
+	case m.prompt != nil:
+		return m.prompt.keys()
 	case m.overlay != nil:
 		return m.overlay.keys()
 	case m.base != nil:

@@ -17,6 +17,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/sesame-auth/sesame/approve/device"
 	"github.com/sesame-auth/sesame/tui/clipboard"
 	"github.com/sesame-auth/sesame/vault"
 )
@@ -58,6 +59,21 @@ type Options struct {
 	ReloadEvery time.Duration
 	// NoAltScreen draws inline instead of on the alternate screen.
 	NoAltScreen bool
+	// DeviceOptions configure the sign-in approval watcher (HTTP client, clock).
+	DeviceOptions device.Options
+	// NewApprovals makes the watcher for the vault's pairings;
+	// device.NewWatcher when nil. Tests pass a fake.
+	NewApprovals func(pairings []vault.Pairing) Approvals
+
+	runCtx context.Context // set by Run; stops the watcher
+	bellTo io.Writer       // the terminal, for the bell
+}
+
+func (o *Options) ctx() context.Context {
+	if o.runCtx == nil {
+		return context.Background()
+	}
+	return o.runCtx
 }
 
 func (o *Options) getenv(k string) string {
@@ -90,6 +106,9 @@ func Run(ctx context.Context, o Options) error {
 		out = lt
 		o.Clipboard = clipboard.Detect(clipboard.Env{Getenv: o.Getenv, Terminal: f, TerminalMu: lt.mu})
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	o.runCtx, o.bellTo = ctx, out
 	m := New(o)
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.In), tea.WithOutput(out)}
 	if !o.NoAltScreen {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesame-auth/sesame/tui/internal/testenv"
 )
@@ -224,8 +225,15 @@ func TestXclip(t *testing.T) {
 	if where != "xclip" {
 		t.Errorf("where = %q", where)
 	}
-	out, err := exec.Command("xclip", "-selection", "clipboard", "-out").Output()
-	if err != nil || string(out) != "907132" {
+	var out []byte
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if out, err = exec.Command("xclip", "-selection", "clipboard", "-out").Output(); err == nil && string(out) == "907132" {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval
+	}
+	if string(out) != "907132" {
 		t.Fatalf("xclip -out = %q, %v; want the code", out, err)
 	}
 	cleared, err := c.ClearIf(ctx, "907132")

@@ -1,0 +1,207 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/device"
+	"github.com/sesame-auth/sesame/vault"
+)
+
+// fakeApprovals stands in for device.Watcher.
+type fakeApprovals struct {
+	events   chan device.Event
+	mu       sync.Mutex
+	answers  []approve.Answer
+	pairings [][]vault.Pairing
+}
+
+func newFakeApprovals() *fakeApprovals { return &fakeApprovals{events: make(chan device.Event, 16)} }
+
+func (f *fakeApprovals) Run(ctx context.Context)     { <-ctx.Done() }
+func (f *fakeApprovals) Events() <-chan device.Event { return f.events }
+func (f *fakeApprovals) Respond(_ context.Context, r approve.Request, a approve.Answer) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.answers = append(f.answers, a)
+	return nil
+}
+func (f *fakeApprovals) SetPairings(p []vault.Pairing) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pairings = append(f.pairings, p)
+}
+
+func (f *fakeApprovals) got() []approve.Answer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]approve.Answer(nil), f.answers...)
+}
+
+var testPairing = vault.Pairing{ID: "p1", Provider: "sesame", Server: "https://login.example.com", User: "alice",
+	Label: "Example SSO", DeviceKey: vault.Secret("fake-device-key")}
+
+func signIn(id string, mode approve.Mode, expires time.Time) approve.Request {
+	r := approve.Request{PairingID: "p1", ID: id, User: "alice", Application: "Example Portal", IP: "203.0.113.7",
+		Location: "Berlin, DE", Mode: mode, Created: t0.Add(-2 * time.Second), Expires: expires}
+	if mode == approve.ModeChoose {
+		r.Choices = []string{"12", "47", "85"}
+	}
+	return r
+}
+
+// approvalsModel is a ready model with a paired vault and a fake watcher.
+func approvalsModel(t *testing.T, clock *fakeClock) (Model, *vault.Vault, *fakeApprovals, *bytes.Buffer) {
+	t.Helper()
+	o, v, _ := testOptions(t, clock, sampleAccounts()[:2]...)
+	if _, err := v.Update(func(d *vault.Data) error { d.Pairings = append(d.Pairings, testPairing); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	fake := newFakeApprovals()
+	o.NewApprovals = func([]vault.Pairing) Approvals { return fake }
+	var bell bytes.Buffer
+	o.bellTo = &bell
+	m := New(o)
+	next, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	next, _ = next.Update(openedMsg{v: v})
+	return next.(Model), v, fake, &bell
+}
+
+func deliver(t *testing.T, m Model, ev device.Event) Model {
+	t.Helper()
+	next, cmd := m.Update(approvalEventMsg{ev})
+	return drain(t, next.(Model), cmd, 3)
+}
+
+func history(v *vault.Vault) []string {
+	var out []string
+	for _, e := range v.Data().History {
+		out = append(out, e.Decision)
+	}
+	return out
+}
+
+func TestApprovalChooseDenyNotMe(t *testing.T) {
+	clock := newClock(t0)
+	m, v, fake, bell := approvalsModel(t, clock)
+	r := signIn("r1", approve.ModeChoose, t0.Add(60*time.Second))
+	m = deliver(t, m, device.Event{Request: &r})
+	view := m.View()
+	for _, want := range []string{"Example Portal", "alice", "203.0.113.7 · Berlin, DE", "Expires in  60 s", "12", "47", "85", "[ Deny ]"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("the prompt lacks %q:\n%s", want, view)
+		}
+	}
+	if bell.String() != "\a" {
+		t.Errorf("bell wrote %q", bell.String())
+	}
+	golden.RequireEqual(t, []byte(view))
+
+	m = press(t, m, "enter") // Deny has the focus
+	if !strings.Contains(m.View(), "Was this you?") {
+		t.Fatalf("no 'was this you' step:\n%s", m.View())
+	}
+	m = press(t, m, "enter")
+	if a := fake.got(); len(a) != 1 || a[0].Approve || a[0].Reason != approve.NotMe {
+		t.Fatalf("answers = %+v, want one not_me denial", a)
+	}
+	if m.prompt != nil {
+		t.Fatal("the prompt stayed open")
+	}
+	if h := history(v); strings.Join(h, ",") != "not_me" {
+		t.Fatalf("history = %v", h)
+	}
+}
+
+func TestApprovalChooseApproveAndCancelled(t *testing.T) {
+	clock := newClock(t0)
+	m, v, fake, _ := approvalsModel(t, clock)
+	r1 := signIn("r1", approve.ModeChoose, t0.Add(60*time.Second))
+	r2 := signIn("r2", approve.ModeApprove, t0.Add(60*time.Second))
+	m = deliver(t, m, device.Event{Request: &r1})
+	m = deliver(t, m, device.Event{Request: &r2})
+	if !strings.Contains(m.View(), "(+1 waiting)") {
+		t.Fatalf("the queue is not shown:\n%s", m.View())
+	}
+	m = press(t, m, "right", "right", "enter") // 47
+	if a := fake.got(); len(a) != 1 || !a[0].Approve || a[0].Number != "47" {
+		t.Fatalf("answers = %+v, want approve 47", a)
+	}
+	if p, ok := m.prompt.(*approvalScreen); !ok || p.req.ID != "r2" {
+		t.Fatalf("the second request is not shown next")
+	}
+	m = press(t, m, "esc", "left", "enter") // deny: "yes, I cancelled it"
+	if a := fake.got(); len(a) != 2 || a[1].Approve || a[1].Reason != approve.Cancelled {
+		t.Fatalf("answers = %+v, want a cancelled denial", a)
+	}
+	if h := history(v); strings.Join(h, ",") != "approved,denied" {
+		t.Fatalf("history = %v", h)
+	}
+	m = press(t, m, "H")
+	if view := m.View(); !strings.Contains(view, "approved") || !strings.Contains(view, "Example Portal") {
+		t.Fatalf("history view:\n%s", view)
+	}
+}
+
+func TestApprovalTypeNumber(t *testing.T) {
+	clock := newClock(t0)
+	m, _, fake, _ := approvalsModel(t, clock)
+	r := signIn("r1", approve.ModeType, t0.Add(60*time.Second))
+	m = deliver(t, m, device.Event{Request: &r})
+	m = press(t, m, "4", "7", "enter")
+	if a := fake.got(); len(a) != 1 || !a[0].Approve || a[0].Number != "47" {
+		t.Fatalf("answers = %+v, want approve with 47", a)
+	}
+}
+
+func TestApprovalExpires(t *testing.T) {
+	clock := newClock(t0)
+	m, v, fake, _ := approvalsModel(t, clock)
+	r := signIn("r1", approve.ModeApprove, t0.Add(5*time.Second))
+	m = deliver(t, m, device.Event{Request: &r})
+	next, cmd := m.Update(tickMsg{id: m.tickID, t: t0.Add(6 * time.Second)})
+	m = drain(t, next.(Model), cmd, 3)
+	if m.prompt != nil {
+		t.Fatal("an expired request is still on screen")
+	}
+	if !strings.Contains(m.View(), "expired") {
+		t.Errorf("no message about the expiry:\n%s", m.View())
+	}
+	if len(fake.got()) != 0 {
+		t.Error("an expired request was answered")
+	}
+	if h := history(v); strings.Join(h, ",") != "expired" {
+		t.Fatalf("history = %v", h)
+	}
+}
+
+func TestApprovalStatusAndPause(t *testing.T) {
+	clock := newClock(t0)
+	m, v, fake, _ := approvalsModel(t, clock)
+	st := device.Status{PairingID: "p1", Label: "Example SSO", State: device.StateDown, At: t0, Until: t0.Add(8 * time.Second)}
+	m = deliver(t, m, device.Event{Status: &st})
+	if !strings.Contains(m.View(), "Example SSO: server down, retrying in 8s") {
+		t.Fatalf("status line:\n%s", m.View())
+	}
+	m = press(t, m, "P", " ")
+	if p := v.Data().Pairings; !p[0].Paused {
+		t.Fatal("the pairing was not paused")
+	}
+	fake.mu.Lock()
+	last := fake.pairings[len(fake.pairings)-1]
+	fake.mu.Unlock()
+	if !last[0].Paused {
+		t.Fatal("the watcher was not told about the pause")
+	}
+	if !strings.Contains(m.View(), "paused") {
+		t.Errorf("pairings screen:\n%s", m.View())
+	}
+}
