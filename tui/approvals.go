@@ -509,8 +509,8 @@ type pairingsScreen struct {
 	pairings []vault.Pairing
 	statuses map[string]device.Status
 	cursor   int
-	toggle key.Binding
-	close  key.Binding
+	toggle   key.Binding
+	close    key.Binding
 }
 
 func newPairingsScreen(c *common, ps []vault.Pairing, st map[string]device.Status) *pairingsScreen {

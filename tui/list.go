@@ -40,7 +40,7 @@ type listScreen struct {
 	noVault   bool
 	// hasPairings enables the sign-in history and pause keys.
 	hasPairings bool
-	height    int // rows that fit, from the last body call
+	height      int // rows that fit, from the last body call
 }
 
 func newListScreen(c *common) *listScreen {
