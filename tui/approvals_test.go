@@ -157,6 +157,9 @@ func TestApprovalTypeNumber(t *testing.T) {
 	r := signIn("r1", approve.ModeType, t0.Add(60*time.Second))
 	m = deliver(t, m, device.Event{Request: &r})
 	m = press(t, m, "4", "7", "enter")
+	if m.prompt != nil {
+		t.Fatal("the prompt stayed open after the answer")
+	}
 	if a := fake.got(); len(a) != 1 || !a[0].Approve || a[0].Number != "47" {
 		t.Fatalf("answers = %+v, want approve with 47", a)
 	}

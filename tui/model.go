@@ -42,12 +42,11 @@ type dialog interface{ isDialog() }
 // keys to the overlay screen if one is open, else to the base screen (the
 // code list, or the unlock screens while the vault is locked).
 type Model struct {
-	o       Options
-	c       *common
-	help    help.Model
-	clip    clipboard.Clipboard
-	tickID  int
-	started time.Time
+	o      Options
+	c      *common
+	help   help.Model
+	clip   clipboard.Clipboard
+	tickID int
 
 	v       *vault.Vault // nil until opened (or while there is no vault)
 	data    vault.Data   // the vault's contents as last read or written
