@@ -18,6 +18,10 @@ import (
 	"github.com/sesame-auth/sesame/vault"
 )
 
+// maxListWidth caps the code list's width on wide terminals, so that codes
+// stay close to their names.
+const maxListWidth = 110
+
 // expiringSecs is when a code turns to the expiring colour and the next code
 // appears beside it.
 const expiringSecs = 5
@@ -317,7 +321,7 @@ type layout struct {
 // (capped, so codes stay near the names), narrow ones drop the account name
 // and tags before the code.
 func (l *listScreen) layout() layout {
-	w := min(l.c.width, 110)
+	w := min(l.c.width, maxListWidth)
 	lay := layout{code: 9, next: 12, tag: 5}
 	if w < 60 {
 		lay.next, lay.tag = 0, 0

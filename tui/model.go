@@ -273,14 +273,15 @@ func (m Model) focusedKeys() help.KeyMap {
 func (m Model) header() string {
 	s := &m.c.styles
 	title := s.Title.Render("Sesame")
-	right := ""
+	right, w := "", m.c.width
 	if m.base == nil && (m.overlay == nil || isDialog(m.overlay)) {
 		right = m.list.countdowns()
+		w = min(w, maxListWidth) // the countdowns sit above the codes they time
 	}
 	if t, ok := m.overlay.(interface{ title() string }); ok && m.overlay != nil {
 		title += s.Subtitle.Render("  " + t.title())
 	}
-	gap := m.c.width - ansi.StringWidth(title) - ansi.StringWidth(right) - 2
+	gap := w - ansi.StringWidth(title) - ansi.StringWidth(right) - 2
 	if gap < 1 {
 		return ansi.Truncate(" "+title+" "+right, m.c.width, "")
 	}
