@@ -53,7 +53,7 @@ func benchServer() {
 	if err != nil {
 		panic(err)
 	}
-	srv := &http.Server{Handler: h}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	fmt.Println("http://" + ln.Addr().String())
 	bufio.NewReader(os.Stdin).ReadString('\n')
@@ -150,7 +150,7 @@ func benchSignIn(b *testing.B, n int) {
 	recv := make(chan got, 1024)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var parked atomic.Int64
+	var parked, pollErrors atomic.Int64
 	for i, c := range clients {
 		go func() {
 			first := true
@@ -161,6 +161,11 @@ func benchSignIn(b *testing.B, n int) {
 					parked.Add(1)
 				}
 				if err != nil {
+					pollErrors.Add(1)
+					select { // back off like the Watcher does
+					case <-time.After(time.Second):
+					case <-ctx.Done():
+					}
 					continue
 				}
 				for _, r := range reqs {
@@ -207,5 +212,6 @@ func benchSignIn(b *testing.B, n int) {
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(after-before)/float64(n), "server-KiB/waiting-device")
+	b.ReportMetric(float64(pollErrors.Load()), "poll-errors")
 	b.ReportMetric(0, "ns/op")
 }

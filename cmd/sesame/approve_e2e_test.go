@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// tmuxSession runs a command in a private tmux server for a test.
+type tmuxSession struct {
+	t      *testing.T
+	socket string
+}
+
+func newTmux(t *testing.T, env []string, args ...string) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is not installed (apt-get install tmux)")
+		}
+		t.Skip("tmux is not installed")
+	}
+	s := &tmuxSession{t: t, socket: filepath.Join(t.TempDir(), "tmux.sock")}
+	cmdline := "env"
+	for _, e := range env {
+		cmdline += " '" + e + "'"
+	}
+	for _, a := range args {
+		cmdline += " '" + a + "'"
+	}
+	if out, err := exec.Command("tmux", "-S", s.socket, "new-session", "-d", "-x", "150", "-y", "50", cmdline).CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v: %s", err, out)
+	}
+	exec.Command("tmux", "-S", s.socket, "set-option", "-g", "history-limit", "5000").Run()
+	t.Cleanup(func() { exec.Command("tmux", "-S", s.socket, "kill-server").Run() })
+	return s
+}
+
+func (s *tmuxSession) screen() string {
+	out, _ := exec.Command("tmux", "-S", s.socket, "capture-pane", "-p", "-J", "-S", "-5000").Output()
+	return string(out)
+}
+
+func (s *tmuxSession) send(keys ...string) {
+	s.t.Helper()
+	if out, err := exec.Command("tmux", append([]string{"-S", s.socket, "send-keys"}, keys...)...).CombinedOutput(); err != nil {
+		s.t.Fatalf("send-keys: %v: %s", err, out)
+	}
+}
+
+// waitCount waits until text appears at least n times on the screen.
+func (s *tmuxSession) waitCount(text string, n int, within time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if strings.Count(s.screen(), text) >= n {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("%q did not appear %d times within %v; screen:\n%s", text, n, within, s.screen())
+}
+
+// recordingProxy forwards to the server and keeps copies of the answers devices send.
+type recordingProxy struct {
+	mu      sync.Mutex
+	answers []*http.Request
+	bodies  [][]byte
+}
+
+func (p *recordingProxy) handler(target *url.URL) http.Handler {
+	rp := httputil.NewSingleHostReverseProxy(target)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/answer") {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			p.mu.Lock()
+			p.answers = append(p.answers, r.Clone(r.Context()))
+			p.bodies = append(p.bodies, b)
+			p.mu.Unlock()
+		}
+		rp.ServeHTTP(w, r)
+	})
+}
+
+// TestApproveWatchInTmux runs the real server and the built sesame: a sign-in
+// started through the API appears in 'sesame approve --watch' in tmux; the
+// right number approves it, a wrong one and "not me" deny it, an unanswered
+// one expires, and a replayed answer is refused by the server.
+func TestApproveWatchInTmux(t *testing.T) {
+	bin := sesameBinary(t)
+	dir := t.TempDir()
+	apiKey := "e2e-api-key-0123456789abcdef"
+
+	// A proxy in front of the server records what the device sends.
+	proxy := &recordingProxy{}
+	front := httptest.NewUnstartedServer(nil)
+	frontURL := "http://" + front.Listener.Addr().String()
+
+	// The server prints its public (proxy) URL: pick its own port here.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	backendAddr := l.Addr().String()
+	l.Close()
+	srv := exec.Command(bin, "server", "--listen", backendAddr, "--data", filepath.Join(dir, "server"), "--url", frontURL)
+	srv.Env = append(os.Environ(), "SESAME_API_KEY="+apiKey)
+	stdout, _ := srv.StdoutPipe()
+	var serverLog bytes.Buffer
+	srv.Stderr = &serverLog
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Signal(os.Interrupt); srv.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != frontURL {
+		t.Fatalf("server printed %q (%v), want %s\n%s", line, err, frontURL, serverLog.String())
+	}
+	backend, _ := url.Parse("http://" + backendAddr)
+	front.Config.Handler = proxy.handler(backend)
+	front.Start()
+	t.Cleanup(front.Close) // after the tmux session (cleanups run last-in first-out)
+
+	rp := func(method, path string, in, out any) int {
+		t.Helper()
+		var body io.Reader
+		if in != nil {
+			b, _ := json.Marshal(in)
+			body = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, backend.String()+path, body)
+		req.Header.Set("Authorization", "Bearer "+apiKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			json.NewDecoder(resp.Body).Decode(out)
+		}
+		return resp.StatusCode
+	}
+	type started struct{ ID, Number string }
+	type status struct{ Status, Reason string }
+	start := func(ttl int) started {
+		t.Helper()
+		var s started
+		if st := rp("POST", "/v1/rp/signins", map[string]any{"user": "alice", "application": "Wiki", "ip": "192.0.2.7",
+			"location": "Lyon, FR", "user_agent": "Firefox on Linux", "ttl_seconds": ttl}, &s); st != http.StatusCreated {
+			t.Fatalf("start sign-in: HTTP %d", st)
+		}
+		return s
+	}
+	outcome := func(id string) status {
+		var s status
+		rp("GET", "/v1/rp/signins/"+id+"?wait=5", nil, &s)
+		return s
+	}
+
+	// Pair a fresh passphrase vault with the server.
+	env := []string{"SESAME_HOME=" + filepath.Join(dir, "vault"), "SESAME_PASSPHRASE=e2e passphrase"}
+	var pairing struct{ URI string }
+	if st := rp("POST", "/v1/rp/pairings", map[string]string{"user": "alice"}, &pairing); st != http.StatusCreated {
+		t.Fatalf("create pairing: %d", st)
+	}
+	if out, errOut, code := runBinary(t, env, "", "--store", "passphrase", "pair", pairing.URI); code != 0 || !strings.Contains(out, "paired") {
+		t.Fatalf("pair: %d %s %s", code, out, errOut)
+	}
+	if out, _, code := runBinary(t, env, "", "devices", "--json"); code != 0 || !strings.Contains(out, `"user": "alice"`) {
+		t.Fatalf("devices: %d %s", code, out)
+	}
+
+	tm := newTmux(t, append(env, "PATH="+os.Getenv("PATH")), bin, "approve", "--watch")
+	tm.waitCount("waiting for sign-in requests", 1, 30*time.Second)
+	tm.waitCount(": ok", 1, 30*time.Second)
+
+	// 1. The right number approves.
+	s1 := start(0)
+	tm.waitCount("Are you trying to sign in?", 1, 15*time.Second)
+	screen := tm.screen()
+	for _, want := range []string{"user:        alice", "application: Wiki", "from:        192.0.2.7, Lyon, FR", "using:       Firefox on Linux"} {
+		if !strings.Contains(screen, want) {
+			t.Fatalf("the prompt lacks %q:\n%s", want, screen)
+		}
+	}
+	if strings.Contains(screen, s1.Number) {
+		t.Fatalf("the number %s is shown before it was typed:\n%s", s1.Number, screen)
+	}
+	tm.send(s1.Number, "Enter")
+	tm.waitCount("Approved", 1, 15*time.Second)
+	if o := outcome(s1.ID); o.Status != "approved" {
+		t.Fatalf("right number: %+v", o)
+	}
+
+	// 5. Replaying the recorded answer to the server is refused.
+	proxy.mu.Lock()
+	if len(proxy.answers) != 1 {
+		t.Fatalf("%d answers sent, want 1", len(proxy.answers))
+	}
+	replay, _ := http.NewRequest("POST", backend.String()+proxy.answers[0].URL.RequestURI(), bytes.NewReader(proxy.bodies[0]))
+	replay.Header = proxy.answers[0].Header.Clone()
+	proxy.mu.Unlock()
+	resp, err := http.DefaultClient.Do(replay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var er struct{ Error string }
+	json.NewDecoder(resp.Body).Decode(&er)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || er.Error != "replayed_nonce" {
+		t.Fatalf("replayed answer: %d %+v", resp.StatusCode, er)
+	}
+
+	// 2. A wrong number denies.
+	s2 := start(0)
+	tm.waitCount("Are you trying to sign in?", 2, 15*time.Second)
+	wrong := "10"
+	if s2.Number == wrong {
+		wrong = "11"
+	}
+	tm.send(wrong, "Enter")
+	tm.waitCount("did not match", 1, 15*time.Second)
+	if o := outcome(s2.ID); o.Status != "denied" || o.Reason != "wrong_number" {
+		t.Fatalf("wrong number: %+v", o)
+	}
+
+	// 3. "This wasn't me" denies and blocks until cleared.
+	s3 := start(0)
+	tm.waitCount("Are you trying to sign in?", 3, 15*time.Second)
+	tm.send("x", "Enter")
+	tm.waitCount("Reported as not you", 1, 15*time.Second)
+	if o := outcome(s3.ID); o.Status != "not_me" {
+		t.Fatalf("not me: %+v", o)
+	}
+	if st := rp("POST", "/v1/rp/signins", map[string]any{"user": "alice"}, nil); st != http.StatusForbidden {
+		t.Fatalf("sign-in while blocked: %d", st)
+	}
+	if out, errOut, code := runBinary(t, env, "", "devices", "unblock", "alice@Sesame"); code != 0 {
+		// The label is the server's host when the server has no --label.
+		out2, errOut2, code2 := runBinary(t, env, "", "devices", "unblock", strings.TrimPrefix(frontURL, "http://"))
+		if code2 != 0 {
+			t.Fatalf("unblock: %s %s / %s %s", out, errOut, out2, errOut2)
+		}
+	}
+
+	// 4. An unanswered request expires.
+	s4 := start(10)
+	tm.waitCount("Are you trying to sign in?", 4, 15*time.Second)
+	tm.waitCount("expired or was answered elsewhere", 1, 30*time.Second)
+	if o := outcome(s4.ID); o.Status != "expired" {
+		t.Fatalf("expiry: %+v", o)
+	}
+	// Typing after the expiry sends nothing.
+	tm.send(s4.Number, "Enter")
+	tm.waitCount("no sign-in request is waiting", 1, 10*time.Second)
+	proxy.mu.Lock()
+	n := len(proxy.answers)
+	proxy.mu.Unlock()
+	if n != 3 {
+		t.Fatalf("%d answers sent, want 3 (one per answered request)", n)
+	}
+
+	// The decisions are in the vault's history, without the numbers.
+	out, _, _ := runBinary(t, env, "", "devices", "--json")
+	if strings.Contains(out, "device_key") || strings.Contains(out, "DeviceKey") {
+		t.Fatalf("devices --json shows the key: %s", out)
+	}
+}
