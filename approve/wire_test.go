@@ -176,7 +176,9 @@ func TestClientAgainstAMisbehavingServer(t *testing.T) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) { w.Write(pollBody()) }
 		}, ErrBadSig},
 		{"signed garbage", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
-			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) { sign(200, []byte("\x00garbage{")) }
+			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
+				sign(200, []byte("\x00garbage{"))
+			}
 		}, ErrBadSig},
 		{"signed for another nonce (replayed response)", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
@@ -237,7 +239,9 @@ func TestClientAgainstAMisbehavingServer(t *testing.T) {
 	}
 	t.Run("well-behaved", func(t *testing.T) {
 		var f *fakeServer
-		f = newFake(t, func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) { sign(200, pollBody(f.signedRequest(nil))) })
+		f = newFake(t, func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
+			sign(200, pollBody(f.signedRequest(nil)))
+		})
 		reqs, err := f.client(t).Poll(context.Background())
 		if err != nil || len(reqs) != 1 || reqs[0].ID != "r1" || reqs[0].PairingID != "p1" {
 			t.Fatalf("Poll = %+v, %v", reqs, err)
