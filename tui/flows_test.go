@@ -8,6 +8,8 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -614,5 +616,47 @@ func TestStaleTickIgnored(t *testing.T) {
 	next, cmd := m.Update(tickMsg{id: m.tickID + 1, t: t0.Add(time.Hour)})
 	if cmd != nil || !next.(Model).c.now.Equal(t0) {
 		t.Fatal("a tick from a stale loop was obeyed")
+	}
+}
+
+// A QR image read through the add screen's file field, with tab completion.
+func TestAddFromQRImage(t *testing.T) {
+	dir := t.TempDir()
+	png, err := qrcode.EncodePNG("otpauth://totp/Imaged:me?secret="+rfcSecret+"&issuer=Imaged", 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "screenshot-qr.png"), png, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, v, _ := readyModel(t, 80, 24, newClock(t0), sampleAccounts()[:1]...)
+	m = press(t, m, "a", "f")
+	for _, r := range dir + "/scr" {
+		m = press(t, m, string(r))
+	}
+	m = press(t, m, "tab")
+	if s := m.overlay.(*addScreen); s.path.Value() != filepath.Join(dir, "screenshot-qr.png") {
+		t.Fatalf("tab completed to %q", s.path.Value())
+	}
+	m = press(t, m, "enter")
+	d := v.Data()
+	if _, err := d.Find("Imaged"); err != nil {
+		t.Fatalf("the account in the QR image was not added: %v\n%s", err, m.View())
+	}
+	if !strings.Contains(m.View(), "added Imaged (me)") {
+		t.Errorf("view:\n%s", m.View())
+	}
+
+	// A file that is not an image or export: the error shows, the path stays.
+	bad := filepath.Join(dir, "notes.txt")
+	os.WriteFile(bad, []byte("hello"), 0o600)
+	m = press(t, m, "a", "f")
+	for _, r := range bad {
+		m = press(t, m, string(r))
+	}
+	m = press(t, m, "enter")
+	s := m.overlay.(*addScreen)
+	if s.pathErr == "" || s.path.Value() != bad {
+		t.Fatalf("bad file: error %q, path %q", s.pathErr, s.path.Value())
 	}
 }
