@@ -470,8 +470,8 @@ func (a *app) approveCmd() *cobra.Command {
 		Short: "Answer sign-in requests on a plain line-based terminal",
 		Long: `Wait for sign-in requests on every active pairing and answer them line by line:
 type the number shown on the sign-in screen to approve, n to deny, or x if it
-was not you (the service then blocks further requests until you clear it with
-'sesame devices unblock'). Connection problems are reported on stderr.`,
+was not you (a Sesame server then blocks further requests until you clear it
+with 'sesame devices unblock'). Connection problems are reported on stderr.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !watch {
 				return usagef("use 'sesame approve --watch' (the terminal UI also shows requests)")
@@ -572,7 +572,7 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 			rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
 			err = w.Respond(rctx, r, ans)
 			rcancel()
-			decision, detail := outcome(ans, err)
+			decision, detail := outcome(ans, err, blocksAfterNotMe(v.Data(), r.PairingID))
 			fmt.Fprintln(a.stdout, detail)
 			a.record(v, r, decision, detail)
 			if once {
@@ -585,7 +585,14 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 func (a *app) printRequest(r approve.Request, more int) {
 	w := a.stdout
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Are you trying to sign in?")
+	title := "Are you trying to sign in?"
+	if r.Title != "" {
+		title = r.Title
+	}
+	fmt.Fprintln(w, title)
+	if r.Question != "" {
+		fmt.Fprintf(w, "  %s\n", r.Question)
+	}
 	fmt.Fprintf(w, "  user:        %s\n", r.User)
 	if r.Application != "" {
 		fmt.Fprintf(w, "  application: %s\n", r.Application)
@@ -645,12 +652,26 @@ func parseAnswer(r approve.Request, line string) (approve.Answer, error) {
 	return approve.Answer{Approve: true, Number: line}, nil
 }
 
-func outcome(ans approve.Answer, err error) (decision, text string) {
+// blocksAfterNotMe reports whether the pairing's server blocks further
+// requests after a "this wasn't me" answer: Sesame's own protocol does,
+// privacyIDEA only records it.
+func blocksAfterNotMe(d vault.Data, pairingID string) bool {
+	for _, p := range d.Pairings {
+		if p.ID == pairingID {
+			return p.Provider == approve.ProviderName
+		}
+	}
+	return false
+}
+
+func outcome(ans approve.Answer, err error, blocks bool) (decision, text string) {
 	switch {
 	case err == nil && ans.Approve:
 		return "approved", "Approved: the sign-in goes ahead."
-	case err == nil && ans.Reason == approve.NotMe:
+	case err == nil && ans.Reason == approve.NotMe && blocks:
 		return "not_me", "Reported as not you: the sign-in was denied and the service blocks further requests until you clear it (sesame devices unblock)."
+	case err == nil && ans.Reason == approve.NotMe:
+		return "not_me", "Reported as not you: the sign-in was denied and the server has recorded it."
 	case err == nil:
 		return "denied", "Denied."
 	case errors.Is(err, approve.ErrWrongNumber):
