@@ -585,13 +585,11 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 func (a *app) printRequest(r approve.Request, more int) {
 	w := a.stdout
 	fmt.Fprintln(w)
-	title := "Are you trying to sign in?"
-	if r.Title != "" {
-		title = r.Title
-	}
-	fmt.Fprintln(w, title)
-	if r.Question != "" {
-		fmt.Fprintf(w, "  %s\n", r.Question)
+	fmt.Fprintln(w, "Are you trying to sign in?")
+	for _, s := range []string{r.Title, r.Question} {
+		if s != "" {
+			fmt.Fprintf(w, "  %s\n", s)
+		}
 	}
 	fmt.Fprintf(w, "  user:        %s\n", r.User)
 	if r.Application != "" {
