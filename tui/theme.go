@@ -129,6 +129,10 @@ func newRenderer(o *Options) *lipgloss.Renderer {
 		r.SetHasDarkBackground(false)
 	case "dark":
 		r.SetHasDarkBackground(true)
+	default:
+		// Ask the terminal now, before Bubble Tea reads the keyboard: asked
+		// lazily from View, the terminal's answer would race with key input.
+		r.SetHasDarkBackground(r.HasDarkBackground())
 	}
 	return r
 }
