@@ -251,7 +251,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 		}), true
 
 	case addIntent:
-		s := newAddScreen(m.c, m.o.DecodeQR)
+		s := newAddScreen(m.c)
 		m.overlay = s
 		return s.init(), true
 	case saveIntent:

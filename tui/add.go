@@ -15,7 +15,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/sesame-auth/sesame/vault"
-	"github.com/sesame-auth/sesame/vault/qrcode"
 	"github.com/sesame-auth/sesame/vault/transfer"
 )
 
@@ -34,7 +33,6 @@ const (
 // each mode keeps its inputs, and going back to the menu keeps them too.
 type addScreen struct {
 	c       *common
-	decode  func(path string) ([]string, error)
 	mode    addMode
 	back    addMode // where esc goes from the passphrase step
 	choice  int
@@ -59,11 +57,8 @@ var addChoices = []struct{ key, label, hint string }{
 	{"m", "Type it in", "issuer, account name and the secret key the site shows"},
 }
 
-func newAddScreen(c *common, decode func(string) ([]string, error)) *addScreen {
-	if decode == nil {
-		decode = qrcode.DecodeFile
-	}
-	s := &addScreen{c: c, decode: decode}
+func newAddScreen(c *common) *addScreen {
+	s := &addScreen{c: c}
 	input := func(prompt, placeholder string, limit int) textinput.Model {
 		ti := textinput.New()
 		ti.Prompt = prompt
@@ -426,7 +421,7 @@ func (s *addScreen) updateFile(km tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		s.busy, s.pathErr, s.matches = true, "", nil
-		return importFile(p, []byte(s.pathPw.Value()), s.decode)
+		return importFile(p, []byte(s.pathPw.Value()))
 	case !s.needPw && key.Matches(km, s.c.formKeys.Complete):
 		return completePath(s.path.Value())
 	case s.needPw && (key.Matches(km, s.c.formKeys.Next) || key.Matches(km, s.c.formKeys.Prev)):
@@ -477,20 +472,12 @@ func (s *addScreen) imported(msg importedMsg) tea.Cmd {
 	return s.save(saveIntent{accts: msg.res.Accounts, merge: true, skipped: len(msg.res.Skipped)})
 }
 
-// importFile reads an image or export file. QR images are decoded here and
-// their links imported like a pasted list.
-func importFile(path string, password []byte, decode func(string) ([]string, error)) tea.Cmd {
+// importFile reads a QR code image or an export file: transfer knows both.
+func importFile(path string, password []byte) tea.Cmd {
 	return func() tea.Msg {
 		in, err := transfer.ReadFile(path)
 		if err != nil {
 			return importedMsg{path: path, err: err}
-		}
-		if f, _ := transfer.Detect(in.Data); f == transfer.FormatImage {
-			texts, err := decode(path)
-			if err != nil {
-				return importedMsg{path: path, err: err}
-			}
-			in.Data = []byte(strings.Join(texts, "\n"))
 		}
 		opts := transfer.ImportOptions{}
 		if len(password) > 0 {

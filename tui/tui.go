@@ -51,9 +51,6 @@ type Options struct {
 	Out io.Writer
 	// Getenv reads the environment (NO_COLOR, SSH_TTY, ...); os.Getenv when nil.
 	Getenv func(string) string
-	// DecodeQR reads the text of the QR codes in an image file, for the add
-	// screen; qrcode.DecodeFile when nil. Tests replace it.
-	DecodeQR func(path string) ([]string, error)
 	// ReloadEvery is how often the vault file is checked for changes made by
 	// other processes; 1.5 s when zero.
 	ReloadEvery time.Duration

@@ -365,12 +365,14 @@ func (v *Vault) decrypt(env envelope) (Data, error) {
 // Reload re-reads the vault if another process changed it, and reports
 // whether it did. It is cheap (one stat) when nothing changed.
 func (v *Vault) Reload() (Data, bool, error) {
-	st, err := os.Stat(v.Path())
-	if err != nil {
-		return v.Data(), false, fmt.Errorf("read the vault: %w", err)
-	}
+	// Stat under v.mu, so that a write of our own that lands in between is
+	// never mistaken for another process's change.
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	st, err := os.Stat(v.Path())
+	if err != nil {
+		return v.data.Clone(), false, fmt.Errorf("read the vault: %w", err)
+	}
 	if sameFile(v.stat, st) {
 		return v.data.Clone(), false, nil
 	}

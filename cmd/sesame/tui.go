@@ -17,7 +17,6 @@ import (
 	"github.com/sesame-auth/sesame/tui"
 	"github.com/sesame-auth/sesame/tui/clipboard"
 	"github.com/sesame-auth/sesame/vault"
-	"github.com/sesame-auth/sesame/vault/qrcode"
 )
 
 // uiFlags are the root command's flags for the terminal UI and copying.
@@ -54,7 +53,6 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 		Privacy:      a.ui.privacy,
 		Theme:        a.ui.theme,
 		Getenv:       a.getenv,
-		DecodeQR:     qrcode.DecodeFile,
 	})
 }
 
