@@ -205,6 +205,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 		if msg.seq != m.copySeq {
 			return nil, true // a later copy replaced this code and has its own timer
 		}
+		m.pendingClear = pendingClear{}
 		clip, text := m.clip, msg.text
 		return func() tea.Msg {
 			ok, err := clip.ClearIf(context.Background(), text)
@@ -430,6 +431,7 @@ func (m *Model) copied(msg copiedMsg) tea.Cmd {
 		m.fail(fmt.Errorf("could not copy: %w", msg.err))
 		return nil
 	}
+	m.pendingClear = pendingClear{} // the clipboard holds a new code now
 	what := "copied " + msg.label + " code"
 	if msg.next {
 		what = fmt.Sprintf("copied the NEXT %s code (this one ends in %ds)", msg.label, msg.left)
@@ -444,6 +446,7 @@ func (m *Model) copied(msg copiedMsg) tea.Cmd {
 	default:
 		what += fmt.Sprintf(" · cleared in %s", msg.clearsAfter.Round(time.Second))
 		seq, text := msg.seq, msg.text
+		m.pendingClear = pendingClear{text: text, due: m.c.now.Add(msg.clearsAfter)}
 		cmd = tea.Tick(msg.clearsAfter, func(time.Time) tea.Msg { return clearDueMsg{seq: seq, text: text} })
 	}
 	m.toast = toast{text: what, until: m.c.now.Add(6 * time.Second)}
@@ -542,4 +545,10 @@ func (m *Model) saved(msg savedMsg) tea.Cmd {
 		m.say(msg.note)
 	}
 	return cmd
+}
+
+// pendingClear is a code on the clipboard that is due to be cleared.
+type pendingClear struct {
+	text string
+	due  time.Time
 }

@@ -660,3 +660,18 @@ func TestAddFromQRImage(t *testing.T) {
 		t.Fatalf("bad file: error %q, path %q", s.pathErr, s.path.Value())
 	}
 }
+
+// A copied code whose clear is still pending when the UI quits is handed to
+// ClearLater; once its timer has fired there is nothing to hand over.
+func TestPendingClearHandedOverOnQuit(t *testing.T) {
+	m, _, clip := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	m = press(t, m, "c")
+	code, _ := clip.get()
+	if p := m.pendingClear; p.text != code || !p.due.Equal(t0.Add(m.o.ClearAfter)) {
+		t.Fatalf("pending clear = %+v, want %s due %s", p, code, t0.Add(m.o.ClearAfter))
+	}
+	next, _ := m.Update(clearDueMsg{seq: m.copySeq, text: code})
+	if p := next.(Model).pendingClear; p.text != "" {
+		t.Fatalf("pending clear after the timer fired: %+v", p)
+	}
+}

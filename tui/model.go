@@ -58,9 +58,12 @@ type Model struct {
 
 	toast   toast
 	copySeq int
-	undo    *deletedAccount
-	approve approvalState
-	fatal   error
+	// pendingClear is the copied code whose clear timer has not fired yet,
+	// handed to Options.ClearLater when the program quits first.
+	pendingClear pendingClear
+	undo         *deletedAccount
+	approve      approvalState
+	fatal        error
 }
 
 type toast struct {

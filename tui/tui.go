@@ -42,6 +42,10 @@ type Options struct {
 	// ClearAfter is how long a copied code stays on the clipboard before
 	// Sesame clears it (only if it still holds that code); 0 means never.
 	ClearAfter time.Duration
+	// ClearLater, when set, is handed a copied code whose clear is still
+	// pending when the UI quits, so that it is cleared anyway (the CLI
+	// leaves a small background process for it).
+	ClearLater func(code string, after time.Duration)
 	// Privacy starts with every code masked except the selected one.
 	Privacy bool
 	// Theme forces "light" or "dark" colours; empty asks the terminal.
@@ -118,10 +122,14 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if fm, ok := final.(Model); ok && fm.fatal != nil {
-		return fm.fatal
+	fm, ok := final.(Model)
+	if !ok {
+		return nil
 	}
-	return nil
+	if p := fm.pendingClear; p.text != "" && o.ClearLater != nil {
+		o.ClearLater(p.text, p.due.Sub(o.now()))
+	}
+	return fm.fatal
 }
 
 // lockedTTY is the terminal with writes serialised, so that clipboard

@@ -53,6 +53,11 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 		Privacy:      a.ui.privacy,
 		Theme:        a.ui.theme,
 		Getenv:       a.getenv,
+		ClearLater: func(code string, after time.Duration) {
+			if err := a.spawnClearer(code, after); err != nil {
+				fmt.Fprintf(a.stderr, "sesame: the copied code could not be scheduled for clearing: %v\n", err)
+			}
+		},
 	})
 }
 
@@ -75,7 +80,7 @@ func (a *app) copyCode(cmd *cobra.Command, code string) error {
 		fmt.Fprintf(a.stderr, "sesame: copied to %s\n", where)
 		return nil
 	}
-	if err := a.spawnClearer(code); err != nil {
+	if err := a.spawnClearer(code, a.ui.clearAfter); err != nil {
 		fmt.Fprintf(a.stderr, "sesame: copied to %s; it will not be cleared automatically: %v\n", where, err)
 		return nil
 	}
@@ -85,12 +90,13 @@ func (a *app) copyCode(cmd *cobra.Command, code string) error {
 
 // spawnClearer starts 'sesame clear-clipboard' detached, handing it the
 // code on stdin (never in argv, where other users could see it).
-func (a *app) spawnClearer(code string) error {
+func (a *app) spawnClearer(code string, after time.Duration) error {
+	after = max(after, time.Second)
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	c := exec.Command(exe, "clear-clipboard", "--clear-after", a.ui.clearAfter.String())
+	c := exec.Command(exe, "clear-clipboard", "--clear-after", after.String())
 	c.Stdin = strings.NewReader(code + "\n")
 	detach(c)
 	if err := c.Start(); err != nil {
