@@ -675,3 +675,20 @@ func TestPendingClearHandedOverOnQuit(t *testing.T) {
 		t.Fatalf("pending clear after the timer fired: %+v", p)
 	}
 }
+
+// A notice (the demo's page address) stays on screen above the status line,
+// and the screen keeps its height.
+func TestNoticeLine(t *testing.T) {
+	o, v, _ := testOptions(t, newClock(t0), sampleAccounts()...)
+	o.Notice = "demo: open http://127.0.0.1:1/demo"
+	next, _ := New(o).Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	next, _ = next.Update(openedMsg{v: v})
+	view := next.(Model).View()
+	lines := strings.Split(view, "\n")
+	if len(lines) != 24 {
+		t.Fatalf("the view has %d lines, want 24", len(lines))
+	}
+	if !strings.Contains(lines[len(lines)-3], o.Notice) {
+		t.Fatalf("the notice is not above the status line:\n%s", view)
+	}
+}

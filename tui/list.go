@@ -322,7 +322,7 @@ type layout struct {
 // and tags before the code.
 func (l *listScreen) layout() layout {
 	w := min(l.c.width, maxListWidth)
-	lay := layout{code: 9, next: 12, tag: 5}
+	lay := layout{code: 9, next: 13, tag: 5} // next: "  → " and an 8-digit code
 	if w < 60 {
 		lay.next, lay.tag = 0, 0
 	}

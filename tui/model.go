@@ -228,6 +228,9 @@ func (m Model) View() string {
 	helpView := m.help.View(helpKeys)
 	helpLines := strings.Count(helpView, "\n") + 1
 	bodyH := max(h-2-helpLines, 1)
+	if m.o.Notice != "" {
+		bodyH = max(bodyH-1, 1)
+	}
 
 	if f, ok := m.overlay.(interface{ fullscreen() }); ok && f != nil {
 		return fit(m.overlay.view(), w, h)
@@ -252,6 +255,10 @@ func (m Model) View() string {
 	b.WriteByte('\n')
 	b.WriteString(fit(body, w, bodyH))
 	b.WriteByte('\n')
+	if m.o.Notice != "" {
+		b.WriteString(ansi.Truncate(" "+c.styles.Accent.Render(m.o.Notice), w, "…"))
+		b.WriteByte('\n')
+	}
 	b.WriteString(m.statusLine())
 	b.WriteByte('\n')
 	b.WriteString(helpView)

@@ -46,6 +46,9 @@ type Options struct {
 	// pending when the UI quits, so that it is cleared anyway (the CLI
 	// leaves a small background process for it).
 	ClearLater func(code string, after time.Duration)
+	// Notice is a line shown above the status line for the whole session,
+	// for example where the demo's sign-in page is.
+	Notice string
 	// Privacy starts with every code masked except the selected one.
 	Privacy bool
 	// Theme forces "light" or "dark" colours; empty asks the terminal.

@@ -125,7 +125,7 @@ func (a *app) runDemo(cmd *cobra.Command, listen string, plain bool) error {
 	if plain {
 		err = demo.watchApprovals(ctx, v, false)
 	} else {
-		err = demo.runTUI(cmd)
+		err = demo.runTUIWith(cmd, fmt.Sprintf("demo: open %s/demo, sign in as \"demo\" and answer here · pair: %s/demo/pair?user=demo", base, base))
 	}
 	cancel()
 	select {

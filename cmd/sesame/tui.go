@@ -32,7 +32,10 @@ func (a *app) addTUIFlags(root *cobra.Command) {
 	root.PersistentFlags().DurationVar(&a.ui.clearAfter, "clear-after", 30*time.Second, "clear a copied code from the clipboard after this long, if it is still there (0: never)")
 }
 
-func (a *app) runTUI(cmd *cobra.Command) error {
+func (a *app) runTUI(cmd *cobra.Command) error { return a.runTUIWith(cmd, "") }
+
+// runTUIWith opens the terminal UI with a notice line, as 'sesame demo' does.
+func (a *app) runTUIWith(cmd *cobra.Command, notice string) error {
 	o, err := a.vaultOptions()
 	if err != nil {
 		return err
@@ -53,6 +56,7 @@ func (a *app) runTUI(cmd *cobra.Command) error {
 		Privacy:      a.ui.privacy,
 		Theme:        a.ui.theme,
 		Getenv:       a.getenv,
+		Notice:       notice,
 		ClearLater: func(code string, after time.Duration) {
 			if err := a.spawnClearer(code, after); err != nil {
 				fmt.Fprintf(a.stderr, "sesame: the copied code could not be scheduled for clearing: %v\n", err)
