@@ -530,28 +530,56 @@ func (v *Vault) write(d Data) error {
 	return nil
 }
 
-// atomicWrite replaces dir/name with b, keeping the previous file as dir/backup.
-func atomicWrite(dir, name, backup string, b []byte) error {
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+// WriteFile writes data to path atomically with mode 0600: a temporary
+// file in the same folder is written and synced, renamed over path, and the
+// folder is synced. Readers see the old file or the new one, never a part.
+func WriteFile(path string, data []byte) error {
+	tmp, err := writeTemp(filepath.Dir(path), filepath.Base(path), data)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		tmp.Close()
+	defer os.Remove(tmp) // a no-op once renamed
+	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
+	return syncDir(filepath.Dir(path))
+}
+
+// writeTemp writes data to a new synced 0600 file beside name in dir and
+// returns its path.
+func writeTemp(dir, name string, data []byte) (string, error) {
+	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	err = tmp.Chmod(0o600)
+	if runtime.GOOS == "windows" {
+		err = nil // Windows has no Unix modes; the folder's ACL protects the file
+	}
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
+}
+
+// atomicWrite replaces dir/name with b like WriteFile, keeping the previous
+// file as dir/backup.
+func atomicWrite(dir, name, backup string, b []byte) error {
+	tmp, err := writeTemp(dir, name, b)
+	if err != nil {
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
+	defer os.Remove(tmp) // a no-op once renamed
 	path := filepath.Join(dir, name)
 	if _, err := os.Stat(path); err == nil {
 		// The backup is a hard link to the current version, made under a
@@ -568,7 +596,7 @@ func atomicWrite(dir, name, backup string, b []byte) error {
 			return fmt.Errorf("keep a backup: %w", err)
 		}
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
 	return syncDir(dir)

@@ -44,18 +44,9 @@ SESAME_NEW_PASSPHRASE (meant for automation).`,
 				if !a.terminal() {
 					return errors.New("a new passphrase is needed: run in a terminal or set SESAME_NEW_PASSPHRASE")
 				}
-				first, err := a.prompt("New passphrase: ")
-				if err != nil {
+				if p, err = a.promptTwice("New passphrase: ", "nothing was changed"); err != nil {
 					return err
 				}
-				again, err := a.prompt("Repeat it: ")
-				if err != nil {
-					return err
-				}
-				if string(first) != string(again) {
-					return errors.New("the two passphrases differ: nothing was changed")
-				}
-				p = first
 			}
 			if err := v.SetPassphrase(p); err != nil {
 				return err

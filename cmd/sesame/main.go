@@ -179,16 +179,7 @@ func (a *app) vaultOptions() (vault.Options, error) {
 
 func (a *app) passphraseFromFlags() ([]byte, error) {
 	if a.passphraseFile != "" {
-		b, err := os.ReadFile(a.passphraseFile)
-		if err != nil {
-			return nil, fmt.Errorf("read the passphrase file: %w", err)
-		}
-		line, _, _ := strings.Cut(string(b), "\n")
-		line = strings.TrimSuffix(line, "\r")
-		if line == "" {
-			return nil, fmt.Errorf("the passphrase file %s is empty", a.passphraseFile)
-		}
-		return []byte(line), nil
+		return readFirstLine(a.passphraseFile)
 	}
 	if p := a.getenv("SESAME_PASSPHRASE"); p != "" {
 		return []byte(p), nil

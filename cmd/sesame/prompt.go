@@ -58,7 +58,13 @@ func (a *app) newPassphrase() ([]byte, error) {
 	if p, err := a.passphraseFromFlags(); p != nil || err != nil {
 		return p, err
 	}
-	p, err := a.prompt("New passphrase: ")
+	return a.promptTwice("New passphrase: ", "nothing was changed")
+}
+
+// promptTwice asks for a new secret twice on the terminal; unchanged says
+// what was left alone when the two differ.
+func (a *app) promptTwice(question, unchanged string) ([]byte, error) {
+	p, err := a.prompt(question)
 	if err != nil {
 		return nil, err
 	}
@@ -67,9 +73,24 @@ func (a *app) newPassphrase() ([]byte, error) {
 		return nil, err
 	}
 	if subtle.ConstantTimeCompare(p, again) != 1 {
-		return nil, errors.New("the two passphrases differ: nothing was changed")
+		return nil, errors.New("the two passphrases differ: " + unchanged)
 	}
 	return p, nil
+}
+
+// readFirstLine reads a passphrase or password file: its first line, which
+// must not be empty.
+func readFirstLine(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the passphrase file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	line = strings.TrimSuffix(line, "\r")
+	if line == "" {
+		return nil, fmt.Errorf("the passphrase file %s is empty", path)
+	}
+	return []byte(line), nil
 }
 
 // confirm asks a yes/no question on the terminal; no is the default.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -243,19 +242,6 @@ func (a *app) stdinUsed(inputs []transfer.Input) bool {
 	return false
 }
 
-func readFirstLine(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read the password file: %w", err)
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	line = strings.TrimSuffix(line, "\r")
-	if line == "" {
-		return nil, fmt.Errorf("the password file %s is empty", path)
-	}
-	return []byte(line), nil
-}
-
 // Export formats.
 const (
 	exportURI    = "uri"
@@ -453,48 +439,16 @@ func (a *app) exportPassword(passwordFile string) ([]byte, error) {
 	if !a.terminal() {
 		return nil, usagef("an export passphrase is needed: use --password-file FILE, or run in a terminal")
 	}
-	p, err := a.prompt("Passphrase for the export: ")
-	if err != nil {
-		return nil, err
-	}
-	again, err := a.prompt("Repeat it: ")
-	if err != nil {
-		return nil, err
-	}
-	if subtle.ConstantTimeCompare(p, again) != 1 {
-		return nil, errors.New("the two passphrases differ: nothing was exported")
-	}
-	return p, nil
+	return a.promptTwice("Passphrase for the export: ", "nothing was exported")
 }
 
-// writeExport writes an export file with mode 0600: a temporary file in the
-// same folder, synced, then renamed over the target.
+// writeExport writes an export file with mode 0600, atomically, refusing
+// to replace an existing file unless forced.
 func writeExport(path string, data []byte, force bool) error {
 	if !force {
 		if _, err := os.Lstat(path); err == nil {
 			return fmt.Errorf("%s exists: use --force to overwrite it", path)
 		}
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".sesame-export-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return vault.WriteFile(path, data)
 }

@@ -287,7 +287,6 @@ type collector struct {
 	seen     map[string]bool // sameKey of every account of this import so far
 	accounts []vault.Account
 	skipped  []Skip
-	depth    int // nesting of containers (zip, image), to stop loops
 }
 
 // add normalizes and validates one entry, keeping it or skipping it with the reason.
