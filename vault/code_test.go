@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-auth/sesame/vault/vaulttest"
+
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -164,7 +166,7 @@ func dataLines(t *testing.T, path string) [][]string {
 }
 
 func TestHOTPRFC4226File(t *testing.T) {
-	rows := dataLines(t, sharedFixture(t, "expected", "rfc4226_hotp_vectors.txt"))
+	rows := dataLines(t, vaulttest.Fixture(t, "expected", "rfc4226_hotp_vectors.txt"))
 	if len(rows) != 10 {
 		t.Errorf("RFC 4226 table has %d rows, want 10", len(rows))
 	}
@@ -236,7 +238,7 @@ func TestTOTPRFC6238Inline(t *testing.T) {
 }
 
 func TestTOTPRFC6238File(t *testing.T) {
-	rows := dataLines(t, sharedFixture(t, "expected", "rfc6238_totp_vectors.txt"))
+	rows := dataLines(t, vaulttest.Fixture(t, "expected", "rfc6238_totp_vectors.txt"))
 	if len(rows) != 18 {
 		t.Errorf("RFC 6238 table has %d rows, want 18", len(rows))
 	}
@@ -310,7 +312,7 @@ func TestSteamInline(t *testing.T) {
 }
 
 func TestSteamFile(t *testing.T) {
-	rows := dataLines(t, sharedFixture(t, "expected", "steam_guard_vectors.txt"))
+	rows := dataLines(t, vaulttest.Fixture(t, "expected", "steam_guard_vectors.txt"))
 	for _, f := range rows {
 		if len(f) != 3 {
 			t.Fatalf("bad row %q: want secret, unix_time, code", f)
@@ -339,7 +341,7 @@ type aegisVector struct {
 }
 
 func TestAegisVectors(t *testing.T) {
-	raw, err := os.ReadFile(sharedFixture(t, "expected", "aegis_test_vectors.json"))
+	raw, err := os.ReadFile(vaulttest.Fixture(t, "expected", "aegis_test_vectors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sesame-auth/sesame/vault/vaulttest"
+
 	"github.com/pquerna/otp"
 	"github.com/sesame-auth/sesame/vault"
 )
@@ -281,7 +283,7 @@ func parseExpect(s string) (w want, reject, ok bool) {
 }
 
 func TestParseURIEdgeCaseFile(t *testing.T) {
-	cases := readEdgeCaseFile(t, sharedFixture(t, "synthesized", "otpauth_edge_cases.txt"))
+	cases := readEdgeCaseFile(t, vaulttest.Fixture(t, "synthesized", "otpauth_edge_cases.txt"))
 	if len(cases) < 30 {
 		t.Fatalf("read %d cases, want the ~35 in the file: the format may have changed", len(cases))
 	}

@@ -120,7 +120,7 @@ func TestBinaryWithSecretService(t *testing.T) {
 // TestAddQRFromIndependentEncoder adds an account from a QR image made by
 // another project's encoder (the shared fixtures).
 func TestAddQRFromIndependentEncoder(t *testing.T) {
-	img := fixture(t, "otpauth_uri_list/dim13_example_otpauth_qr.png")
+	img := vaulttest.Fixture(t, "otpauth_uri_list/dim13_example_otpauth_qr.png")
 	c := newCLI(t)
 	if got := c.ok("", "add", "--qr", img); got != "added Example (alice@google.com)\n" {
 		t.Fatalf("add --qr printed %q", got)
@@ -129,26 +129,12 @@ func TestAddQRFromIndependentEncoder(t *testing.T) {
 	if got := c.ok("", "code", "example"); got != totp(secret, "SHA1", 6, 30, testNow)+"\n" {
 		t.Fatalf("code = %q", got)
 	}
-	r := c.run("", "add", "--qr", fixture(t, "google_authenticator/scito_qr_but_without_otp.png"))
+	r := c.run("", "add", "--qr", vaulttest.Fixture(t, "google_authenticator/scito_qr_but_without_otp.png"))
 	if r.code != 1 || !strings.Contains(r.stderr, "not a usable otpauth:// link") {
 		t.Fatalf("QR without an otpauth link: %+v", r)
 	}
-	r = c.run("", "add", "--qr", fixture(t, "google_authenticator/scito_example_export.png"))
+	r = c.run("", "add", "--qr", vaulttest.Fixture(t, "google_authenticator/scito_example_export.png"))
 	if r.code != 1 || !strings.Contains(r.stderr, "sesame import") {
 		t.Fatalf("QR of a Google export: %+v", r)
 	}
-}
-
-// fixture returns the path of a shared fixture file; without the fixtures
-// the test fails on CI and is skipped elsewhere.
-func fixture(t *testing.T, rel string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "fixtures", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fixture %s is missing: %v", rel, err)
-		}
-		t.Skipf("fixture %s is missing", rel)
-	}
-	return p
 }

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-auth/sesame/vault/vaulttest"
+
 	"github.com/sesame-auth/sesame/vault/qrcode"
 )
 
@@ -168,11 +170,11 @@ func TestEncodePNGErrors(t *testing.T) {
 
 func TestDecodeRealImages(t *testing.T) {
 	t.Run("Google Authenticator export screen", func(t *testing.T) {
-		texts, err := qrcode.DecodeFile(sharedFixture(t, "google_authenticator", "scito_example_export.png"))
+		texts, err := qrcode.DecodeFile(vaulttest.Fixture(t, "google_authenticator", "scito_example_export.png"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, err := os.ReadFile(sharedFixture(t, "google_authenticator", "expected_decoded.json"))
+		raw, err := os.ReadFile(vaulttest.Fixture(t, "google_authenticator", "expected_decoded.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,23 +191,23 @@ func TestDecodeRealImages(t *testing.T) {
 		wantTexts(t, texts, want[0].URI)
 	})
 	t.Run("QR without OTP", func(t *testing.T) {
-		texts, err := qrcode.DecodeFile(sharedFixture(t, "google_authenticator", "scito_qr_but_without_otp.png"))
+		texts, err := qrcode.DecodeFile(vaulttest.Fixture(t, "google_authenticator", "scito_qr_but_without_otp.png"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		wantTexts(t, texts, "NOT A otpauth-migration:// URL")
 	})
 	t.Run("dim13 example", func(t *testing.T) {
-		texts, err := qrcode.DecodeFile(sharedFixture(t, "otpauth_uri_list", "dim13_example_otpauth_qr.png"))
+		texts, err := qrcode.DecodeFile(vaulttest.Fixture(t, "otpauth_uri_list", "dim13_example_otpauth_qr.png"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		wantTexts(t, texts, "otpauth://totp/Example:alice@google.com?issuer=Example&period=30&secret=JBSWY3DPEHPK3PXP")
 	})
 	t.Run("Google Authenticator batch of 3", func(t *testing.T) {
-		want := batchURIs(t, sharedFixture(t, "google_authenticator", "johncallahan_migration_samples.txt"))
+		want := batchURIs(t, vaulttest.Fixture(t, "google_authenticator", "johncallahan_migration_samples.txt"))
 		for i := 1; i <= 3; i++ {
-			texts, err := qrcode.DecodeFile(sharedFixture(t, "synthesized", "ga_batch_"+string(rune('0'+i))+"_of_3_qr.png"))
+			texts, err := qrcode.DecodeFile(vaulttest.Fixture(t, "synthesized", "ga_batch_"+string(rune('0'+i))+"_of_3_qr.png"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-auth/sesame/vault/vaulttest"
+
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -17,38 +19,9 @@ import (
 // (GPL data kept out of the module) and compare every account with the
 // entries the fixtures' README.txt expects.
 
-// sharedFixture returns the path of a file under ../shared/fixtures next to
-// the repository root. When the folder is missing the test is skipped
-// locally and fails when CI is set.
-func sharedFixture(tb testing.TB, rel ...string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatalf("getwd: %v", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatalf("no go.mod above the test directory: cannot locate ../shared/fixtures")
-		}
-		dir = parent
-	}
-	path := filepath.Join(append([]string{dir, "..", "shared", "fixtures"}, rel...)...)
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("fixture %s is missing (CI is set, so this fails instead of skipping): %v", path, err)
-		}
-		tb.Skipf("fixture %s is missing; set CI=1 to make this a failure", path)
-	}
-	return path
-}
-
 func readFixture(tb testing.TB, rel ...string) Input {
 	tb.Helper()
-	in, err := ReadFile(sharedFixture(tb, rel...))
+	in, err := ReadFile(vaulttest.Fixture(tb, rel...))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -78,7 +51,7 @@ func got(a vault.Account) want {
 // vectors loads expected/aegis_test_vectors.json: entries #1-#8.
 func vectors(tb testing.TB) []want {
 	tb.Helper()
-	b, err := os.ReadFile(sharedFixture(tb, "expected", "aegis_test_vectors.json"))
+	b, err := os.ReadFile(vaulttest.Fixture(tb, "expected", "aegis_test_vectors.json"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -287,7 +260,7 @@ func TestFixtures(t *testing.T) {
 // TestFixtureCodes checks that imported accounts produce the README's codes,
 // so that the secrets, algorithms and periods are right together.
 func TestFixtureCodes(t *testing.T) {
-	b, err := os.ReadFile(sharedFixture(t, "expected", "aegis_test_vectors.json"))
+	b, err := os.ReadFile(vaulttest.Fixture(t, "expected", "aegis_test_vectors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +312,7 @@ func TestFixtureCodes(t *testing.T) {
 // scito's own expected output (example_output.json): 6 entries, of which two
 // repeat an earlier one and are skipped as duplicates.
 func TestGoogleScitoExample(t *testing.T) {
-	b, err := os.ReadFile(sharedFixture(t, "google_authenticator", "scito_example_output.json"))
+	b, err := os.ReadFile(vaulttest.Fixture(t, "google_authenticator", "scito_example_output.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +361,7 @@ func TestGoogleScitoExample(t *testing.T) {
 // protobuf fields in expected_decoded.json, for every migration link of the
 // fixtures, including the ones that must fail.
 func TestMigrationExpectedDecoded(t *testing.T) {
-	b, err := os.ReadFile(sharedFixture(t, "google_authenticator", "expected_decoded.json"))
+	b, err := os.ReadFile(vaulttest.Fixture(t, "google_authenticator", "expected_decoded.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package qrcode_test
+package vaulttest
 
 import (
 	"os"
@@ -6,11 +6,11 @@ import (
 	"testing"
 )
 
-// sharedFixture returns the path of a file under the shared fixtures folder
-// (../shared/fixtures next to the repository root). The fixtures are kept out
-// of the module (GPL data), so a missing folder skips the test locally and
-// fails it when CI is set.
-func sharedFixture(tb testing.TB, rel ...string) string {
+// Fixture returns the path of a file under the shared fixtures folder,
+// ../shared/fixtures beside the repository root: real export files of other
+// authenticators (GPL data kept out of the module) and RFC vectors. When it
+// is missing the test is skipped, or fails if CI is set.
+func Fixture(tb testing.TB, rel ...string) string {
 	tb.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
