@@ -5,163 +5,40 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/sesame-auth/sesame/tui/internal/testenv"
+	"github.com/sesame-auth/sesame/tui/tuitest"
 )
 
 // The end-to-end tests run the real sesame binary in a real terminal (tmux),
 // drive it with send-keys and read it with capture-pane. They check the codes
 // against the independent TOTP implementation in helpers_test.go.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+// How long the terminal may take to show what a step waits for, and to end
+// after q.
+const (
+	screenWait = 20 * time.Second
+	exitWait   = 10 * time.Second
 )
 
-// sesameBinary builds ./cmd/sesame once per test run.
-func sesameBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		root, err := filepath.Abs("..")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "sesame-e2e-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "sesame")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/sesame")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/sesame: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-// term is one tmux server with one window running a command.
-type term struct {
-	t      *testing.T
-	socket string
-}
-
-func newTerm(t *testing.T, w, h int, env map[string]string, argv ...string) *term {
-	t.Helper()
-	testenv.Need(t, "tmux")
-	tm := &term{t: t, socket: fmt.Sprintf("sesame-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
-	args := []string{"-L", tm.socket, "-f", "/dev/null", "new-session", "-d", "-s", "e2e",
-		"-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
-	for k, v := range env {
-		args = append(args, "-e", k+"="+v)
-	}
-	args = append(args, strings.Join(quoteAll(argv), " "))
-	cmd := exec.Command("tmux", args...)
-	cmd.Env = cleanEnv()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("tmux new-session: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
-	return tm
-}
-
-// cleanEnv is the test's environment without anything that would change
-// how the clipboard is detected or where the vault is.
-func cleanEnv() []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "DISPLAY", "WAYLAND_DISPLAY", "SSH_TTY", "SSH_CONNECTION", "SSH_CLIENT", "TMUX", "STY", "SESAME_HOME", "SESAME_PASSPHRASE":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
-func quoteAll(argv []string) []string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return q
-}
-
-func (tm *term) tmux(args ...string) string {
-	tm.t.Helper()
-	out, err := exec.Command("tmux", append([]string{"-L", tm.socket}, args...)...).CombinedOutput()
-	if err != nil {
-		tm.t.Fatalf("tmux %v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
-
-func (tm *term) keys(keys ...string) { tm.tmux(append([]string{"send-keys", "-t", "e2e"}, keys...)...) }
-
-// literal types text as keystrokes.
-func (tm *term) literal(text string) { tm.tmux("send-keys", "-t", "e2e", "-l", text) }
-
-func (tm *term) capture() string { return tm.tmux("capture-pane", "-p", "-t", "e2e") }
-
-// waitFor polls the pane until it shows every string.
-func (tm *term) waitFor(want ...string) string {
-	tm.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	var screen string
-	for time.Now().Before(deadline) {
-		screen = tm.capture()
-		ok := true
-		for _, w := range want {
-			ok = ok && strings.Contains(screen, w)
-		}
-		if ok {
-			return screen
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval
-	}
-	tm.t.Fatalf("the terminal never showed %q; it shows:\n%s", want, screen)
-	return ""
-}
-
-// waitExit waits for the program (and so the tmux session) to end.
-func (tm *term) waitExit() {
-	tm.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if exec.Command("tmux", "-L", tm.socket, "has-session", "-t", "e2e").Run() != nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	tm.t.Fatalf("sesame did not exit; the terminal shows:\n%s", tm.capture())
-}
+func TestMain(m *testing.M) { tuitest.Main(m) }
 
 // e2eVault makes a passphrase vault with the CLI and returns the
 // environment that opens it.
-func e2eVault(t *testing.T, bin string, uris ...string) map[string]string {
+func e2eVault(t *testing.T, bin string, uris ...string) []string {
 	t.Helper()
-	env := map[string]string{
-		"SESAME_HOME":       t.TempDir(),
-		"SESAME_PASSPHRASE": "e2e test passphrase",
-		"TERM":              "xterm-256color",
-		"NO_COLOR":          "",
-		"HOME":              t.TempDir(),
+	env := []string{
+		"SESAME_HOME=" + t.TempDir(),
+		"SESAME_PASSPHRASE=e2e test passphrase",
+		"TERM=xterm-256color",
+		"NO_COLOR=",
+		"HOME=" + t.TempDir(),
 	}
 	for _, u := range uris {
 		cliRun(t, bin, env, "add", "--store", "passphrase", u)
@@ -169,13 +46,10 @@ func e2eVault(t *testing.T, bin string, uris ...string) map[string]string {
 	return env
 }
 
-func cliRun(t *testing.T, bin string, env map[string]string, args ...string) string {
+func cliRun(t *testing.T, bin string, env []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = cleanEnv()
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd.Env = tuitest.Environ(env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("sesame %v: %v\n%s", args, err, out)
@@ -223,15 +97,14 @@ func contains(list []string, s string) bool {
 }
 
 func TestE2EInTmux(t *testing.T) {
-	bin := sesameBinary(t)
-	testenv.Need(t, "xclip")
-	display := testenv.Xvfb(t)
-	env := e2eVault(t, bin, ghURI, awsURI)
-	env["DISPLAY"] = display
-	tm := newTerm(t, 100, 30, env, bin)
+	bin := tuitest.Sesame(t)
+	tuitest.Need(t, "xclip")
+	display := tuitest.Xvfb(t)
+	env := append(e2eVault(t, bin, ghURI, awsURI), "DISPLAY="+display)
+	tm := tuitest.Start(t, tuitest.TermOptions{Width: 100, Height: 30, Env: env}, bin)
 
 	before := time.Now()
-	screen := tm.waitFor("GitHub", "AWS", "passphrase vault", "2 accounts")
+	screen := tm.WaitFor(screenWait, "GitHub", "AWS", "passphrase vault", "2 accounts")
 	after := time.Now()
 	gh := codeOnScreen(t, screen, "GitHub")
 	if ok := acceptable(mustSecret(helloSecret), 6, "SHA1", before, after); !contains(ok[:len(ok)-1], gh) {
@@ -243,20 +116,20 @@ func TestE2EInTmux(t *testing.T) {
 	}
 
 	// Filter.
-	tm.keys("/")
-	tm.literal("aws")
-	screen = tm.waitFor("/ aws")
+	tm.Keys("/")
+	tm.Type("aws")
+	screen = tm.WaitFor(screenWait, "/ aws")
 	if strings.Contains(screen, "GitHub") {
 		t.Errorf("the filter still shows GitHub:\n%s", screen)
 	}
-	tm.keys("Escape")
-	tm.waitFor("GitHub", "AWS")
-	tm.keys("g") // the filter kept AWS selected; go back to the top
+	tm.Keys("Escape")
+	tm.WaitFor(screenWait, "GitHub", "AWS")
+	tm.Keys("g") // the filter kept AWS selected; go back to the top
 
 	// Copy: xclip in the virtual X server holds the code.
 	before = time.Now()
-	tm.keys("Enter")
-	tm.waitFor("copied GitHub code to xclip")
+	tm.Keys("Enter")
+	tm.WaitFor(screenWait, "copied GitHub code to xclip")
 	after = time.Now()
 	var clip string
 	deadline := time.Now().Add(10 * time.Second)
@@ -272,38 +145,36 @@ func TestE2EInTmux(t *testing.T) {
 	}
 
 	// Add via URI in the add screen.
-	tm.keys("a")
-	tm.waitFor("Paste an otpauth:// link")
-	tm.keys("l")
-	tm.literal("otpauth://totp/Example:demo@example.com?secret=MFRGGZDFMZTWQ2LK&issuer=Example")
-	tm.waitFor("Example (demo@example.com) · TOTP")
-	tm.keys("Enter")
-	tm.waitFor("added Example", "3 accounts")
+	tm.Keys("a")
+	tm.WaitFor(screenWait, "Paste an otpauth:// link")
+	tm.Keys("l")
+	tm.Type("otpauth://totp/Example:demo@example.com?secret=MFRGGZDFMZTWQ2LK&issuer=Example")
+	tm.WaitFor(screenWait, "Example (demo@example.com) · TOTP")
+	tm.Keys("Enter")
+	tm.WaitFor(screenWait, "added Example", "3 accounts")
 
 	// A change from another process shows up while the UI is open.
 	cliRun(t, bin, env, "add", "otpauth://totp/Outside:cli?secret=KRSXG5CTMVRXEZLU&issuer=Outside")
-	tm.waitFor("Outside", "4 accounts")
+	tm.WaitFor(screenWait, "Outside", "4 accounts")
 	if list := cliRun(t, bin, env, "list"); !strings.Contains(list, "Example") {
 		t.Errorf("sesame list does not show the account added in the UI:\n%s", list)
 	}
 
-	tm.keys("q")
-	tm.waitExit()
+	tm.Keys("q")
+	tm.WaitExit(exitWait)
 }
 
 // Over SSH the code goes out as an OSC 52 sequence on the terminal.
 func TestE2EOSC52OverSSH(t *testing.T) {
-	bin := sesameBinary(t)
-	env := e2eVault(t, bin, ghURI)
-	env["SSH_TTY"] = "/dev/pts/99"
-	env["SSH_CONNECTION"] = "192.0.2.1 50000 192.0.2.2 22"
-	tm := newTerm(t, 100, 30, env, bin)
-	tm.waitFor("GitHub", "1 account")
+	bin := tuitest.Sesame(t)
+	env := append(e2eVault(t, bin, ghURI), "SSH_TTY=/dev/pts/99", "SSH_CONNECTION=192.0.2.1 50000 192.0.2.2 22")
+	tm := tuitest.Start(t, tuitest.TermOptions{Width: 100, Height: 30, Env: env}, bin)
+	tm.WaitFor(screenWait, "GitHub", "1 account")
 
 	raw := filepath.Join(t.TempDir(), "pane.raw")
-	tm.tmux("pipe-pane", "-o", "-t", "e2e", "cat >> "+raw)
+	tm.PipeTo(raw)
 	before := time.Now()
-	tm.keys("Enter")
+	tm.Keys("Enter")
 	var got []byte
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -316,9 +187,9 @@ func TestE2EOSC52OverSSH(t *testing.T) {
 	after := time.Now()
 	m := regexp.MustCompile(`\x1b\]52;c;([A-Za-z0-9+/=]+)\x07`).FindSubmatch(got)
 	if m == nil {
-		t.Fatalf("no OSC 52 sequence in the pane's output (%d bytes); the terminal shows:\n%s", len(got), tm.capture())
+		t.Fatalf("no OSC 52 sequence in the pane's output (%d bytes); the terminal shows:\n%s", len(got), tm.Screen())
 	}
-	if screen := tm.capture(); !strings.Contains(screen, "copied GitHub code to terminal (OSC 52 via tmux)") {
+	if screen := tm.Screen(); !strings.Contains(screen, "copied GitHub code to terminal (OSC 52 via tmux)") {
 		t.Logf("the copy toast is not (or no longer) on screen:\n%s", screen)
 	}
 	ok := acceptable(mustSecret(helloSecret), 6, "SHA1", before, after)
@@ -330,6 +201,6 @@ func TestE2EOSC52OverSSH(t *testing.T) {
 	if !bytes.Contains(got, []byte("\x1bPtmux;\x1b\x1b]52;c;"+string(m[1]))) {
 		t.Errorf("no tmux passthrough copy of the sequence")
 	}
-	tm.keys("q")
-	tm.waitExit()
+	tm.Keys("q")
+	tm.WaitExit(exitWait)
 }

@@ -17,62 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sesame-auth/sesame/tui/tuitest"
 )
-
-// tmuxSession runs a command in a private tmux server for a test.
-type tmuxSession struct {
-	t      *testing.T
-	socket string
-}
-
-func newTmux(t *testing.T, env []string, args ...string) *tmuxSession {
-	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux is not installed (apt-get install tmux)")
-		}
-		t.Skip("tmux is not installed")
-	}
-	s := &tmuxSession{t: t, socket: filepath.Join(t.TempDir(), "tmux.sock")}
-	cmdline := "env"
-	for _, e := range env {
-		cmdline += " '" + e + "'"
-	}
-	for _, a := range args {
-		cmdline += " '" + a + "'"
-	}
-	if out, err := exec.Command("tmux", "-S", s.socket, "new-session", "-d", "-x", "150", "-y", "50", cmdline).CombinedOutput(); err != nil {
-		t.Fatalf("tmux: %v: %s", err, out)
-	}
-	exec.Command("tmux", "-S", s.socket, "set-option", "-g", "history-limit", "5000").Run()
-	t.Cleanup(func() { exec.Command("tmux", "-S", s.socket, "kill-server").Run() })
-	return s
-}
-
-func (s *tmuxSession) screen() string {
-	out, _ := exec.Command("tmux", "-S", s.socket, "capture-pane", "-p", "-J", "-S", "-5000").Output()
-	return string(out)
-}
-
-func (s *tmuxSession) send(keys ...string) {
-	s.t.Helper()
-	if out, err := exec.Command("tmux", append([]string{"-S", s.socket, "send-keys"}, keys...)...).CombinedOutput(); err != nil {
-		s.t.Fatalf("send-keys: %v: %s", err, out)
-	}
-}
-
-// waitCount waits until text appears at least n times on the screen.
-func (s *tmuxSession) waitCount(text string, n int, within time.Duration) {
-	s.t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if strings.Count(s.screen(), text) >= n {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.t.Fatalf("%q did not appear %d times within %v; screen:\n%s", text, n, within, s.screen())
-}
 
 // recordingProxy forwards to the server and keeps copies of the answers devices send.
 type recordingProxy struct {
@@ -101,7 +48,7 @@ func (p *recordingProxy) handler(target *url.URL) http.Handler {
 // right number approves it, a wrong one and "not me" deny it, an unanswered
 // one expires, and a replayed answer is refused by the server.
 func TestApproveWatchInTmux(t *testing.T) {
-	bin := sesameBinary(t)
+	bin := tuitest.Sesame(t)
 	dir := t.TempDir()
 	apiKey := "e2e-api-key-0123456789abcdef"
 
@@ -184,14 +131,14 @@ func TestApproveWatchInTmux(t *testing.T) {
 		t.Fatalf("devices: %d %s", code, out)
 	}
 
-	tm := newTmux(t, append(env, "PATH="+os.Getenv("PATH")), bin, "approve", "--watch")
-	tm.waitCount("waiting for sign-in requests", 1, 30*time.Second)
-	tm.waitCount(": ok", 1, 30*time.Second)
+	tm := tuitest.Start(t, tuitest.TermOptions{Width: 150, Height: 50, Scrollback: 5000, Env: env}, bin, "approve", "--watch")
+	tm.WaitFor(30*time.Second, "waiting for sign-in requests")
+	tm.WaitFor(30*time.Second, ": ok")
 
 	// 1. The right number approves.
 	s1 := start(0)
-	tm.waitCount("Are you trying to sign in?", 1, 15*time.Second)
-	screen := tm.screen()
+	tm.WaitFor(15*time.Second, "Are you trying to sign in?")
+	screen := tm.Screen()
 	for _, want := range []string{"user:        alice", "application: Wiki", "from:        192.0.2.7, Lyon, FR", "using:       Firefox on Linux"} {
 		if !strings.Contains(screen, want) {
 			t.Fatalf("the prompt lacks %q:\n%s", want, screen)
@@ -200,8 +147,8 @@ func TestApproveWatchInTmux(t *testing.T) {
 	if strings.Contains(screen, s1.Number) {
 		t.Fatalf("the number %s is shown before it was typed:\n%s", s1.Number, screen)
 	}
-	tm.send(s1.Number, "Enter")
-	tm.waitCount("Approved", 1, 15*time.Second)
+	tm.Line(s1.Number)
+	tm.WaitFor(15*time.Second, "Approved")
 	if o := outcome(s1.ID); o.Status != "approved" {
 		t.Fatalf("right number: %+v", o)
 	}
@@ -227,22 +174,22 @@ func TestApproveWatchInTmux(t *testing.T) {
 
 	// 2. A wrong number denies.
 	s2 := start(0)
-	tm.waitCount("Are you trying to sign in?", 2, 15*time.Second)
+	tm.WaitCount(15*time.Second, 2, "Are you trying to sign in?")
 	wrong := "10"
 	if s2.Number == wrong {
 		wrong = "11"
 	}
-	tm.send(wrong, "Enter")
-	tm.waitCount("did not match", 1, 15*time.Second)
+	tm.Line(wrong)
+	tm.WaitFor(15*time.Second, "did not match")
 	if o := outcome(s2.ID); o.Status != "denied" || o.Reason != "wrong_number" {
 		t.Fatalf("wrong number: %+v", o)
 	}
 
 	// 3. "This wasn't me" denies and blocks until cleared.
 	s3 := start(0)
-	tm.waitCount("Are you trying to sign in?", 3, 15*time.Second)
-	tm.send("x", "Enter")
-	tm.waitCount("Reported as not you", 1, 15*time.Second)
+	tm.WaitCount(15*time.Second, 3, "Are you trying to sign in?")
+	tm.Line("x")
+	tm.WaitFor(15*time.Second, "Reported as not you")
 	if o := outcome(s3.ID); o.Status != "not_me" {
 		t.Fatalf("not me: %+v", o)
 	}
@@ -259,14 +206,14 @@ func TestApproveWatchInTmux(t *testing.T) {
 
 	// 4. An unanswered request expires.
 	s4 := start(10)
-	tm.waitCount("Are you trying to sign in?", 4, 15*time.Second)
-	tm.waitCount("expired or was answered elsewhere", 1, 30*time.Second)
+	tm.WaitCount(15*time.Second, 4, "Are you trying to sign in?")
+	tm.WaitFor(30*time.Second, "expired or was answered elsewhere")
 	if o := outcome(s4.ID); o.Status != "expired" {
 		t.Fatalf("expiry: %+v", o)
 	}
 	// Typing after the expiry sends nothing.
-	tm.send(s4.Number, "Enter")
-	tm.waitCount("no sign-in request is waiting", 1, 10*time.Second)
+	tm.Line(s4.Number)
+	tm.WaitFor(10*time.Second, "no sign-in request is waiting")
 	proxy.mu.Lock()
 	n := len(proxy.answers)
 	proxy.mu.Unlock()

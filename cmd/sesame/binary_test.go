@@ -7,57 +7,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sesame-auth/sesame/tui/tuitest"
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
-var (
-	buildOnce sync.Once
-	builtPath string
-	buildErr  error
-)
-
-// sesameBinary builds the sesame command once per test run and returns its path.
-func sesameBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sesame-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtPath = filepath.Join(dir, "sesame")
-		if runtime.GOOS == "windows" {
-			builtPath += ".exe"
-		}
-		out, err := exec.Command("go", "build", "-o", builtPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = &buildError{err, out}
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtPath
-}
-
-type buildError struct {
-	err error
-	out []byte
-}
-
-func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + string(e.out) }
+func TestMain(m *testing.M) { tuitest.Main(m) }
 
 // runBinary runs the built command with a clean environment plus env.
 func runBinary(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(sesameBinary(t), args...)
+	cmd := exec.Command(tuitest.Sesame(t), args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer

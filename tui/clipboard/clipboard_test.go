@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-auth/sesame/tui/internal/testenv"
+	"github.com/sesame-auth/sesame/tui/tuitest"
 )
 
 func TestOSC52Sequence(t *testing.T) {
@@ -205,8 +205,8 @@ func TestFallbackAndBoth(t *testing.T) {
 // TestXclip copies through the real xclip into a real (virtual) X server and
 // reads the selection back with a separate xclip process.
 func TestXclip(t *testing.T) {
-	testenv.Need(t, "xclip")
-	display := testenv.Xvfb(t)
+	tuitest.Need(t, "xclip")
+	display := tuitest.Xvfb(t)
 	t.Setenv("DISPLAY", display)
 	ctx := context.Background()
 	c := Detect(Env{Getenv: func(k string) string {

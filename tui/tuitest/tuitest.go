@@ -1,6 +1,7 @@
-// Package testenv starts the real programs Sesame's terminal tests run
-// against (Xvfb, tmux) and decides whether a missing one skips or fails a test.
-package testenv
+// Package tuitest gives tests real terminals: it builds the sesame binary,
+// runs it in tmux and starts Xvfb. A missing tool fails the test when CI is
+// set and skips it otherwise.
+package tuitest
 
 import (
 	"bufio"
