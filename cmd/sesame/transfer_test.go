@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-auth/sesame/tui/tuitest"
 	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
 // runT runs the command line like cli.run, with standard input and output
@@ -59,33 +61,6 @@ func (c *cli) accounts() []string {
 	return out
 }
 
-// transferFixture returns a file of ../shared/fixtures; missing, it skips
-// locally and fails when CI is set.
-func transferFixture(t *testing.T, rel ...string) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = filepath.Dir(dir)
-	}
-	path := filepath.Join(append([]string{dir, "..", "shared", "fixtures"}, rel...)...)
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("fixture %s is missing (CI is set): %v", path, err)
-		}
-		t.Skipf("fixture %s is missing; set CI=1 to make this a failure", path)
-	}
-	return path
-}
-
 func writeTemp(t *testing.T, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
@@ -101,7 +76,7 @@ var aegisVectors = []string{
 }
 
 func TestImportFixtureCLI(t *testing.T) {
-	file := transferFixture(t, "aegis", "aegis_encrypted.json")
+	file := vaulttest.Fixture(t, "aegis", "aegis_encrypted.json")
 	c := newCLI(t)
 	pw := writeTemp(t, "pw", "test\n")
 
@@ -135,7 +110,7 @@ func TestImportFixtureCLI(t *testing.T) {
 }
 
 func TestImportPromptsAndRetries(t *testing.T) {
-	file := transferFixture(t, "2fas", "2fas_authenticator_encrypted_v4.2fas")
+	file := vaulttest.Fixture(t, "2fas", "2fas_authenticator_encrypted_v4.2fas")
 	c := newCLI(t)
 	r := c.runT("wrong\ntest\n", true, "import", file)
 	if r.code != 0 {
@@ -253,12 +228,8 @@ func TestExportRoundTripsCLI(t *testing.T) {
 // TestBinaryImport builds the sesame binary and imports a real export into a
 // passphrase vault, as a user would.
 func TestBinaryImport(t *testing.T) {
-	fixture := transferFixture(t, "andotp", "andotp_encrypted.bin")
-	bin := filepath.Join(t.TempDir(), "sesame")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	fixture := vaulttest.Fixture(t, "andotp", "andotp_encrypted.bin")
+	bin := tuitest.Sesame(t)
 	home := filepath.Join(t.TempDir(), "home")
 	pw := writeTemp(t, "pw", "test\n")
 	run := func(args ...string) (string, string, error) {
@@ -268,9 +239,6 @@ func TestBinaryImport(t *testing.T) {
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()
 		return out.String(), errb.String(), err
-	}
-	if _, stderr, err := run("import", "--help"); err != nil || strings.Contains(stderr, "unknown command") {
-		t.Fatalf("the binary has no import command (add a.importCmd() and a.exportCmd() to rootCmd): %v %s", err, stderr)
 	}
 	out, stderr, err := run("--store", "passphrase", "import", fixture, "--password-file", pw)
 	if err != nil {
