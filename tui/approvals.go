@@ -122,25 +122,28 @@ func (m *Model) handleApprovals(msg tea.Msg) (tea.Cmd, bool) {
 			return respondedMsg{req: msg.req, ans: msg.ans, err: w.Respond(ctx, msg.req, msg.ans)}
 		}, m.showPrompt()), true
 	case respondedMsg:
-		decision := "approved"
+		decision, detail := "approved", ""
 		switch {
+		case errors.Is(msg.err, approve.ErrWrongNumber):
+			// Delivered: the server denied the sign-in because the number
+			// did not match, and allows no second try.
+			decision, detail = "denied", "the number did not match the sign-in screen"
 		case errors.Is(msg.err, approve.ErrExpired):
 			decision = "expired"
 		case msg.err != nil:
-			decision = "failed"
+			decision, detail = "failed", errorText(msg.err)
 		case !msg.ans.Approve && msg.ans.Reason == approve.NotMe:
 			decision = "not_me"
 		case !msg.ans.Approve:
 			decision = "denied"
 		}
-		if msg.err != nil {
+		switch {
+		case decision == "failed":
 			m.fail(fmt.Errorf("the answer to %s was not delivered: %w", appName(msg.req), msg.err))
-		} else {
+		case detail != "":
+			m.fail(fmt.Errorf("denied: sign-in to %s: %s", appName(msg.req), detail))
+		default:
 			m.say(decision + ": sign-in to " + appName(msg.req))
-		}
-		detail := ""
-		if msg.err != nil {
-			detail = errorText(msg.err)
 		}
 		return m.record(msg.req, decision, detail), true
 	case historyIntent:
@@ -410,7 +413,7 @@ func (s *approvalScreen) view() string {
 			yes, no = st.ButtonFocused.Render("[ Yes, I cancelled it ]"), st.Button.Render("  No, it wasn't me  ")
 		}
 		b.WriteString(yes + "  " + no + "\n")
-		b.WriteString(st.Muted.Render(wrap("\"It wasn't me\" tells the server to block further requests and flags the attempt.", 48)))
+		b.WriteString(st.Muted.Render(wrap("\"It wasn't me\" flags the attempt; a Sesame server also blocks further requests until you clear it.", 48)))
 		return st.DialogDanger.Render(b.String())
 	}
 	if r.Question != "" {

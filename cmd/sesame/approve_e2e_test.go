@@ -43,19 +43,31 @@ func (p *recordingProxy) handler(target *url.URL) http.Handler {
 	})
 }
 
-// TestApproveWatchInTmux runs the real server and the built sesame: a sign-in
-// started through the API appears in 'sesame approve --watch' in tmux; the
-// right number approves it, a wrong one and "not me" deny it, an unanswered
-// one expires, and a replayed answer is refused by the server.
-func TestApproveWatchInTmux(t *testing.T) {
+// approvalServer is the built 'sesame server' on loopback behind a proxy
+// that records the answers devices send, with a vault paired to it for the
+// user alice.
+type approvalServer struct {
+	t        *testing.T
+	bin      string
+	apiKey   string
+	frontURL string
+	backend  *url.URL
+	proxy    *recordingProxy
+	env      []string // SESAME_HOME and SESAME_PASSPHRASE of the paired vault
+}
+
+type signInStarted struct{ ID, Number string }
+type signInOutcome struct{ Status, Reason string }
+
+func startApprovalServer(t *testing.T) *approvalServer {
+	t.Helper()
 	bin := tuitest.Sesame(t)
 	dir := t.TempDir()
-	apiKey := "e2e-api-key-0123456789abcdef"
+	s := &approvalServer{t: t, bin: bin, apiKey: "e2e-api-key-0123456789abcdef", proxy: &recordingProxy{}}
 
 	// A proxy in front of the server records what the device sends.
-	proxy := &recordingProxy{}
 	front := httptest.NewUnstartedServer(nil)
-	frontURL := "http://" + front.Listener.Addr().String()
+	s.frontURL = "http://" + front.Listener.Addr().String()
 
 	// The server prints its public (proxy) URL: pick its own port here.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -64,8 +76,8 @@ func TestApproveWatchInTmux(t *testing.T) {
 	}
 	backendAddr := l.Addr().String()
 	l.Close()
-	srv := exec.Command(bin, "server", "--listen", backendAddr, "--data", filepath.Join(dir, "server"), "--url", frontURL)
-	srv.Env = append(os.Environ(), "SESAME_API_KEY="+apiKey)
+	srv := exec.Command(bin, "server", "--listen", backendAddr, "--data", filepath.Join(dir, "server"), "--url", s.frontURL)
+	srv.Env = append(os.Environ(), "SESAME_API_KEY="+s.apiKey)
 	stdout, _ := srv.StdoutPipe()
 	var serverLog bytes.Buffer
 	srv.Stderr = &serverLog
@@ -74,62 +86,83 @@ func TestApproveWatchInTmux(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Process.Signal(os.Interrupt); srv.Wait() })
 	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != frontURL {
-		t.Fatalf("server printed %q (%v), want %s\n%s", line, err, frontURL, serverLog.String())
+	if err != nil || strings.TrimSpace(line) != s.frontURL {
+		t.Fatalf("server printed %q (%v), want %s\n%s", line, err, s.frontURL, serverLog.String())
 	}
-	backend, _ := url.Parse("http://" + backendAddr)
-	front.Config.Handler = proxy.handler(backend)
+	s.backend, _ = url.Parse("http://" + backendAddr)
+	front.Config.Handler = s.proxy.handler(s.backend)
 	front.Start()
 	t.Cleanup(front.Close) // after the tmux session (cleanups run last-in first-out)
 
-	rp := func(method, path string, in, out any) int {
-		t.Helper()
-		var body io.Reader
-		if in != nil {
-			b, _ := json.Marshal(in)
-			body = bytes.NewReader(b)
-		}
-		req, _ := http.NewRequest(method, backend.String()+path, body)
-		req.Header.Set("Authorization", "Bearer "+apiKey)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if out != nil {
-			json.NewDecoder(resp.Body).Decode(out)
-		}
-		return resp.StatusCode
-	}
-	type started struct{ ID, Number string }
-	type status struct{ Status, Reason string }
-	start := func(ttl int) started {
-		t.Helper()
-		var s started
-		if st := rp("POST", "/v1/rp/signins", map[string]any{"user": "alice", "application": "Wiki", "ip": "192.0.2.7",
-			"location": "Lyon, FR", "user_agent": "Firefox on Linux", "ttl_seconds": ttl}, &s); st != http.StatusCreated {
-			t.Fatalf("start sign-in: HTTP %d", st)
-		}
-		return s
-	}
-	outcome := func(id string) status {
-		var s status
-		rp("GET", "/v1/rp/signins/"+id+"?wait=5", nil, &s)
-		return s
-	}
-
 	// Pair a fresh passphrase vault with the server.
-	env := []string{"SESAME_HOME=" + filepath.Join(dir, "vault"), "SESAME_PASSPHRASE=e2e passphrase"}
+	s.env = []string{"SESAME_HOME=" + filepath.Join(dir, "vault"), "SESAME_PASSPHRASE=e2e passphrase"}
 	var pairing struct{ URI string }
-	if st := rp("POST", "/v1/rp/pairings", map[string]string{"user": "alice"}, &pairing); st != http.StatusCreated {
+	if st := s.rp("POST", "/v1/rp/pairings", map[string]string{"user": "alice"}, &pairing); st != http.StatusCreated {
 		t.Fatalf("create pairing: %d", st)
 	}
-	if out, errOut, code := runBinary(t, env, "", "--store", "passphrase", "pair", pairing.URI); code != 0 || !strings.Contains(out, "paired") {
+	if out, errOut, code := runBinary(t, s.env, "", "--store", "passphrase", "pair", pairing.URI); code != 0 || !strings.Contains(out, "paired") {
 		t.Fatalf("pair: %d %s %s", code, out, errOut)
 	}
-	if out, _, code := runBinary(t, env, "", "devices", "--json"); code != 0 || !strings.Contains(out, `"user": "alice"`) {
+	if out, _, code := runBinary(t, s.env, "", "devices", "--json"); code != 0 || !strings.Contains(out, `"user": "alice"`) {
 		t.Fatalf("devices: %d %s", code, out)
 	}
+	return s
+}
+
+// rp calls the relying-party API with the API key.
+func (s *approvalServer) rp(method, path string, in, out any) int {
+	s.t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.backend.String()+path, body)
+	req.Header.Set("Authorization", "Bearer "+s.apiKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
+
+// start begins a sign-in for alice; ttl 0 is the server's default.
+func (s *approvalServer) start(ttl int) signInStarted {
+	s.t.Helper()
+	var st signInStarted
+	if code := s.rp("POST", "/v1/rp/signins", map[string]any{"user": "alice", "application": "Wiki", "ip": "192.0.2.7",
+		"location": "Lyon, FR", "user_agent": "Firefox on Linux", "ttl_seconds": ttl}, &st); code != http.StatusCreated {
+		s.t.Fatalf("start sign-in: HTTP %d", code)
+	}
+	return st
+}
+
+// outcome long-polls a sign-in's outcome for up to 5 s.
+func (s *approvalServer) outcome(id string) signInOutcome {
+	var o signInOutcome
+	s.rp("GET", "/v1/rp/signins/"+id+"?wait=5", nil, &o)
+	return o
+}
+
+// answersSent is how many answers the device has sent through the proxy.
+func (s *approvalServer) answersSent() int {
+	s.proxy.mu.Lock()
+	defer s.proxy.mu.Unlock()
+	return len(s.proxy.answers)
+}
+
+// TestApproveWatchInTmux runs the real server and the built sesame: a sign-in
+// started through the API appears in 'sesame approve --watch' in tmux; the
+// right number approves it, a wrong one and "not me" deny it, an unanswered
+// one expires, and a replayed answer is refused by the server.
+func TestApproveWatchInTmux(t *testing.T) {
+	srv := startApprovalServer(t)
+	bin, env, proxy, backend, frontURL := srv.bin, srv.env, srv.proxy, srv.backend, srv.frontURL
+	start, outcome, rp := srv.start, srv.outcome, srv.rp
 
 	tm := tuitest.Start(t, tuitest.TermOptions{Width: 150, Height: 50, Scrollback: 5000, Env: env}, bin, "approve", "--watch")
 	tm.WaitFor(30*time.Second, "waiting for sign-in requests")
@@ -214,10 +247,7 @@ func TestApproveWatchInTmux(t *testing.T) {
 	// Typing after the expiry sends nothing.
 	tm.Line(s4.Number)
 	tm.WaitFor(10*time.Second, "no sign-in request is waiting")
-	proxy.mu.Lock()
-	n := len(proxy.answers)
-	proxy.mu.Unlock()
-	if n != 3 {
+	if n := srv.answersSent(); n != 3 {
 		t.Fatalf("%d answers sent, want 3 (one per answered request)", n)
 	}
 
