@@ -334,6 +334,9 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 		m.overlay = newQRScreen(m.c, msg.acct)
 		return nil, true
 	}
+	if cmd, ok := m.handleExport(msg); ok {
+		return cmd, true
+	}
 	return m.handleApprovals(msg)
 }
 

@@ -3,8 +3,6 @@ package tui
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -39,11 +37,9 @@ type addScreen struct {
 	link    textinput.Model
 	linkErr string
 	linkOK  string
-	path    textinput.Model
-	pathErr string
+	path    pathField
 	pathPw  textinput.Model
 	needPw  bool
-	matches []string // completions for the path
 	busy    bool
 	manual  form
 	pass    form
@@ -51,7 +47,7 @@ type addScreen struct {
 	err     string
 }
 
-var addChoices = []struct{ key, label, hint string }{
+var addChoices = []menuItem{
 	{"l", "Paste an otpauth:// link", "the link behind a site's QR code, or a Google Authenticator export link"},
 	{"f", "Read a QR image or import a file", "a QR code screenshot, or an export from Aegis, 2FAS, andOTP, Bitwarden…"},
 	{"m", "Type it in", "issuer, account name and the secret key the site shows"},
@@ -70,7 +66,7 @@ func newAddScreen(c *common) *addScreen {
 		return ti
 	}
 	s.link = input("Link: ", "otpauth://totp/Example:you@example.com?secret=…", vault.MaxURILength)
-	s.path = input("File: ", "~/Pictures/qr.png", 4096)
+	s.path = newPathField(c, "File: ", "~/Pictures/qr.png")
 	s.pathPw = input("Password: ", "the export's password", 1024)
 	s.pathPw.EchoMode, s.pathPw.EchoCharacter = textinput.EchoPassword, '•'
 
@@ -159,10 +155,6 @@ type (
 		res  *transfer.Result
 		err  error
 	}
-	completedMsg struct {
-		typed   string
-		matches []string
-	}
 )
 
 func (s *addScreen) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -172,9 +164,7 @@ func (s *addScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	case importedMsg:
 		return s, s.imported(msg)
 	case completedMsg:
-		if msg.typed == s.path.Value() {
-			s.complete(msg.matches)
-		}
+		s.path.completed(msg)
 		return s, nil
 	case tea.KeyMsg:
 		if s.busy {
@@ -236,21 +226,10 @@ func (s *addScreen) updateChoose(km tea.KeyMsg) (screen, tea.Cmd) {
 		s.checkLink()
 		return s, s.focus()
 	}
-	switch km.String() {
-	case "up", "k", "shift+tab":
-		s.choice = (s.choice + len(addChoices) - 1) % len(addChoices)
-	case "down", "j", "tab":
-		s.choice = (s.choice + 1) % len(addChoices)
-	case "enter":
+	var chosen bool
+	if s.choice, chosen = menuKey(km, addChoices, s.choice); chosen {
 		s.mode = addMode(s.choice + 1)
 		return s, s.focus()
-	default:
-		for i, c := range addChoices {
-			if km.String() == c.key {
-				s.choice, s.mode = i, addMode(i+1)
-				return s, s.focus()
-			}
-		}
 	}
 	return s, nil
 }
@@ -331,7 +310,7 @@ func (s *addScreen) saveFailed(err error) tea.Cmd {
 	case s.mode == addLink:
 		s.linkErr = errorText(err)
 	case s.mode == addFile:
-		s.pathErr = errorText(err)
+		s.path.err = errorText(err)
 	default:
 		s.err = errorText(err)
 	}
@@ -415,15 +394,15 @@ func (s *addScreen) updatePassphrase(km tea.KeyMsg) tea.Cmd {
 func (s *addScreen) updateFile(km tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(km, s.c.formKeys.Submit):
-		p := expandHome(strings.TrimSpace(s.path.Value()))
+		p := s.path.path()
 		if p == "" {
-			s.pathErr = "type the path of an image or export file (tab completes)"
+			s.path.err = "type the path of an image or export file (tab completes)"
 			return nil
 		}
-		s.busy, s.pathErr, s.matches = true, "", nil
+		s.busy, s.path.err, s.path.matches = true, "", nil
 		return importFile(p, []byte(s.pathPw.Value()))
 	case !s.needPw && key.Matches(km, s.c.formKeys.Complete):
-		return completePath(s.path.Value())
+		return s.path.complete()
 	case s.needPw && (key.Matches(km, s.c.formKeys.Next) || key.Matches(km, s.c.formKeys.Prev)):
 		if s.pathPw.Focused() {
 			s.pathPw.Blur()
@@ -437,10 +416,8 @@ func (s *addScreen) updateFile(km tea.KeyMsg) tea.Cmd {
 		s.pathPw, cmd = s.pathPw.Update(km)
 		return cmd
 	}
-	before := s.path.Value()
-	s.path, cmd = s.path.Update(km)
-	if s.path.Value() != before {
-		s.matches, s.pathErr = nil, ""
+	cmd, changed := s.path.update(km)
+	if changed {
 		if s.needPw {
 			s.needPw = false
 			s.pathPw.Reset()
@@ -453,11 +430,11 @@ func (s *addScreen) imported(msg importedMsg) tea.Cmd {
 	s.busy = false
 	switch {
 	case errors.Is(msg.err, transfer.ErrPasswordRequired):
-		s.needPw, s.pathErr = true, "this file is encrypted: type its password"
+		s.needPw, s.path.err = true, "this file is encrypted: type its password"
 		s.path.Blur()
 		return s.pathPw.Focus()
 	case errors.Is(msg.err, transfer.ErrWrongPassword):
-		s.needPw, s.pathErr = true, "wrong password: try again"
+		s.needPw, s.path.err = true, "wrong password: try again"
 		s.pathPw.Reset()
 		return s.pathPw.Focus()
 	case msg.err != nil:
@@ -495,82 +472,13 @@ func importText(name string, data []byte) tea.Cmd {
 	}
 }
 
-func expandHome(p string) string {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		if h, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(h, p[1:])
-		}
-	}
-	return p
-}
-
-// completePath lists the entries that complete what was typed.
-func completePath(typed string) tea.Cmd {
-	return func() tea.Msg {
-		p := expandHome(typed)
-		dir, base := filepath.Split(p)
-		if dir == "" {
-			dir = "."
-		}
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return completedMsg{typed: typed}
-		}
-		var out []string
-		for _, e := range entries {
-			n := e.Name()
-			if !strings.HasPrefix(n, base) || (strings.HasPrefix(n, ".") && !strings.HasPrefix(base, ".")) {
-				continue
-			}
-			if e.IsDir() {
-				n += string(filepath.Separator)
-			}
-			out = append(out, n)
-			if len(out) == 200 {
-				break
-			}
-		}
-		return completedMsg{typed: typed, matches: out}
-	}
-}
-
-// complete extends the path by the longest common prefix of the matches and
-// lists them when there are several.
-func (s *addScreen) complete(matches []string) {
-	typed := s.path.Value()
-	dir, _ := filepath.Split(typed)
-	if len(matches) == 0 {
-		s.pathErr = "no file starts with that"
-		return
-	}
-	common := matches[0]
-	for _, m := range matches[1:] {
-		for !strings.HasPrefix(m, common) {
-			common = common[:len(common)-1]
-		}
-	}
-	s.path.SetValue(dir + common)
-	s.path.CursorEnd()
-	s.matches = nil
-	if len(matches) > 1 {
-		s.matches = matches
-	}
-}
-
 func (s *addScreen) view() string {
 	st := &s.c.styles
 	var b strings.Builder
 	b.WriteString("\n")
 	switch s.mode {
 	case addChoose:
-		for i, c := range addChoices {
-			mark, ls := "  ", st.Text
-			if i == s.choice {
-				mark, ls = st.Gutter.Render("▌ "), st.IssuerSelected
-			}
-			b.WriteString(" " + mark + st.Accent.Render(c.key) + "  " + ls.Render(c.label) + "\n")
-			b.WriteString("      " + st.Muted.Render(c.hint) + "\n\n")
-		}
+		b.WriteString(menuView(st, addChoices, s.choice))
 		b.WriteString("  " + st.Muted.Render("Tip: paste a link right here to add it."))
 	case addLink:
 		b.WriteString("  " + s.link.View() + "\n\n")
@@ -588,17 +496,13 @@ func (s *addScreen) view() string {
 			b.WriteString("  " + s.pathPw.View() + "\n")
 		}
 		b.WriteString("\n")
-		if s.pathErr != "" {
-			b.WriteString("  " + st.FieldError.Render("✗ "+s.pathErr) + "\n")
+		if s.path.err != "" {
+			b.WriteString("  " + st.FieldError.Render("✗ "+s.path.err) + "\n")
 		} else {
 			b.WriteString("  " + st.Muted.Render("A PNG, JPEG or GIF of a QR code, or an export file from another authenticator.") + "\n")
 		}
-		if len(s.matches) > 0 {
-			shown := s.matches[:min(len(s.matches), 8)]
-			b.WriteString("\n  " + st.Muted.Render(strings.Join(shown, "  ")))
-			if len(s.matches) > len(shown) {
-				b.WriteString(st.Muted.Render(fmt.Sprintf("  … %d more", len(s.matches)-len(shown))))
-			}
+		if m := s.path.matchesView(st); m != "" {
+			b.WriteString("\n  " + m)
 		}
 	case addManual:
 		b.WriteString(s.manual.view())

@@ -656,8 +656,8 @@ func TestAddFromQRImage(t *testing.T) {
 	}
 	m = press(t, m, "enter")
 	s := m.overlay.(*addScreen)
-	if s.pathErr == "" || s.path.Value() != bad {
-		t.Fatalf("bad file: error %q, path %q", s.pathErr, s.path.Value())
+	if s.path.err == "" || s.path.Value() != bad {
+		t.Fatalf("bad file: error %q, path %q", s.path.err, s.path.Value())
 	}
 }
 

@@ -169,3 +169,39 @@ func (f *form) view() string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// menuItem is one choice of a screen's opening menu, picked with its key.
+type menuItem struct{ key, label, hint string }
+
+// menuKey moves the menu's selection or picks a choice: enter, or the
+// choice's own key. It returns the selection and whether it was picked.
+func menuKey(km tea.KeyMsg, items []menuItem, choice int) (int, bool) {
+	switch km.String() {
+	case "up", "k", "shift+tab":
+		return (choice + len(items) - 1) % len(items), false
+	case "down", "j", "tab":
+		return (choice + 1) % len(items), false
+	case "enter":
+		return choice, true
+	}
+	for i, it := range items {
+		if km.String() == it.key {
+			return i, true
+		}
+	}
+	return choice, false
+}
+
+// menuView draws the menu, each choice with its key and a hint below it.
+func menuView(st *Styles, items []menuItem, choice int) string {
+	var b strings.Builder
+	for i, it := range items {
+		mark, ls := "  ", st.Text
+		if i == choice {
+			mark, ls = st.Gutter.Render("▌ "), st.IssuerSelected
+		}
+		b.WriteString(" " + mark + st.Accent.Render(it.key) + "  " + ls.Render(it.label) + "\n")
+		b.WriteString("      " + st.Muted.Render(it.hint) + "\n\n")
+	}
+	return b.String()
+}

@@ -293,7 +293,14 @@ func currentView(t testing.TB, tm *teatest.TestModel) string {
 // after 5 s.
 func waitFor(t testing.TB, tm *teatest.TestModel, want ...string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	waitForUpTo(t, tm, 5*time.Second, want...)
+}
+
+// waitForUpTo is waitFor with a longer deadline, for slow work such as
+// scrypt under the race detector.
+func waitForUpTo(t testing.TB, tm *teatest.TestModel, limit time.Duration, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
 	var v string
 	for time.Now().Before(deadline) {
 		v = currentView(t, tm)

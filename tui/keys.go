@@ -8,7 +8,7 @@ type ListKeys struct {
 	Copy, CopyC                             key.Binding
 	Filter, ClearFilter                     key.Binding
 	Pin, MoveUp, MoveDown                   key.Binding
-	Add, Edit, Delete, Undo, QR             key.Binding
+	Add, Edit, Delete, Undo, QR, Export     key.Binding
 	Privacy, History, Pause                 key.Binding
 	Help, Quit                              key.Binding
 }
@@ -34,6 +34,7 @@ func DefaultListKeys() ListKeys {
 		Delete:      key.NewBinding(key.WithKeys("d", "delete"), key.WithHelp("d", "delete")),
 		Undo:        key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo delete")),
 		QR:          key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "show QR")),
+		Export:      key.NewBinding(key.WithKeys("E"), key.WithHelp("E", "export all")),
 		Privacy:     key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mask codes")),
 		History:     key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "sign-in history")),
 		Pause:       key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pause sign-ins")),
@@ -52,7 +53,7 @@ func (k ListKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Copy, k.Filter, k.ClearFilter, k.Privacy, k.Help, k.Quit},
-		{k.Add, k.Edit, k.Delete, k.Undo, k.QR},
+		{k.Add, k.Edit, k.Delete, k.Undo, k.QR, k.Export},
 		{k.Pin, k.MoveUp, k.MoveDown, k.History, k.Pause},
 	}
 }
@@ -104,6 +105,46 @@ func (k FormKeys) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (k FormKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// ExportKeys are the bindings of the export screen and of the Google
+// Authenticator QR codes it shows.
+type ExportKeys struct {
+	Up, Down, Choose          key.Binding // the menu of formats
+	NextField, PrevField      key.Binding
+	Complete, Submit          key.Binding
+	Yes, No, Back             key.Binding
+	NextPage, PrevPage, Close key.Binding // the QR codes
+}
+
+// DefaultExportKeys returns the export screen's default bindings.
+func DefaultExportKeys() ExportKeys {
+	return ExportKeys{
+		Up:        key.NewBinding(key.WithKeys("up", "k", "shift+tab"), key.WithHelp("↑/↓", "move")),
+		Down:      key.NewBinding(key.WithKeys("down", "j", "tab")),
+		Choose:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose")),
+		NextField: key.NewBinding(key.WithKeys("down", "tab"), key.WithHelp("↓/tab", "next field")),
+		PrevField: key.NewBinding(key.WithKeys("up", "shift+tab"), key.WithHelp("↑", "previous")),
+		Complete:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
+		Submit:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "export")),
+		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, write it")),
+		No:        key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		NextPage:  key.NewBinding(key.WithKeys("n", "enter", " "), key.WithHelp("n/enter", "next")),
+		PrevPage:  key.NewBinding(key.WithKeys("p", "left"), key.WithHelp("p", "previous")),
+		Close:     key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "close")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k ExportKeys) ShortHelp() []key.Binding {
+	return []key.Binding{k.Choose, k.Up, k.Submit, k.Complete, k.NextPage, k.Close}
+}
+
+// FullHelp implements help.KeyMap.
+func (k ExportKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.Choose}, {k.NextField, k.PrevField, k.Complete, k.Submit, k.Back},
+		{k.Yes, k.No}, {k.NextPage, k.PrevPage, k.Close}}
+}
 
 // DialogKeys are the bindings of confirmations, the QR view and the approval prompt.
 type DialogKeys struct {

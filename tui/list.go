@@ -155,6 +155,7 @@ func (l *listScreen) keys() help.KeyMap {
 		b.SetEnabled(has)
 	}
 	k.Filter.SetEnabled(len(l.rows) > 0)
+	k.Export.SetEnabled(len(l.rows) > 0)
 	k.History.SetEnabled(l.hasPairings)
 	k.Pause.SetEnabled(l.hasPairings)
 	return k
@@ -171,6 +172,7 @@ type (
 	deleteIntent  struct{ acct vault.Account }
 	undoIntent    struct{}
 	qrIntent      struct{ acct vault.Account }
+	exportIntent  struct{}
 	helpIntent    struct{}
 	historyIntent struct{}
 	pauseIntent   struct{}
@@ -226,6 +228,8 @@ func (l *listScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return l, send(undoIntent{})
 	case key.Matches(km, k.QR):
 		return l, send(qrIntent{sel.acct})
+	case key.Matches(km, k.Export):
+		return l, send(exportIntent{})
 	case key.Matches(km, k.Privacy):
 		l.c.privacy = !l.c.privacy
 	case key.Matches(km, k.Help):

@@ -253,18 +253,16 @@ func (s *confirmScreen) keys() help.KeyMap {
 	return bindings{k.Yes, k.No, k.Left, k.Select}
 }
 
-// qrScreen shows an account as a QR code, to move it to a phone.
-type qrScreen struct {
-	c     *common
-	acct  vault.Account
-	art   string // the QR code, half blocks, styled
-	w, h  int    // its size in cells
-	close key.Binding
+// qrArt is text drawn as a QR code of half blocks (two modules a cell),
+// dark modules on a light field whatever the theme.
+type qrArt struct {
+	art  string // the QR code, styled
+	w, h int    // its size in cells
 }
 
-func newQRScreen(c *common, a vault.Account) *qrScreen {
+func newQRArt(c *common, text string) qrArt {
 	var buf bytes.Buffer
-	qrterminal.GenerateWithConfig(shortURI(&a), qrterminal.Config{
+	qrterminal.GenerateWithConfig(text, qrterminal.Config{
 		Level:          qrterminal.L,
 		Writer:         &buf,
 		HalfBlocks:     true,
@@ -280,7 +278,33 @@ func newQRScreen(c *common, a vault.Account) *qrScreen {
 		w = max(w, ansi.StringWidth(l))
 		lines[i] = c.styles.QR.Render(l)
 	}
-	return &qrScreen{c: c, acct: a, art: strings.Join(lines, "\n"), w: w, h: len(lines),
+	return qrArt{art: strings.Join(lines, "\n"), w: w, h: len(lines)}
+}
+
+// qrView fills the terminal with a warning, the QR code and a footer, all
+// centred; when the QR code does not fit whole it shows tooSmall instead,
+// never a QR code cut short.
+func qrView(c *common, q qrArt, warn, foot, tooSmall string) string {
+	st := &c.styles
+	warn, foot = wrap(warn, c.width), wrap(foot, c.width)
+	if q.w > c.width || q.h+lipgloss.Height(warn)+lipgloss.Height(foot) > c.height {
+		msg := st.Text.Render(wrap(tooSmall, min(c.width-4, 60)))
+		return c.r.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, msg+"\n\n"+foot)
+	}
+	block := lipgloss.JoinVertical(lipgloss.Center, warn, q.art, foot)
+	return c.r.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, block)
+}
+
+// qrScreen shows an account as a QR code, to move it to a phone.
+type qrScreen struct {
+	c    *common
+	acct vault.Account
+	qrArt
+	close key.Binding
+}
+
+func newQRScreen(c *common, a vault.Account) *qrScreen {
+	return &qrScreen{c: c, acct: a, qrArt: newQRArt(c, shortURI(&a)),
 		close: key.NewBinding(key.WithKeys("esc", "x", "q", "enter"), key.WithHelp("esc", "hide"))}
 }
 
@@ -318,13 +342,9 @@ func (s *qrScreen) view() string {
 	st := &s.c.styles
 	warn := st.Danger.Render("⚠ This QR code holds the secret of " + s.acct.Label() + ". Anyone who sees it can copy the account.")
 	foot := st.Muted.Render("Scan it with your phone's authenticator app · esc hides it")
-	if s.w > s.c.width || s.h+2 > s.c.height {
-		msg := st.Text.Render(wrap("The terminal is too small for this QR code: it needs "+
-			strconv.Itoa(s.w)+"×"+strconv.Itoa(s.h+2)+" cells. Enlarge the window or reduce the font size.", min(s.c.width-4, 60)))
-		return s.c.r.Place(s.c.width, s.c.height, lipgloss.Center, lipgloss.Center, msg+"\n\n"+foot)
-	}
-	block := lipgloss.JoinVertical(lipgloss.Center, wrap(warn, s.c.width), s.art, foot)
-	return s.c.r.Place(s.c.width, s.c.height, lipgloss.Center, lipgloss.Center, block)
+	tooSmall := "The terminal is too small for this QR code: it needs " +
+		strconv.Itoa(s.w) + "×" + strconv.Itoa(s.h+2) + " cells. Enlarge the window or reduce the font size."
+	return qrView(s.c, s.qrArt, warn, foot, tooSmall)
 }
 
 func (s *qrScreen) keys() help.KeyMap { return bindings{s.close} }

@@ -3,6 +3,8 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +54,20 @@ func TestGolden(t *testing.T) {
 		{"edit", 80, 24, t0, keys("e")},
 		{"qr_80x24", 80, 24, t0, keys("x")},
 		{"qr_too_small", 60, 20, t0, keys("x")},
+		{"export_menu", 80, 24, t0, exportKeys("E")},
+		{"export_backup_form", 80, 24, t0, exportKeys("E", "b")},
+		{"export_backup_mismatch", 80, 24, t0, exportKeys("E", "b", "enter", fakePass, "enter", fakePass+"X", "enter")},
+		{"export_uri_confirm", 80, 24, t0, exportKeys("E", "u", "enter")},
+		{"export_overwrite", 80, 24, t0, func(t *testing.T, m Model) Model {
+			home := t.TempDir()
+			t.Setenv("HOME", home)
+			if err := os.WriteFile(filepath.Join(home, "sesame-otpauth.txt"), []byte("old\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return press(t, m, "E", "u", "enter", "y")
+		}},
+		{"export_google_intro", 80, 24, t0, exportKeys("E", "g")},
+		{"export_google_too_small", 80, 24, t0, exportKeys("E", "g", "enter")},
 	}
 	for _, sc := range scenes {
 		t.Run(sc.name, func(t *testing.T) {
