@@ -276,12 +276,7 @@ code and a newline, so that $(sesame code github) works. For an HOTP account
 the counter advances and is saved before the code is printed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := a.openVault()
-			if err != nil {
-				return err
-			}
-			d := v.Data()
-			acct, err := d.Find(args[0])
+			v, acct, err := a.openAccount(args[0])
 			if err != nil {
 				return err
 			}
@@ -326,12 +321,7 @@ func (a *app) rmCmd() *cobra.Command {
 		Short: "Remove one account",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := a.openVault()
-			if err != nil {
-				return err
-			}
-			d := v.Data()
-			acct, err := d.Find(args[0])
+			v, acct, err := a.openAccount(args[0])
 			if err != nil {
 				return err
 			}
@@ -371,12 +361,7 @@ func (a *app) renameCmd() *cobra.Command {
 			if !setIssuer && !setName {
 				return usagef("give --issuer, --name or both")
 			}
-			v, err := a.openVault()
-			if err != nil {
-				return err
-			}
-			d := v.Data()
-			acct, err := d.Find(args[0])
+			v, acct, err := a.openAccount(args[0])
 			if err != nil {
 				return err
 			}
@@ -416,4 +401,18 @@ func (a *app) renameCmd() *cobra.Command {
 	cmd.Flags().StringVar(&issuer, "issuer", "", "new issuer")
 	cmd.Flags().StringVar(&name, "name", "", "new account name")
 	return cmd
+}
+
+// openAccount opens the vault and resolves a user's query to one account.
+func (a *app) openAccount(query string) (*vault.Vault, vault.Account, error) {
+	v, err := a.openVault()
+	if err != nil {
+		return nil, vault.Account{}, err
+	}
+	d := v.Data()
+	acct, err := d.Find(query)
+	if err != nil {
+		return nil, vault.Account{}, err
+	}
+	return v, *acct, nil
 }

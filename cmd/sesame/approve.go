@@ -294,6 +294,20 @@ func pairingLabel(p vault.Pairing) string {
 	return p.Server
 }
 
+// openPairing opens the vault and resolves a user's query to one pairing.
+func (a *app) openPairing(query string) (*vault.Vault, vault.Pairing, error) {
+	v, err := a.openVault()
+	if err != nil {
+		return nil, vault.Pairing{}, err
+	}
+	d := v.Data()
+	i, err := findPairing(&d, query)
+	if err != nil {
+		return nil, vault.Pairing{}, err
+	}
+	return v, d.Pairings[i], nil
+}
+
 // findPairing resolves a pairing by ID, label or user@label.
 func findPairing(d *vault.Data, q string) (int, error) {
 	var hits []int
@@ -389,28 +403,19 @@ func (a *app) devicesCmd() *cobra.Command {
 	unblock := &cobra.Command{
 		Use: "unblock PAIRING", Short: "Let sign-in requests through again after a \"this wasn't me\" answer", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := a.openVault()
+			_, p, err := a.openPairing(args[0])
 			if err != nil {
 				return err
 			}
-			d := v.Data()
-			i, err := findPairing(&d, args[0])
-			if err != nil {
+			if err := device.Unblock(cmd.Context(), p, a.deviceOptions()); err != nil {
 				return err
 			}
-			if err := device.Unblock(cmd.Context(), d.Pairings[i], a.deviceOptions()); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "%s: sign-in requests unblocked\n", pairingLabel(d.Pairings[i]))
+			fmt.Fprintf(a.stdout, "%s: sign-in requests unblocked\n", pairingLabel(p))
 			return nil
 		},
 	}
 	cmd.AddCommand(setPaused("pause", "Stop receiving sign-in requests for a pairing", true),
 		setPaused("resume", "Receive sign-in requests for a pairing again", false), unblock)
-	for _, c := range cmd.Commands() {
-		c.SilenceUsage = true
-		wrapArgs(c)
-	}
 	return cmd
 }
 
@@ -421,16 +426,10 @@ func (a *app) unpairCmd() *cobra.Command {
 		Short: "Remove a pairing: tell the server to forget this device and delete its key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := a.openVault()
+			v, p, err := a.openPairing(args[0])
 			if err != nil {
 				return err
 			}
-			d := v.Data()
-			i, err := findPairing(&d, args[0])
-			if err != nil {
-				return err
-			}
-			p := d.Pairings[i]
 			if !yes {
 				ok, err := a.confirm(fmt.Sprintf("Unpair %s (%s)?", pairingLabel(p), p.User))
 				if err != nil {

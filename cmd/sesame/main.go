@@ -134,24 +134,26 @@ Run without a command to open the terminal UI.`,
 		a.clearClipboardCmd(),
 	)
 	root.AddCommand(a.approveCmds()...)
-	for _, c := range root.Commands() {
-		c.SilenceUsage = true
-		if c.Args == nil {
-			c.Args = cobra.NoArgs
-		}
-		wrapArgs(c)
-	}
+	usageErrors(root.Commands())
 	return root
 }
 
-// wrapArgs makes argument-count errors usage errors (exit 2).
-func wrapArgs(c *cobra.Command) {
-	check := c.Args
-	c.Args = func(cmd *cobra.Command, args []string) error {
-		if err := check(cmd, args); err != nil {
-			return usageError{err}
+// usageErrors makes argument-count errors of every subcommand usage errors
+// (exit 2); a command that says nothing about arguments takes none.
+func usageErrors(cmds []*cobra.Command) {
+	for _, c := range cmds {
+		c.SilenceUsage = true
+		check := c.Args
+		if check == nil {
+			check = cobra.NoArgs
 		}
-		return nil
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+		usageErrors(c.Commands())
 	}
 }
 
