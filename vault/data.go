@@ -59,10 +59,22 @@ var (
 type AmbiguousError struct {
 	Query      string
 	Candidates []string // labels of the matching accounts
+	IDs        []string // their IDs, in the same order
 }
 
 func (e *AmbiguousError) Error() string {
-	return fmt.Sprintf("%q matches %d accounts: %s; be more specific", e.Query, len(e.Candidates), strings.Join(e.Candidates, ", "))
+	list := make([]string, len(e.Candidates))
+	dupes := map[string]int{}
+	for _, c := range e.Candidates {
+		dupes[c]++
+	}
+	for i, c := range e.Candidates {
+		list[i] = c
+		if dupes[c] > 1 && i < len(e.IDs) {
+			list[i] += " [id " + e.IDs[i] + "]" // the ID is the only way to tell them apart
+		}
+	}
+	return fmt.Sprintf("%q matches %d accounts: %s; be more specific, or give the account's ID", e.Query, len(e.Candidates), strings.Join(list, ", "))
 }
 
 // NewID returns a random identifier for an account, pairing or request.
@@ -120,7 +132,7 @@ func (d *Data) index(id string) int {
 	return slices.IndexFunc(d.Accounts, func(a Account) bool { return a.ID == id })
 }
 
-// Find resolves a user's query to one account: an exact match on the label,
+// Find resolves a user's query to one account: its ID, an exact match on the label,
 // issuer or name first (case-insensitive), then a unique substring of
 // "issuer name". Several matches give an *AmbiguousError listing them.
 func (d *Data) Find(query string) (*Account, error) {
@@ -147,6 +159,7 @@ func (d *Data) Find(query string) (*Account, error) {
 		e := &AmbiguousError{Query: query}
 		for _, i := range hits {
 			e.Candidates = append(e.Candidates, d.Accounts[i].Label())
+			e.IDs = append(e.IDs, d.Accounts[i].ID)
 		}
 		return nil, e
 	}
