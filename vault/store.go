@@ -27,6 +27,11 @@ var (
 	ErrKeyMissing         = errors.New("the vault key is missing from the OS keyring: open the vault with its recovery passphrase ('sesame recover') or restore the keyring item")
 	ErrCorrupt            = errors.New("the vault file is damaged")
 	ErrLocked             = errors.New("another Sesame process is writing the vault")
+	// ErrBackupOnly is matched when vault.sesame is missing but its backup
+	// (or another copy of a vault) is in the folder. Open's error matches
+	// ErrNoVault too; Create refuses to start a new vault there, whose next
+	// write would replace the backup. The message says what to do.
+	ErrBackupOnly = errors.New("the vault file is missing but a copy of it is in its folder")
 )
 
 // Keyring is the part of the OS keyring the vault uses. The system keyring is

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,7 +144,9 @@ func Exists(dir string) bool {
 
 // Create makes a new, empty vault. With StoreAuto it uses the OS keyring when
 // ProbeKeyring succeeds and a passphrase otherwise; a passphrase vault needs
-// opts.Passphrase. It fails with ErrExists if a vault is already there.
+// opts.Passphrase. It fails with ErrExists if a vault is already there, and
+// with ErrBackupOnly if the vault file is missing but its backup (or another
+// copy of a vault) is in the folder, changing nothing on disk.
 func Create(opts Options, kind StoreKind) (*Vault, error) {
 	opts, err := options(opts)
 	if err != nil {
@@ -161,6 +164,10 @@ func Create(opts Options, kind StoreKind) (*Vault, error) {
 	if kind != StoreKeyring && kind != StorePassphrase {
 		return nil, fmt.Errorf("unknown key store %q: use keyring or passphrase", kind)
 	}
+	// Check before touching the folder, and again under the lock.
+	if err := checkNew(opts.Dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the vault folder: %w", err)
 	}
@@ -169,8 +176,8 @@ func Create(opts Options, kind StoreKind) (*Vault, error) {
 		return nil, err
 	}
 	defer unlock()
-	if _, err := os.Stat(filepath.Join(opts.Dir, FileName)); err == nil {
-		return nil, fmt.Errorf("%w: %s", ErrExists, opts.Dir)
+	if err := checkNew(opts.Dir); err != nil {
+		return nil, err
 	}
 
 	id, err := age.GenerateX25519Identity()
@@ -198,9 +205,63 @@ func Create(opts Options, kind StoreKind) (*Vault, error) {
 	return v, nil
 }
 
+// checkNew returns why a new vault cannot be made in dir: one is there
+// already, or copies of one are.
+func checkNew(dir string) error {
+	if _, err := os.Lstat(filepath.Join(dir, FileName)); err == nil {
+		return fmt.Errorf("%w: %s", ErrExists, dir)
+	}
+	if names := leftovers(dir); len(names) > 0 {
+		return &backupOnlyError{dir: dir, names: names}
+	}
+	return nil
+}
+
+// tempPrefix starts the names of the temporary files of vault writes.
+const tempPrefix = "." + FileName + ".tmp-"
+
+// leftovers lists the copies of a vault in dir: its backup, a backup being
+// made, and temporary files of writes that were interrupted.
+func leftovers(dir string) []string {
+	var names []string
+	for _, n := range []string{BackupName, BackupName + ".tmp"} {
+		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
+			names = append(names, n)
+		}
+	}
+	temps, _ := filepath.Glob(filepath.Join(dir, tempPrefix+"*"))
+	for _, p := range temps {
+		names = append(names, filepath.Base(p))
+	}
+	return names
+}
+
+// backupOnlyError says that the vault file is missing but copies of it are
+// in its folder, and how to restore it.
+type backupOnlyError struct {
+	dir   string
+	names []string // leftovers(dir), backups first
+	open  bool     // from Open: matches ErrNoVault too
+}
+
+func (e *backupOnlyError) Error() string {
+	if n := e.names[0]; n == BackupName || n == BackupName+".tmp" {
+		return fmt.Sprintf("%s is missing but its previous version %s is in %s: copy it to %s to restore it, or move it away to start a new vault", FileName, n, e.dir, FileName)
+	}
+	return fmt.Sprintf("%s is missing but %s holds copies of a vault left by interrupted saves (%s): rename the newest to %s to try to restore it, or move them away to start a new vault", FileName, e.dir, strings.Join(e.names, ", "), FileName)
+}
+
+// Is matches ErrBackupOnly, and ErrNoVault for Open's error.
+func (e *backupOnlyError) Is(target error) bool {
+	return target == ErrBackupOnly || (e.open && target == ErrNoVault)
+}
+
 // Open reads and decrypts the vault. Keyring vaults fetch their key from the
 // keyring (one call); passphrase vaults need opts.Passphrase, and so does a
 // keyring vault whose keyring item is gone but that has a recovery passphrase.
+// Without a vault file it fails with ErrNoVault; when the backup (or another
+// copy of a vault) is in the folder, that error also matches ErrBackupOnly
+// and says how to restore it.
 func Open(opts Options) (*Vault, error) {
 	opts, err := options(opts)
 	if err != nil {
@@ -298,6 +359,9 @@ func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
 	path := v.Path()
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		if names := leftovers(v.dir); len(names) > 0 {
+			return env, nil, &backupOnlyError{dir: v.dir, names: names, open: true}
+		}
 		return env, nil, fmt.Errorf("%w (looked in %s)", ErrNoVault, v.dir)
 	}
 	if err != nil {
