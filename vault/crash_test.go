@@ -93,6 +93,12 @@ func TestCrashDuringWrites(t *testing.T) {
 			t.Fatalf("round %d: vault holds %d accounts; the writer had confirmed %d (started from %d)", round, got, confirmed, before)
 		}
 	}
+	// Kills during a write leave temporary files behind; a successful write
+	// removes them all.
+	if _, err := mustOpen(t, v.Dir()).Update(func(*vault.Data) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	assertNoTempFiles(t, v.Dir())
 }
 
 func mustOpen(t *testing.T, dir string) *vault.Vault {

@@ -101,3 +101,35 @@ func snapshot(t *testing.T, dir string) string {
 	}
 	return b.String()
 }
+
+// Writes killed mid-way leave temporary files, each a whole encrypted copy
+// of an old vault. The next write, holding the lock, removes them.
+func TestStaleTempFilesRemoved(t *testing.T) {
+	v := vaulttest.New(t, vaulttest.Account("A", "a"))
+	stale := filepath.Join(v.Dir(), "."+vault.FileName+".tmp-4242")
+	if err := os.WriteFile(stale, readFile(t, v.Path()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(v.Dir(), "notes.txt") // not the vault's: left alone
+	if err := os.WriteFile(other, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Update(func(d *vault.Data) error { _, err := d.Add(vaulttest.Account("B", "b"), vaultNow); return err }); err != nil {
+		t.Fatal(err)
+	}
+	assertNoTempFiles(t, v.Dir())
+	if _, err := os.Stat(other); err != nil {
+		t.Fatalf("a file that is not the vault's was touched: %v", err)
+	}
+}
+
+func assertNoTempFiles(t *testing.T, dir string) {
+	t.Helper()
+	left, err := filepath.Glob(filepath.Join(dir, "."+vault.FileName+".tmp-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Fatalf("temporary files remain after a write: %v", left)
+	}
+}

@@ -561,6 +561,10 @@ func (v *Vault) RestoreKeyring() error {
 // file is renamed into place and the folder is synced. A crash at any point
 // leaves either the old or the new vault in place. v.mu and the file lock
 // must be held.
+//
+// Temporary files that writers killed mid-way left behind are removed
+// first: each is a whole encrypted copy of an old version, and none can
+// belong to a live writer while the lock is held.
 func (v *Vault) write(d Data) error {
 	plain, err := json.Marshal(d)
 	if err != nil {
@@ -583,6 +587,7 @@ func (v *Vault) write(d Data) error {
 	if err != nil {
 		return err
 	}
+	removeStaleTemps(v.dir)
 	if err := atomicWrite(v.dir, FileName, BackupName, b); err != nil {
 		return fmt.Errorf("save the vault: %w (nothing was changed)", err)
 	}
@@ -592,6 +597,16 @@ func (v *Vault) write(d Data) error {
 	}
 	v.env, v.data, v.stat = env, d, st
 	return nil
+}
+
+// removeStaleTemps removes the temporary files of interrupted vault writes
+// from dir. The file lock must be held. A file that cannot be removed is left
+// for the next write: it does not stop this one.
+func removeStaleTemps(dir string) {
+	temps, _ := filepath.Glob(filepath.Join(dir, tempPrefix+"*"))
+	for _, p := range temps {
+		_ = os.Remove(p)
+	}
 }
 
 // WriteFile writes data to path atomically with mode 0600: a temporary
