@@ -37,6 +37,9 @@ Nothing is added unless every input is valid; an account already in the vault
 is refused. To move accounts from another authenticator, use 'sesame import'.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkManualFlags(cmd); err != nil {
+				return err
+			}
 			var accounts []vault.Account
 			var err error
 			switch {
@@ -102,6 +105,42 @@ is refused. To move accounts from another authenticator, use 'sesame import'.`,
 	return cmd
 }
 
+// manualFlags describe a --secret account; they mean nothing with a URI or
+// a QR code, which carry their own parameters.
+var manualFlags = []string{"issuer", "name", "type", "algorithm", "digits", "period", "counter"}
+
+// checkManualFlags refuses flags that would be ignored and values outside
+// their range, rather than quietly dropping or defaulting them.
+func checkManualFlags(cmd *cobra.Command) error {
+	f := cmd.Flags()
+	if !f.Changed("secret") {
+		for _, name := range manualFlags {
+			if f.Changed(name) {
+				return usagef("--%s describes an account typed in with --secret; a URI or QR code carries its own", name)
+			}
+		}
+		return nil
+	}
+	if !f.Changed("issuer") && !f.Changed("name") {
+		return usagef("--secret needs --issuer, --name or both, to tell the account apart")
+	}
+	typ, _ := f.GetString("type")
+	typ = strings.ToLower(typ)
+	if digits, _ := f.GetInt("digits"); f.Changed("digits") && typ != string(vault.Steam) && (digits < vault.MinDigits || digits > vault.MaxDigits) {
+		return usagef("--digits must be from %d to %d, not %d", vault.MinDigits, vault.MaxDigits, digits)
+	}
+	period, _ := f.GetInt("period")
+	switch {
+	case f.Changed("period") && typ == string(vault.HOTP):
+		return usagef("--period is for time-based accounts; an HOTP account counts with --counter")
+	case f.Changed("period") && (period < 1 || period > vault.MaxPeriod):
+		return usagef("--period must be from 1 to %d seconds, not %d", vault.MaxPeriod, period)
+	case f.Changed("counter") && typ != string(vault.HOTP):
+		return usagef("--counter is for HOTP accounts (--type hotp)")
+	}
+	return nil
+}
+
 func (a *app) accountFromFlags(acct vault.Account, secret string) ([]vault.Account, error) {
 	if secret == "-" {
 		line, err := a.lines().ReadString('\n')
@@ -149,11 +188,14 @@ func accountsFromReader(r io.Reader) ([]vault.Account, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		acct, err := accountsFromURIs([]string{line}, "line")
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", n+1, errors.Unwrap(err))
+		acct, err := vault.ParseURI(line)
+		if strings.HasPrefix(strings.ToLower(line), "otpauth-migration:") {
+			err = errors.New("a Google Authenticator export: use 'sesame import' for it")
 		}
-		out = append(out, acct...)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w; nothing was added", n+1, err)
+		}
+		out = append(out, acct)
 	}
 	return out, nil
 }
@@ -270,8 +312,8 @@ func (a *app) codeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "code QUERY",
 		Short: "Print the current code of one account",
-		Long: `Print the current code of the account that QUERY names: an exact issuer or
-name first, then a unique part of "issuer name". Plain output is the bare
+		Long: `Print the current code of the account that QUERY names: its ID, an exact
+issuer or name first, then a unique part of "issuer name". Plain output is the bare
 code and a newline, so that $(sesame code github) works. For an HOTP account
 the counter advances and is saved before the code is printed.`,
 		Args: cobra.ExactArgs(1),
@@ -290,26 +332,27 @@ the counter advances and is saved before the code is printed.`,
 			if err != nil {
 				return err
 			}
-			if copyIt {
-				if err := a.copyCode(cmd, code.Value); err != nil {
-					return err
-				}
-			}
+			// The code is printed first, so that it is there even when the
+			// clipboard fails.
 			if asJSON {
 				j := codeJSON{Issuer: acct.Issuer, Name: acct.Name, Type: string(acct.Type), Code: code.Value}
 				if acct.Type == vault.HOTP {
-					next := acct.Counter + 1
-					j.Counter = &next
+					used := acct.Counter // the counter this code was made from
+					j.Counter = &used
 				} else {
 					j.Period, j.Remaining = acct.Period, int(code.Remaining(now)/time.Second)
 				}
-				return writeJSON(a.stdout, j)
+				err = writeJSON(a.stdout, j)
+			} else {
+				_, err = fmt.Fprintln(a.stdout, code.Value)
 			}
-			fmt.Fprintln(a.stdout, code.Value)
-			return nil
+			if err == nil && copyIt {
+				err = a.copyCode(cmd, code.Value)
+			}
+			return err
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print issuer, name, type, code, period and remaining seconds as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print issuer, name, type, code and period and remaining seconds (TOTP) or the counter used (HOTP) as JSON")
 	cmd.Flags().BoolVar(&copyIt, "copy", false, "also copy the code to the clipboard")
 	return cmd
 }

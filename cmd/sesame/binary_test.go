@@ -40,6 +40,9 @@ func runBinary(t *testing.T, env []string, stdin string, args ...string) (stdout
 // independent TOTP, secret-tool sees the one key item, and no secret is
 // anywhere in $SESAME_HOME.
 func TestBinaryWithSecretService(t *testing.T) {
+	if os.Getenv(tuitest.BinaryEnv) == "" {
+		t.Setenv(tuitest.BinaryEnv, tuitest.Sesame(t)) // build before the session, not in it
+	}
 	if !vaulttest.InSecretService(t) {
 		return
 	}

@@ -87,7 +87,7 @@ func (a *app) recoverCmd() *cobra.Command {
 			if err := v.RestoreKeyring(); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "the vault key is back in the OS keyring; %d accounts\n", len(v.Data().Accounts))
+			fmt.Fprintf(a.stdout, "the vault key is back in the OS keyring; %s\n", plural(len(v.Data().Accounts), "account"))
 			return nil
 		},
 	}

@@ -135,6 +135,7 @@ Run without a command to open the terminal UI.`,
 	)
 	root.AddCommand(a.approveCmds()...)
 	usageErrors(root.Commands())
+	a.addCompletions(root)
 	return root
 }
 
@@ -161,8 +162,17 @@ func buildVersion() string {
 	if version != "" {
 		return version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev (" + s.Value[:12] + ")"
+		}
 	}
 	return "dev"
 }
@@ -197,14 +207,20 @@ func (a *app) openVault() (*vault.Vault, error) {
 		return nil, err
 	}
 	v, err := vault.Open(o)
-	if (errors.Is(err, vault.ErrPassphraseRequired) || errors.Is(err, vault.ErrKeyMissing)) && o.Passphrase == nil && a.terminal() {
-		if errors.Is(err, vault.ErrKeyMissing) {
-			fmt.Fprintf(a.stderr, "sesame: %v\n", err)
-		}
+	if !(errors.Is(err, vault.ErrPassphraseRequired) || errors.Is(err, vault.ErrKeyMissing)) || o.Passphrase != nil || !a.terminal() {
+		return v, err
+	}
+	if errors.Is(err, vault.ErrKeyMissing) {
+		fmt.Fprintf(a.stderr, "sesame: %v\n", err)
+	}
+	for range 3 {
 		if o.Passphrase, err = a.prompt("Vault passphrase: "); err != nil {
 			return nil, err
 		}
-		v, err = vault.Open(o)
+		if v, err = vault.Open(o); !errors.Is(err, vault.ErrWrongPassphrase) {
+			break
+		}
+		fmt.Fprintln(a.stderr, "sesame: wrong passphrase")
 	}
 	return v, err
 }
@@ -251,4 +267,12 @@ func (a *app) openOrCreate() (*vault.Vault, error) {
 	}
 	fmt.Fprintf(a.stderr, "sesame: created a new vault in %s (%s)\n", o.Dir, how)
 	return v, nil
+}
+
+// plural is "1 account", "2 accounts".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

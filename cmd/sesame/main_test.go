@@ -228,7 +228,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"otpauth://totp/Ok:1?secret=JBSWY3DPEHPK3PXQ\notpauth://totp/Bad?secret=1\n", []string{"add"}, 1, "line 2"},
 		{"", []string{"add", "otpauth-migration://offline?data=abc"}, 1, "sesame import"},
 		{"", []string{"add", "--secret", "!!", "--issuer", "X"}, 1, "secret is not valid base32"},
-		{"", []string{"add", "--secret", "JBSWY3DPEHPK3PXP"}, 1, "name is empty"},
+		{"", []string{"add", "--secret", "JBSWY3DPEHPK3PXP"}, 2, "--secret needs --issuer, --name"},
+		{"", []string{"add", "--secret", "JBSWY3DPEHPK3PXP", "--issuer", "X", "--digits", "0"}, 2, "--digits must be from 6 to 8"},
+		{"", []string{"add", "--secret", "JBSWY3DPEHPK3PXP", "--issuer", "X", "--period", "0"}, 2, "--period must be from 1"},
+		{"", []string{"add", "--secret", "JBSWY3DPEHPK3PXP", "--issuer", "X", "--counter", "5"}, 2, "--counter is for HOTP"},
+		{"", []string{"add", "--secret", "JBSWY3DPEHPK3PXP", "--issuer", "X", "--type", "hotp", "--period", "60"}, 2, "--period is for time-based"},
+		{"", []string{"add", "otpauth://totp/N:n?secret=JBSWY3DPEHPK3PXQ", "--digits", "8"}, 2, "--digits describes an account typed in"},
+		{"otpauth://totp/N:n?secret=JBSWY3DPEHPK3PXQ&digits=9\n", []string{"add"}, 1, "nothing was added"},
 		{"", []string{"add", "--secret", "JBSWY3DPEHPK3PXP", "--issuer", "X", "--type", "motp"}, 1, "type \"motp\""},
 		{"", []string{"add", "--qr"}, 2, "--qr needs"},
 		{"", []string{"add", "--qr", "/nonexistent.png"}, 1, "nonexistent.png"},
@@ -347,7 +353,7 @@ func TestRecoverFromCLI(t *testing.T) {
 		t.Fatalf("code with the key gone: %+v", r)
 	}
 	c.env["SESAME_PASSPHRASE"] = "recovery phrase"
-	if got := c.ok("", "recover"); !strings.Contains(got, "back in the OS keyring; 1 accounts") {
+	if got := c.ok("", "recover"); !strings.Contains(got, "back in the OS keyring; 1 account\n") {
 		t.Fatalf("recover printed %q", got)
 	}
 	delete(c.env, "SESAME_PASSPHRASE")
@@ -381,4 +387,50 @@ func TestUnicodeLabels(t *testing.T) {
 		t.Fatalf("add printed %q", got)
 	}
 	c.ok("", "code", "zürich")
+}
+
+// Two accounts with the same label can only be told apart by their IDs: the
+// ambiguity error names them, and a query by ID works.
+func TestSameLabelAccountsByID(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "add", "otpauth://totp/GitLab:alice?secret=JBSWY3DPEHPK3PXP")
+	c.ok("", "add", "otpauth://totp/GitLab:alice?secret=JBSWY3DPEHPK3PXQ")
+	r := c.run("", "code", "gitlab:alice")
+	if r.code != 1 || strings.Count(r.stderr, "[id ") != 2 {
+		t.Fatalf("ambiguous same-label query: %+v", r)
+	}
+	var list []map[string]any
+	json.Unmarshal([]byte(c.ok("", "list", "--json")), &list)
+	id := list[1]["id"].(string)
+	if !strings.Contains(r.stderr, id) {
+		t.Fatalf("the error does not name %s: %s", id, r.stderr)
+	}
+	secret, _ := base32.StdEncoding.DecodeString("JBSWY3DPEHPK3PXQ")
+	if got := c.ok("", "code", id); got != totp(secret, "SHA1", 6, 30, testNow)+"\n" {
+		t.Fatalf("code by ID = %q", got)
+	}
+}
+
+// The terminal UI refuses to start without a terminal instead of leaving
+// one in the alternate screen.
+func TestTUINeedsTerminal(t *testing.T) {
+	c := newCLI(t)
+	r := c.run("")
+	if r.code != 2 || !strings.Contains(r.stderr, "needs a terminal") {
+		t.Fatalf("sesame without a terminal: %+v", r)
+	}
+}
+
+// Shell completion offers the vault's accounts and the fixed flag values.
+func TestCompletion(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "add", "otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP")
+	c.ok("", "add", "otpauth://hotp/Bank:me?secret=JBSWY3DPEHPK3PXQ&counter=0")
+	got := c.ok("", "__complete", "code", "git")
+	if !strings.Contains(got, "GitHub:alice\ttotp") || strings.Contains(got, "Bank") {
+		t.Fatalf("completing accounts: %q", got)
+	}
+	if got := c.ok("", "__complete", "add", "--type", ""); !strings.Contains(got, "hotp") || !strings.Contains(got, "steam") {
+		t.Fatalf("completing --type: %q", got)
+	}
 }

@@ -321,7 +321,7 @@ existing file is not overwritten without --force.`,
 			if err := writeExport(out, data, force); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "exported %d accounts to %s (%s, encrypted)\n", len(accounts), out, format)
+			fmt.Fprintf(a.stdout, "exported %s to %s (%s, encrypted)\n", plural(len(accounts), "account"), out, format)
 			return nil
 		},
 	}
@@ -356,7 +356,7 @@ func (a *app) exportURIs(accounts []vault.Account, out string, force bool) error
 	if err := writeExport(out, data, force); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "exported %d accounts to %s (otpauth URIs, unencrypted)\n", len(accounts), out)
+	fmt.Fprintf(a.stdout, "exported %s to %s (otpauth URIs, unencrypted)\n", plural(len(accounts), "account"), out)
 	return nil
 }
 
@@ -399,7 +399,7 @@ func (a *app) exportGoogle(accounts []vault.Account, out string, force bool) err
 				return err
 			}
 		}
-		fmt.Fprintf(a.stdout, "exported %d accounts as %d QR codes: %s\n", n, len(pngs), strings.Join(names, ", "))
+		fmt.Fprintf(a.stdout, "exported %s as %s: %s\n", plural(n, "account"), plural(len(pngs), "QR code"), strings.Join(names, ", "))
 		fmt.Fprintln(a.stderr, "sesame: warning: the QR images are NOT encrypted: delete them once scanned")
 		return nil
 	}
@@ -417,7 +417,7 @@ func (a *app) exportGoogle(accounts []vault.Account, out string, force bool) err
 			return err
 		}
 		fmt.Fprint(a.stdout, art)
-		fmt.Fprintf(a.stdout, "QR code %d of %d (%d accounts in all): scan it in Google Authenticator (Transfer accounts > Import accounts)\n", i+1, len(uris), n)
+		fmt.Fprintf(a.stdout, "QR code %d of %d (%s in all): scan it in Google Authenticator (Transfer accounts > Import accounts)\n", i+1, len(uris), plural(n, "account"))
 		if i+1 < len(uris) {
 			fmt.Fprint(a.stdout, "press Enter for the next one ")
 		} else {

@@ -36,6 +36,9 @@ func (a *app) runTUI(cmd *cobra.Command) error { return a.runTUIWith(cmd, "") }
 
 // runTUIWith opens the terminal UI with a notice line, as 'sesame demo' does.
 func (a *app) runTUIWith(cmd *cobra.Command, notice string) error {
+	if !a.terminal() || !isTerminal(a.stdout) {
+		return usagef("the terminal UI needs a terminal; in scripts use 'sesame list' and 'sesame code QUERY'")
+	}
 	o, err := a.vaultOptions()
 	if err != nil {
 		return err
@@ -72,8 +75,8 @@ func (a *app) copyCode(cmd *cobra.Command, code string) error {
 	env := clipboard.Env{Getenv: a.getenv}
 	// OSC 52 goes to the terminal on stderr, so that $(sesame code --copy x)
 	// still captures only the code.
-	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		env.Terminal = f
+	if isTerminal(a.stderr) {
+		env.Terminal = a.stderr.(*os.File)
 	}
 	cb := clipboard.Detect(env)
 	where, err := cb.Copy(cmd.Context(), code)
@@ -144,4 +147,10 @@ func (a *app) storeKind() (vault.StoreKind, error) {
 		return vault.StorePassphrase, nil
 	}
 	return "", usagef("--store must be auto, keyring or passphrase, not %q", a.store)
+}
+
+// isTerminal reports whether w is an interactive terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -11,6 +11,9 @@ import (
 	"testing"
 )
 
+// BinaryEnv names an already built sesame binary for Sesame to return.
+const BinaryEnv = "SESAME_TEST_BINARY"
+
 // build is the one sesame binary of this test process: building it once is
 // the point, so it is shared by every test that asks for it.
 var build struct {
@@ -23,8 +26,15 @@ var build struct {
 // Sesame returns the path of the sesame command (./cmd/sesame of this
 // module), built the first time a test of this process asks for it into a
 // temporary directory that Main removes.
+//
+// A test that re-runs itself in a child process (see
+// vaulttest.InSecretService) hands its binary down through SESAME_TEST_BINARY,
+// so that the child does not build it again.
 func Sesame(t testing.TB) string {
 	t.Helper()
+	if p := os.Getenv(BinaryEnv); p != "" {
+		return p
+	}
 	build.once.Do(func() {
 		build.dir, build.err = os.MkdirTemp("", "sesame-bin-")
 		if build.err != nil {
