@@ -102,6 +102,22 @@ func TestSecretService(t *testing.T) {
 	if _, err := vault.Open(o); err != nil {
 		t.Fatalf("open after RestoreKeyring: %v", err)
 	}
+
+	// Setting a recovery passphrase rotates the key into a new item and
+	// deletes the old one.
+	if err := w.SetPassphrase([]byte("recovery words")); err != nil {
+		t.Fatal(err)
+	}
+	if newID := keyringID(t, v.Path()); newID == id {
+		t.Fatal("the rotated key is stored under the old keyring item")
+	}
+	if out, _ := exec.Command("secret-tool", "search", "--all", "service", vault.KeyringService).CombinedOutput(); strings.Count(string(out), "attribute.username = ") != 1 {
+		t.Fatalf("want exactly one Sesame keyring item after the key rotation, secret-tool says:\n%s", out)
+	}
+	if w, err = vault.Open(o); err != nil || len(w.Data().Accounts) != len(accts) {
+		t.Fatalf("open after the key rotation: %v", err)
+	}
+	before = readFile(t, v.Path())
 	lock := exec.Command("dbus-send", "--session", "--dest=org.freedesktop.secrets", "--print-reply",
 		"/org/freedesktop/secrets", "org.freedesktop.Secret.Service.Lock", "array:objpath:/org/freedesktop/secrets/collection/login")
 	if out, err := lock.CombinedOutput(); err != nil {

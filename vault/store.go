@@ -27,6 +27,9 @@ var (
 	ErrKeyMissing         = errors.New("the vault key is missing from the OS keyring: open the vault with its recovery passphrase ('sesame recover') or restore the keyring item")
 	ErrCorrupt            = errors.New("the vault file is damaged")
 	ErrLocked             = errors.New("another Sesame process is writing the vault")
+	// ErrPassphraseChanged is returned by Update and Reload of a passphrase
+	// vault whose key another process changed with SetPassphrase.
+	ErrPassphraseChanged = errors.New("the vault's passphrase was changed by another Sesame process: open the vault again with the new passphrase")
 	// ErrBackupOnly is matched when vault.sesame is missing but its backup
 	// (or another copy of a vault) is in the folder. Open's error matches
 	// ErrNoVault too; Create refuses to start a new vault there, whose next

@@ -196,8 +196,8 @@ func Create(opts Options, kind StoreKind) (*Vault, error) {
 			return nil, fmt.Errorf("%w: %v", ErrKeyringUnavailable, err)
 		}
 	}
-	if err := v.write(Data{Accounts: []Account{}}); err != nil {
-		if kind == StoreKeyring {
+	if placed, err := v.save(v.env, id, Data{Accounts: []Account{}}, false); err != nil {
+		if kind == StoreKeyring && !placed {
 			_ = opts.Keyring.Delete(KeyringService, v.env.KeyringID)
 		}
 		return nil, err
@@ -275,7 +275,7 @@ func Open(opts Options) (*Vault, error) {
 	if v.identity, err = unlockKey(env, opts); err != nil {
 		return nil, err
 	}
-	data, err := v.decrypt(env)
+	data, err := v.decrypt(env, v.identity)
 	if err != nil {
 		return nil, err
 	}
@@ -400,15 +400,19 @@ func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
 	return env, st, nil
 }
 
-func (v *Vault) decrypt(env envelope) (Data, error) {
+// errOtherKey is the reason of a CorruptError for contents that are not
+// encrypted to the key used.
+var errOtherKey = errors.New("its contents are not encrypted to this vault's key")
+
+func (v *Vault) decrypt(env envelope, id *age.X25519Identity) (Data, error) {
 	var d Data
 	corrupt := func(why string) (Data, error) {
 		return Data{}, &CorruptError{Path: v.Path(), Backup: v.BackupPath(), Err: errors.New(why)}
 	}
-	r, err := age.Decrypt(bytes.NewReader(env.Data), v.identity)
+	r, err := age.Decrypt(bytes.NewReader(env.Data), id)
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
-		return corrupt("its contents are not encrypted to this vault's key")
+		return Data{}, &CorruptError{Path: v.Path(), Backup: v.BackupPath(), Err: errOtherKey}
 	}
 	if err != nil {
 		return corrupt("its encrypted contents are damaged")
@@ -451,17 +455,38 @@ func sameFile(a, b fs.FileInfo) bool {
 }
 
 // refreshLocked re-reads the file into v. v.mu must be held.
+//
+// If another process changed the passphrase, the file names a new vault key
+// (see SetPassphrase): a keyring vault fetches it from the keyring; a
+// passphrase vault cannot follow without the new passphrase and fails with
+// ErrPassphraseChanged.
 func (v *Vault) refreshLocked() error {
 	env, st, err := v.readEnvelope()
 	if err != nil {
 		return err
 	}
-	data, err := v.decrypt(env)
+	id := v.identity
+	data, err := v.decrypt(env, id)
+	var ce *CorruptError
+	if errors.As(err, &ce) && ce.Err == errOtherKey && keyChanged(v.env, env) {
+		if env.Store != StoreKeyring {
+			return ErrPassphraseChanged
+		}
+		if id, err = unlockKey(env, Options{Keyring: v.keyring}); err != nil {
+			return err
+		}
+		data, err = v.decrypt(env, id)
+	}
 	if err != nil {
 		return err
 	}
-	v.env, v.data, v.stat = env, data, st
+	v.env, v.identity, v.data, v.stat = env, id, data, st
 	return nil
+}
+
+// keyChanged reports whether b names another vault key than a.
+func keyChanged(a, b envelope) bool {
+	return a.Store != b.Store || a.KeyringID != b.KeyringID || !bytes.Equal(a.WrappedKey, b.WrappedKey)
 }
 
 // Update applies fn to the vault's contents and saves the result. It locks
@@ -513,6 +538,15 @@ func (v *Vault) NextHOTP(id string) (Code, error) {
 // SetPassphrase sets the passphrase that protects the vault key: the
 // passphrase of a passphrase vault, or the recovery passphrase of a keyring
 // vault. An empty passphrase removes a keyring vault's recovery passphrase.
+//
+// It rotates the vault key, so that the old passphrase opens neither the new
+// file nor its backup: a new key is generated, the contents are encrypted to
+// it, it is wrapped with the new passphrase (if any), and the backup is
+// replaced by the new version. A keyring vault's new key goes into a new
+// keyring item before the file that names it is written, and the old item is
+// deleted afterwards, so a crash at any point leaves a vault that opens.
+// Copies of the vault file made earlier (by hand, by backup or sync tools)
+// still open with the old passphrase: nothing can change that.
 func (v *Vault) SetPassphrase(passphrase []byte) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -524,20 +558,43 @@ func (v *Vault) SetPassphrase(passphrase []byte) error {
 	if err := v.refreshLocked(); err != nil {
 		return err
 	}
-	old := v.env.WrappedKey
-	switch {
-	case len(passphrase) > 0:
-		if v.env.WrappedKey, err = wrapKey(v.identity, passphrase, v.work); err != nil {
+	if len(passphrase) == 0 && v.env.Store == StorePassphrase {
+		return errors.New("a passphrase vault needs a passphrase: give one")
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return err
+	}
+	env := v.env
+	env.WrappedKey = nil
+	if len(passphrase) > 0 {
+		if env.WrappedKey, err = wrapKey(id, passphrase, v.work); err != nil {
 			return err
 		}
-	case v.env.Store == StorePassphrase:
-		return errors.New("a passphrase vault needs a passphrase")
-	default:
-		v.env.WrappedKey = nil
 	}
-	if err := v.write(v.data); err != nil {
-		v.env.WrappedKey = old
+	oldItem := ""
+	if env.Store == StoreKeyring {
+		oldItem, env.KeyringID = env.KeyringID, "vault-"+NewID()
+		if err := v.keyring.Set(KeyringService, env.KeyringID, id.String()); err != nil {
+			return fmt.Errorf("%w (%v); nothing was changed", ErrKeyringUnavailable, err)
+		}
+	}
+	placed, err := v.save(env, id, v.data, true)
+	if !placed {
+		if env.Store == StoreKeyring {
+			_ = v.keyring.Delete(KeyringService, env.KeyringID)
+		}
 		return err
+	}
+	if err != nil {
+		// The new file is in place but may not be durable yet: keep the old
+		// keyring item, which the old file needs.
+		return err
+	}
+	if oldItem != "" {
+		if err := v.keyring.Delete(KeyringService, oldItem); err != nil && !errors.Is(err, ErrKeyringItemNotFound) {
+			return fmt.Errorf("the passphrase was changed, but the old vault key could not be removed from the OS keyring (%v): delete the item %s/%s with your keyring manager", err, KeyringService, oldItem)
+		}
 	}
 	return nil
 }
@@ -556,47 +613,61 @@ func (v *Vault) RestoreKeyring() error {
 	return nil
 }
 
-// write encrypts d and replaces the vault file atomically: a temporary file
-// is written and synced, the current file becomes the backup, the temporary
-// file is renamed into place and the folder is synced. A crash at any point
-// leaves either the old or the new vault in place. v.mu and the file lock
-// must be held.
+// write encrypts d and replaces the vault file atomically, keeping the
+// previous version as the backup. v.mu and the file lock must be held.
+func (v *Vault) write(d Data) error {
+	_, err := v.save(v.env, v.identity, d, false)
+	return err
+}
+
+// save encrypts d to id into env and replaces the vault file atomically: a
+// temporary file is written and synced, the current file becomes the backup,
+// the temporary file is renamed into place and the folder is synced. A crash
+// at any point leaves either the old or the new vault in place. With fresh,
+// the backup becomes a copy of the new version instead (after the rename),
+// for a new key whose old version must not stay behind. v.mu and the file
+// lock must be held.
 //
 // Temporary files that writers killed mid-way left behind are removed
 // first: each is a whole encrypted copy of an old version, and none can
 // belong to a live writer while the lock is held.
-func (v *Vault) write(d Data) error {
+//
+// placed reports whether the new file was renamed into place, even when a
+// later step failed; v then holds env, id and d.
+func (v *Vault) save(env envelope, id *age.X25519Identity, d Data, fresh bool) (placed bool, err error) {
 	plain, err := json.Marshal(d)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var ct bytes.Buffer
-	w, err := age.Encrypt(&ct, v.identity.Recipient())
+	w, err := age.Encrypt(&ct, id.Recipient())
 	if err != nil {
-		return err
+		return false, err
 	}
 	if _, err := w.Write(plain); err != nil {
-		return err
+		return false, err
 	}
 	if err := w.Close(); err != nil {
-		return err
+		return false, err
 	}
-	env := v.env
 	env.Data = ct.Bytes()
 	b, err := json.MarshalIndent(env, "", "  ")
 	if err != nil {
-		return err
+		return false, err
 	}
 	removeStaleTemps(v.dir)
-	if err := atomicWrite(v.dir, FileName, BackupName, b); err != nil {
-		return fmt.Errorf("save the vault: %w (nothing was changed)", err)
+	placed, err = atomicWrite(v.dir, FileName, BackupName, b, fresh)
+	if placed {
+		v.env, v.identity, v.data = env, id, d
+		v.stat, _ = os.Stat(v.Path()) // nil makes the next Reload re-read
 	}
-	st, err := os.Stat(v.Path())
 	if err != nil {
-		return fmt.Errorf("save the vault: %w", err)
+		if placed {
+			return true, fmt.Errorf("save the vault: %w (the new version is in place; check the folder and try again)", err)
+		}
+		return false, fmt.Errorf("save the vault: %w (nothing was changed)", err)
 	}
-	v.env, v.data, v.stat = env, d, st
-	return nil
+	return true, nil
 }
 
 // removeStaleTemps removes the temporary files of interrupted vault writes
@@ -651,34 +722,46 @@ func writeTemp(dir, name string, data []byte) (string, error) {
 	return tmp.Name(), nil
 }
 
-// atomicWrite replaces dir/name with b like WriteFile, keeping the previous
-// file as dir/backup.
-func atomicWrite(dir, name, backup string, b []byte) error {
+// atomicWrite replaces dir/name with b like WriteFile, keeping the
+// previous file as dir/backup, or with fresh a copy of the new one. placed
+// reports whether the new file was renamed into place.
+func atomicWrite(dir, name, backup string, b []byte, fresh bool) (placed bool, err error) {
 	tmp, err := writeTemp(dir, name, b)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer os.Remove(tmp) // a no-op once renamed
 	path := filepath.Join(dir, name)
-	if _, err := os.Stat(path); err == nil {
-		// The backup is a hard link to the current version, made under a
-		// temporary name and renamed, so the backup too is always whole.
-		bak := filepath.Join(dir, backup)
-		bakTmp := bak + ".tmp"
-		_ = os.Remove(bakTmp)
-		if err := os.Link(path, bakTmp); err != nil {
-			if err := copyFile(path, bakTmp); err != nil {
-				return fmt.Errorf("keep a backup: %w", err)
-			}
-		}
-		if err := os.Rename(bakTmp, bak); err != nil {
-			return fmt.Errorf("keep a backup: %w", err)
+	if _, err := os.Stat(path); err == nil && !fresh {
+		if err := keepBackup(path, filepath.Join(dir, backup)); err != nil {
+			return false, err
 		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return err
+		return false, err
 	}
-	return syncDir(dir)
+	if fresh {
+		if err := keepBackup(path, filepath.Join(dir, backup)); err != nil {
+			return true, err
+		}
+	}
+	return true, syncDir(dir)
+}
+
+// keepBackup makes bak a hard link to (or a copy of) path. The link is made
+// under a temporary name and renamed, so the backup too is always whole.
+func keepBackup(path, bak string) error {
+	bakTmp := bak + ".tmp"
+	_ = os.Remove(bakTmp)
+	if err := os.Link(path, bakTmp); err != nil {
+		if err := copyFile(path, bakTmp); err != nil {
+			return fmt.Errorf("keep a backup: %w", err)
+		}
+	}
+	if err := os.Rename(bakTmp, bak); err != nil {
+		return fmt.Errorf("keep a backup: %w", err)
+	}
+	return nil
 }
 
 func copyFile(src, dst string) error {
