@@ -27,6 +27,9 @@ var (
 	ErrKeyMissing         = errors.New("the vault key is missing from the OS keyring: open the vault with its recovery passphrase ('sesame recover') or restore the keyring item")
 	ErrCorrupt            = errors.New("the vault file is damaged")
 	ErrLocked             = errors.New("another Sesame process is writing the vault")
+	// ErrNewerFormat is matched when the vault file was written by a newer
+	// Sesame; the message names the format.
+	ErrNewerFormat = errors.New("the vault was written by a newer Sesame: upgrade Sesame; nothing was changed")
 	// ErrPassphraseChanged is returned by Update and Reload of a passphrase
 	// vault whose key another process changed with SetPassphrase.
 	ErrPassphraseChanged = errors.New("the vault's passphrase was changed by another Sesame process: open the vault again with the new passphrase")

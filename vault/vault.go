@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -97,6 +99,16 @@ func (v *Vault) Data() Data {
 	defer v.mu.Unlock()
 	return v.data.Clone()
 }
+
+// newerFormatError says the vault file was written by a newer Sesame.
+type newerFormatError int
+
+func (e newerFormatError) Error() string {
+	return fmt.Sprintf("the vault was written by a newer Sesame (format %d): upgrade Sesame; nothing was changed", int(e))
+}
+
+// Is matches ErrNewerFormat.
+func (e newerFormatError) Is(target error) bool { return target == ErrNewerFormat }
 
 // CorruptError says the vault file cannot be read, and where the previous version is.
 type CorruptError struct {
@@ -304,7 +316,11 @@ func unlockKey(env envelope, opts Options) (*age.X25519Identity, error) {
 	} else if len(opts.Passphrase) == 0 {
 		return nil, ErrPassphraseRequired
 	}
-	return unwrapKey(env.WrappedKey, opts.Passphrase)
+	id, err := unwrapKey(env.WrappedKey, opts.Passphrase)
+	if err != nil && !errors.Is(err, ErrWrongPassphrase) {
+		return nil, &CorruptError{Path: filepath.Join(opts.Dir, FileName), Backup: filepath.Join(opts.Dir, BackupName), Err: err}
+	}
+	return id, err
 }
 
 func wrapKey(id *age.X25519Identity, passphrase []byte, work int) ([]byte, error) {
@@ -327,7 +343,19 @@ func wrapKey(id *age.X25519Identity, passphrase []byte, work int) ([]byte, error
 	return buf.Bytes(), nil
 }
 
+// unwrapKey decrypts the vault key wrapped with a passphrase. It fails with
+// ErrWrongPassphrase, or with an error in Sesame's words that says why the
+// wrapped key is unusable: never age's, which can quote bytes of the file.
 func unwrapKey(wrapped, passphrase []byte) (*age.X25519Identity, error) {
+	damaged := errors.New("its passphrase-protected key is damaged")
+	// Check the work factor before age does, to say why in plain words.
+	logN, ok := scryptWorkFactor(wrapped)
+	if !ok {
+		return nil, damaged
+	}
+	if logN > maxScryptWorkFactor {
+		return nil, fmt.Errorf("its passphrase-protected key asks for more work than Sesame allows (scrypt work factor above %d)", maxScryptWorkFactor)
+	}
 	si, err := age.NewScryptIdentity(string(passphrase))
 	if err != nil {
 		return nil, err
@@ -339,17 +367,43 @@ func unwrapKey(wrapped, passphrase []byte) (*age.X25519Identity, error) {
 	case errors.As(err, &noMatch):
 		return nil, ErrWrongPassphrase
 	case err != nil:
-		return nil, fmt.Errorf("%w: the wrapped key cannot be read: %v", ErrCorrupt, err)
+		return nil, damaged
 	}
 	b, err := io.ReadAll(io.LimitReader(r, 1024))
 	if err != nil {
-		return nil, fmt.Errorf("%w: the wrapped key cannot be read: %v", ErrCorrupt, err)
+		return nil, damaged
 	}
 	id, err := age.ParseX25519Identity(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("%w: the wrapped key is not a key", ErrCorrupt)
+		return nil, errors.New("its passphrase-protected key is not a key")
 	}
 	return id, nil
+}
+
+// scryptWorkFactor reads the work factor of an age file's single scrypt
+// stanza ("-> scrypt SALT LOGN" on the second line). ok is false when the
+// header has no such line. A work factor too long to parse is returned as
+// MaxInt.
+func scryptWorkFactor(wrapped []byte) (logN int, ok bool) {
+	head := wrapped[:min(len(wrapped), 256)]
+	lines := bytes.SplitN(head, []byte("\n"), 3)
+	if len(lines) < 3 || string(lines[0]) != "age-encryption.org/v1" {
+		return 0, false
+	}
+	f := strings.Fields(string(lines[1]))
+	if len(f) != 4 || f[0] != "->" || f[1] != "scrypt" {
+		return 0, false
+	}
+	for _, c := range f[3] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(f[3])
+	if err != nil {
+		return math.MaxInt, true
+	}
+	return n, true
 }
 
 // readEnvelope reads and parses the vault file. It returns the file's
@@ -382,14 +436,26 @@ func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
 	if len(b) > maxFileSize {
 		return corrupt("it is larger than any vault could be")
 	}
+	// The format and version first: a newer format may change any other field.
+	var head struct {
+		Format  string `json:"format"`
+		Version int    `json:"version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return corrupt("it is not a Sesame vault or it is truncated")
+	}
+	switch {
+	case head.Format != envelopeFormat:
+		return corrupt("it is not a Sesame vault")
+	case head.Version > envelopeVersion:
+		return envelope{}, nil, newerFormatError(head.Version)
+	case head.Version != envelopeVersion:
+		return corrupt("it names no valid format version")
+	}
 	if err := json.Unmarshal(b, &env); err != nil {
 		return corrupt("it is not a Sesame vault or it is truncated")
 	}
 	switch {
-	case env.Format != envelopeFormat:
-		return corrupt("it is not a Sesame vault")
-	case env.Version != envelopeVersion:
-		return corrupt(fmt.Sprintf("it is version %d of the format, which this Sesame cannot read: upgrade Sesame", env.Version))
 	case env.Store != StoreKeyring && env.Store != StorePassphrase:
 		return corrupt("it names no key store")
 	case env.Store == StoreKeyring && env.KeyringID == "":
