@@ -158,7 +158,9 @@ func Exists(dir string) bool {
 // ProbeKeyring succeeds and a passphrase otherwise; a passphrase vault needs
 // opts.Passphrase. It fails with ErrExists if a vault is already there, and
 // with ErrBackupOnly if the vault file is missing but its backup (or another
-// copy of a vault) is in the folder, changing nothing on disk.
+// copy of a vault) is in the folder, changing nothing on disk. A folder that
+// Create makes, or that is empty, is made 0700; one that holds other files
+// keeps its mode. The vault's files are 0600, and every write makes them so.
 func Create(opts Options, kind StoreKind) (*Vault, error) {
 	opts, err := options(opts)
 	if err != nil {
@@ -180,8 +182,17 @@ func Create(opts Options, kind StoreKind) (*Vault, error) {
 	if err := checkNew(opts.Dir); err != nil {
 		return nil, err
 	}
+	// A folder Create makes, or one that holds nothing yet, is the vault's
+	// own: make it 0700 whatever the umask or its old mode. A folder that
+	// holds the user's other files keeps its mode.
+	tighten := folderIsNew(opts.Dir)
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the vault folder: %w", err)
+	}
+	if tighten && runtime.GOOS != "windows" {
+		if err := os.Chmod(opts.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("protect the vault folder: %w", err)
+		}
 	}
 	unlock, err := lock(opts.Dir)
 	if err != nil {
@@ -215,6 +226,23 @@ func Create(opts Options, kind StoreKind) (*Vault, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// folderIsNew reports whether dir is missing or holds nothing but a lock file.
+func folderIsNew(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Name() != lockName {
+			return false
+		}
+	}
+	return true
 }
 
 // checkNew returns why a new vault cannot be made in dir: one is there
@@ -815,11 +843,20 @@ func atomicWrite(dir, name, backup string, b []byte, fresh bool) (placed bool, e
 }
 
 // keepBackup makes bak a hard link to (or a copy of) path. The link is made
-// under a temporary name and renamed, so the backup too is always whole.
+// under a temporary name and renamed, so the backup too is always whole. The
+// file is made 0600 first (it may have been copied in with a looser mode),
+// or copied to a new 0600 file if that fails.
 func keepBackup(path, bak string) error {
 	bakTmp := bak + ".tmp"
 	_ = os.Remove(bakTmp)
-	if err := os.Link(path, bakTmp); err != nil {
+	err := os.Chmod(path, 0o600)
+	if runtime.GOOS == "windows" {
+		err = nil // no Unix modes: the folder's ACL protects the file
+	}
+	if err == nil {
+		err = os.Link(path, bakTmp)
+	}
+	if err != nil {
 		if err := copyFile(path, bakTmp); err != nil {
 			return fmt.Errorf("keep a backup: %w", err)
 		}
