@@ -173,7 +173,10 @@ func (a *Account) Normalize() {
 	a.Name = strings.TrimSpace(a.Name)
 }
 
-// Validate reports the first field that makes the account unusable.
+// Validate reports the first field that makes the account unusable. Labels
+// (issuer and name) must be valid UTF-8 without control characters or
+// invisible format characters other than the zero-width joiner; Steam
+// accounts must use SHA1.
 func (a *Account) Validate() error {
 	switch a.Type {
 	case TOTP, HOTP, Steam:
@@ -192,6 +195,9 @@ func (a *Account) Validate() error {
 		return &FieldError{Field: "secret", Reason: "is too long"}
 	}
 	if a.Type == Steam {
+		if a.Algorithm != SHA1 {
+			return &FieldError{Field: "algorithm", Reason: "must be SHA1 for Steam accounts (Steam Guard uses HMAC-SHA1)"}
+		}
 		if a.Digits != SteamDigits {
 			return &FieldError{Field: "digits", Reason: fmt.Sprintf("must be %d for Steam accounts", SteamDigits)}
 		}
@@ -213,11 +219,24 @@ func (a *Account) Validate() error {
 		if strings.IndexFunc(f.v, unicode.IsControl) >= 0 {
 			return &FieldError{Field: f.field, Reason: "contains control characters (tabs, newlines or terminal escapes): remove them"}
 		}
+		// Nor invisible format characters, with which "Git\u200bHub" or a
+		// reversed name could pose as another account.
+		if strings.IndexFunc(f.v, isHiddenFormat) >= 0 {
+			return &FieldError{Field: f.field, Reason: "contains invisible formatting characters (such as zero-width spaces or text direction overrides): remove them"}
+		}
 	}
 	if a.Issuer == "" && a.Name == "" {
 		return &FieldError{Field: "name", Reason: "is empty (give an issuer or a name)"}
 	}
 	return nil
+}
+
+// isHiddenFormat reports whether r is an invisible format character (Unicode
+// category Cf: zero-width spaces, bidi overrides and isolates, soft hyphens,
+// byte order marks...). The zero-width joiner is allowed: emoji sequences
+// need it, and it joins visible characters only.
+func isHiddenFormat(r rune) bool {
+	return r != '\u200d' && unicode.Is(unicode.Cf, r)
 }
 
 // Label is the account as users see it: "Issuer (name)", or whichever is set.

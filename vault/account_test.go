@@ -178,6 +178,20 @@ func TestValidate(t *testing.T) {
 		{"C1 control in name", func(a *vault.Account) { a.Name = "a\u009bb" }, "name"},
 		{"both labels bad: issuer first", func(a *vault.Account) { a.Issuer, a.Name = "\x00", "\x00" }, "issuer"},
 		{"unicode labels", func(a *vault.Account) { a.Issuer, a.Name = "¿äÄéÉ?", "名前 (demo)" }, ""},
+		// Invisible format characters (category Cf) let "Git\u200bHub" pose as GitHub.
+		{"zero-width space in issuer", func(a *vault.Account) { a.Issuer = "Git\u200bHub" }, "issuer"},
+		{"zero-width non-joiner in name", func(a *vault.Account) { a.Name = "al\u200cice" }, "name"},
+		{"bidi override in name", func(a *vault.Account) { a.Name = "\u202egnp.exe" }, "name"},
+		{"bidi isolate in issuer", func(a *vault.Account) { a.Issuer = "\u2066Bank\u2069" }, "issuer"},
+		{"left-to-right mark", func(a *vault.Account) { a.Issuer = "Bank\u200e" }, "issuer"},
+		{"byte order mark", func(a *vault.Account) { a.Name = "\ufeffbob" }, "name"},
+		{"soft hyphen", func(a *vault.Account) { a.Issuer = "Pay\u00adPal" }, "issuer"},
+		{"emoji with zero-width joiner", func(a *vault.Account) { a.Issuer = "\U0001F469\u200d\U0001F4BB Work" }, ""},
+		{"emoji with variation selector", func(a *vault.Account) { a.Name = "\u2764\ufe0f" }, ""},
+		{"arabic and hebrew", func(a *vault.Account) { a.Issuer, a.Name = "بنك", "שלום" }, ""},
+		// Steam Guard is HMAC-SHA1.
+		{"steam SHA256", func(a *vault.Account) { a.Type, a.Digits, a.Algorithm = vault.Steam, 5, vault.SHA256 }, "algorithm"},
+		{"steam SHA512", func(a *vault.Account) { a.Type, a.Digits, a.Algorithm = vault.Steam, 5, vault.SHA512 }, "algorithm"},
 	} {
 		a := good
 		tc.change(&a)

@@ -18,7 +18,9 @@ const MaxURILength = 64 << 10
 // issuer prefix separated by ':' or %3A. The label is split at its first colon:
 // the prefix is the issuer, the rest the account name. An issuer parameter
 // wins over a disagreeing prefix. Unknown parameters are ignored, and so is a
-// period on an HOTP URI. An HOTP URI must carry its counter.
+// period on an HOTP URI. An HOTP URI must carry its counter. A parameter
+// Sesame uses (secret, issuer, algorithm, digits, period, counter, encoder)
+// given twice is refused: apps disagree on which one counts.
 //
 // Errors are *FieldError values that name the field and say what is wrong.
 func ParseURI(s string) (Account, error) {
@@ -159,8 +161,18 @@ func indexEscapedColon(s string) int {
 	return -1
 }
 
-// parseQuery form-decodes the query. The first value of a key wins; a
-// malformed value of a parameter Sesame does not use is ignored.
+// knownParam reports whether ParseURI uses the (lower-cased) query parameter.
+func knownParam(key string) bool {
+	switch key {
+	case "secret", "issuer", "algorithm", "digits", "period", "counter", "encoder":
+		return true
+	}
+	return false
+}
+
+// parseQuery form-decodes the query, with keys lower-cased. A parameter
+// Sesame uses may appear once; of the others the first value wins, and a
+// malformed one is ignored.
 func parseQuery(raw string) (map[string]string, error) {
 	q := make(map[string]string)
 	for pair := range strings.SplitSeq(raw, "&") {
@@ -171,12 +183,14 @@ func parseQuery(raw string) (map[string]string, error) {
 		}
 		key = strings.ToLower(key)
 		if _, seen := q[key]; seen {
+			if knownParam(key) {
+				return nil, &FieldError{Field: key, Reason: "is given twice: keep one"}
+			}
 			continue
 		}
 		val, err := url.QueryUnescape(v)
 		if err != nil {
-			switch key {
-			case "secret", "issuer", "algorithm", "digits", "period", "counter", "encoder":
+			if knownParam(key) {
 				return nil, &FieldError{Field: key, Reason: "has a malformed %-escape"}
 			}
 			continue

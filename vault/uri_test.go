@@ -392,9 +392,54 @@ func TestParseURIDecisions(t *testing.T) {
 		a, err := vault.ParseURI("otpauth://steam/Boeing:Sophia?secret=JRZCL47CMXVOQMNPZR2F7J4RGI&digits=8")
 		steamW("Boeing", "Sophia", "JRZCL47CMXVOQMNPZR2F7J4RGI").check(t, "", a, err)
 	})
-	t.Run("first of repeated parameters wins", func(t *testing.T) {
-		a, err := vault.ParseURI("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=8&digits=6&SECRET=AAAAAAAA")
-		totpW("", "x", "JBSWY3DPEHPK3PXP", vault.SHA1, 8, 30).check(t, "", a, err)
+	// Decision: a parameter Sesame uses, given twice, is refused rather than
+	// first-wins: apps disagree on which one counts, so the codes could be wrong.
+	t.Run("repeated parameters are refused", func(t *testing.T) {
+		for _, tc := range []struct{ uri, field string }{
+			{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&SECRET=AAAAAAAA", "secret"},
+			{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&secret=JBSWY3DPEHPK3PXP", "secret"},
+			{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&issuer=A&issuer=B", "issuer"},
+			{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=SHA1&Algorithm=SHA256", "algorithm"},
+			{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=8&digits=6", "digits"},
+			{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=30&period=60", "period"},
+			{"otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP&counter=1&counter=2", "counter"},
+			{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&encoder=steam&encoder=", "encoder"},
+			{"otpauth://steam/x?secret=JBSWY3DPEHPK3PXP&digits=5&digits=5", "digits"},
+		} {
+			_, err := vault.ParseURI(tc.uri)
+			var fe *vault.FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field || !strings.Contains(err.Error(), "given twice") {
+				t.Errorf("%s: %v, want a FieldError saying %s is given twice", tc.uri, err, tc.field)
+			}
+		}
+		// Parameters Sesame ignores may repeat.
+		a, err := vault.ParseURI("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&image=a&image=b")
+		totpW("", "x", "JBSWY3DPEHPK3PXP", vault.SHA1, 6, 30).check(t, "", a, err)
+	})
+	t.Run("steam must be SHA1", func(t *testing.T) {
+		for _, u := range []string{
+			"otpauth://steam/Steam:x?secret=JRZCL47CMXVOQMNPZR2F7J4RGI&algorithm=SHA256",
+			"otpauth://totp/Steam:x?secret=JRZCL47CMXVOQMNPZR2F7J4RGI&encoder=steam&algorithm=SHA512",
+		} {
+			_, err := vault.ParseURI(u)
+			var fe *vault.FieldError
+			if !errors.As(err, &fe) || fe.Field != "algorithm" {
+				t.Errorf("%s: %v, want a FieldError on algorithm", u, err)
+			}
+		}
+	})
+	t.Run("invisible characters in labels are refused", func(t *testing.T) {
+		for _, tc := range []struct{ uri, field string }{
+			{"otpauth://totp/Git%E2%80%8BHub:alice?secret=JBSWY3DPEHPK3PXP", "issuer"},
+			{"otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=Git%E2%80%8BHub", "issuer"},
+			{"otpauth://totp/GitHub:%E2%80%AEecila?secret=JBSWY3DPEHPK3PXP", "name"},
+		} {
+			_, err := vault.ParseURI(tc.uri)
+			var fe *vault.FieldError
+			if !errors.As(err, &fe) || fe.Field != tc.field {
+				t.Errorf("%s: %v, want a FieldError on %s", tc.uri, err, tc.field)
+			}
+		}
 	})
 	t.Run("fragment and surrounding space are ignored", func(t *testing.T) {
 		a, err := vault.ParseURI("  otpauth://totp/x?secret=JBSWY3DPEHPK3PXP#digits=8 \n")
