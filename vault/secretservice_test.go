@@ -129,6 +129,68 @@ func TestSecretService(t *testing.T) {
 	if string(before) != string(readFile(t, v.Path())) {
 		t.Fatal("a failed open changed the vault file")
 	}
+	// A locked keyring is not an absent one: no quiet passphrase vault.
+	if err := vault.ProbeKeyring(vault.SystemKeyring{}); !errors.Is(err, vault.ErrKeyringLocked) {
+		t.Fatalf("probe with the keyring locked: %v, want ErrKeyringLocked", err)
+	}
+	fresh := vault.Options{Dir: t.TempDir() + "/fresh", Passphrase: []byte("pw"), ScryptWorkFactor: 10}
+	if _, err := vault.Create(fresh, vault.StoreAuto); !errors.Is(err, vault.ErrKeyringLocked) {
+		t.Fatalf("create (auto) with the keyring locked: %v, want ErrKeyringLocked", err)
+	}
+	if _, err := os.Stat(fresh.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a failed Create left the folder behind: %v", err)
+	}
+}
+
+const absentEnv = "SESAME_TEST_KEYRING_ABSENT"
+
+// TestKeyringAbsent runs the probe where there is no OS keyring at all, in
+// child processes (the D-Bus connection is made once per process): with no
+// D-Bus, and with a D-Bus that has no Secret Service. Creating with StoreAuto
+// falls back to a passphrase there.
+func TestKeyringAbsent(t *testing.T) {
+	if os.Getenv(absentEnv) == "1" {
+		err := vault.ProbeKeyring(vault.SystemKeyring{})
+		if err == nil || errors.Is(err, vault.ErrKeyringLocked) {
+			t.Fatalf("probe without a keyring: %v, want an error that is not ErrKeyringLocked", err)
+		}
+		v, err := vault.Create(vault.Options{Dir: t.TempDir(), Passphrase: []byte("pw"), ScryptWorkFactor: 10}, vault.StoreAuto)
+		if err != nil || v.Store() != vault.StorePassphrase {
+			t.Fatalf("create (auto) without a keyring: %v, want a passphrase vault", err)
+		}
+		return
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(t *testing.T, cmd *exec.Cmd) {
+		// A bus address that leads nowhere stops godbus from autolaunching one.
+		cmd.Env = append(os.Environ(), absentEnv+"=1", "DBUS_SESSION_BUS_ADDRESS=unix:path="+t.TempDir()+"/no-bus")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestKeyringAbsent") {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+	}
+	args := []string{"-test.run=^TestKeyringAbsent$", "-test.v", "-test.count=1"}
+	t.Run("no D-Bus", func(t *testing.T) { run(t, exec.Command(exe, args...)) })
+	t.Run("no Secret Service", func(t *testing.T) {
+		if _, err := exec.LookPath("dbus-run-session"); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal("dbus-run-session is not installed; .ci/run must install dbus")
+			}
+			t.Skip("dbus-run-session is not installed")
+		}
+		// A bus with no activatable services, so no Secret Service.
+		conf := t.TempDir() + "/bus.conf"
+		if err := os.WriteFile(conf, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// dbus-run-session sets the child's bus address, overriding the dead one.
+		run(t, exec.Command("dbus-run-session", append([]string{"--config-file=" + conf, "--", exe}, args...)...))
+	})
 }
 
 func keyringID(t *testing.T, path string) string {

@@ -155,8 +155,9 @@ func Exists(dir string) bool {
 }
 
 // Create makes a new, empty vault. With StoreAuto it uses the OS keyring when
-// ProbeKeyring succeeds and a passphrase otherwise; a passphrase vault needs
-// opts.Passphrase. It fails with ErrExists if a vault is already there, and
+// ProbeKeyring succeeds, fails with its error when the keyring is locked
+// (ErrKeyringLocked), and uses a passphrase when there is no working keyring;
+// a passphrase vault needs opts.Passphrase. It fails with ErrExists if a vault is already there, and
 // with ErrBackupOnly if the vault file is missing but its backup (or another
 // copy of a vault) is in the folder, changing nothing on disk. A folder that
 // Create makes, or that is empty, is made 0700; one that holds other files
@@ -168,7 +169,9 @@ func Create(opts Options, kind StoreKind) (*Vault, error) {
 	}
 	if kind == StoreAuto {
 		kind = StoreKeyring
-		if ProbeKeyring(opts.Keyring) != nil {
+		if err := ProbeKeyring(opts.Keyring); errors.Is(err, ErrKeyringLocked) {
+			return nil, err
+		} else if err != nil {
 			kind = StorePassphrase
 		}
 	}

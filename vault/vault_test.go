@@ -52,7 +52,10 @@ func TestCreateOpenKeyring(t *testing.T) {
 func TestAutoStoreFallsBackToPassphrase(t *testing.T) {
 	o := vaulttest.Options(t)
 	kr := o.Keyring.(*vaulttest.Keyring)
-	kr.Err = vaulttest.ErrLocked
+	kr.Err = vaulttest.ErrNoKeyring
+	if err := vault.ProbeKeyring(kr); err == nil || errors.Is(err, vault.ErrKeyringLocked) {
+		t.Fatalf("probe of an absent keyring: %v, want an error that is not ErrKeyringLocked", err)
+	}
 	if _, err := vault.Create(o, vault.StoreAuto); !errors.Is(err, vault.ErrPassphraseRequired) {
 		t.Fatalf("auto without keyring or passphrase: %v, want ErrPassphraseRequired", err)
 	}
@@ -72,6 +75,30 @@ func TestAutoStoreFallsBackToPassphrase(t *testing.T) {
 	}
 	if n := o2.Keyring.(*vaulttest.Keyring).Len(); n != 1 {
 		t.Fatalf("keyring holds %d items after the probe, want just the vault key", n)
+	}
+}
+
+// A locked keyring is not an absent one: creating with StoreAuto fails and
+// says to unlock it, instead of quietly making a passphrase vault.
+func TestAutoStoreLockedKeyring(t *testing.T) {
+	o := vaulttest.Options(t)
+	o.Dir = filepath.Join(o.Dir, "sesame")
+	o.Passphrase = []byte("pw")
+	kr := o.Keyring.(*vaulttest.Keyring)
+	kr.Err = vaulttest.ErrKeyringLocked
+	if err := vault.ProbeKeyring(kr); !errors.Is(err, vault.ErrKeyringLocked) {
+		t.Fatalf("probe of a locked keyring: %v, want ErrKeyringLocked", err)
+	}
+	_, err := vault.Create(o, vault.StoreAuto)
+	if !errors.Is(err, vault.ErrKeyringLocked) || !strings.Contains(err.Error(), "unlock it") {
+		t.Fatalf("auto with a locked keyring: %v, want ErrKeyringLocked", err)
+	}
+	if _, err := os.Stat(o.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a failed Create left the folder behind: %v", err)
+	}
+	// Choosing the passphrase store still works.
+	if v, err := vault.Create(o, vault.StorePassphrase); err != nil || v.Store() != vault.StorePassphrase {
+		t.Fatalf("passphrase store with a locked keyring: %v", err)
 	}
 }
 
@@ -164,7 +191,7 @@ func TestKeyringLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := readFile(t, v.Path())
-	o.Keyring.(*vaulttest.Keyring).Err = vaulttest.ErrLocked
+	o.Keyring.(*vaulttest.Keyring).Err = vaulttest.ErrKeyringLocked
 	if _, err := vault.Open(o); !errors.Is(err, vault.ErrKeyringUnavailable) {
 		t.Fatalf("locked keyring: %v, want ErrKeyringUnavailable", err)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // Keyring is an in-memory vault.Keyring. Set Err to make every call fail,
-// as a locked or absent keyring would.
+// as an absent (ErrNoKeyring) or locked (ErrKeyringLocked) keyring would.
 type Keyring struct {
 	mu    sync.Mutex
 	items map[string]string
@@ -74,8 +74,27 @@ func (k *Keyring) Len() int {
 	return len(k.items)
 }
 
-// ErrLocked is a stand-in for the error a locked OS keyring returns.
-var ErrLocked = errors.New("the keyring is locked")
+// Errors to set as Keyring.Err, for the two ways an OS keyring fails.
+var (
+	// ErrNoKeyring is the error of a keyring that is not there (no Secret
+	// Service on D-Bus, no D-Bus): Create with StoreAuto falls back to a
+	// passphrase.
+	ErrNoKeyring = errors.New("no keyring is running")
+	// ErrKeyringLocked is the error of a keyring that is there but locked: it
+	// matches vault.ErrKeyringLocked, and Create with StoreAuto fails with it.
+	ErrKeyringLocked error = lockedError{}
+	// ErrLocked is the old name of ErrNoKeyring: despite the name, vault does
+	// not take it for a locked keyring. New tests should use ErrNoKeyring, or
+	// ErrKeyringLocked for a locked keyring.
+	ErrLocked = ErrNoKeyring
+)
+
+type lockedError struct{}
+
+func (lockedError) Error() string { return "the test keyring is locked" }
+
+// Is matches vault.ErrKeyringLocked.
+func (lockedError) Is(target error) bool { return target == vault.ErrKeyringLocked }
 
 // Passphrase is the passphrase of vaults made by NewPassphrase.
 const Passphrase = "correct horse battery staple"
