@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -143,10 +142,13 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 		}, true
 	case reloadMsg:
 		switch {
+		case errors.Is(msg.err, vault.ErrPassphraseChanged):
+			// Another Sesame changed the passphrase (and so the vault key).
+			m.v = nil
+			return m.showUnlock(unlockPassphrase, msg.err), true
 		case msg.err != nil:
 			m.fail(fmt.Errorf("cannot re-read the vault: %w", msg.err))
-		case msg.changed && !reflect.DeepEqual(msg.data, m.data):
-			// (Reload may report our own last write as a change.)
+		case msg.changed:
 			m.setData(msg.data)
 			m.say("the vault changed on disk: reloaded")
 		}
@@ -356,12 +358,19 @@ func (m *Model) opened(msg openedMsg) tea.Cmd {
 		d := msg.v.Data()
 		m.setData(d)
 		return tea.Batch(m.reloadLater(), m.startApprovals(d))
+	case errors.Is(err, vault.ErrBackupOnly):
+		// Only the previous version is there: creating a vault would overwrite it.
+		m.base = newProblemScreen(m.c, problemOther, err)
+		return nil
 	case errors.Is(err, vault.ErrNoVault):
 		m.base = nil
 		m.list.loaded, m.list.noVault = true, true
 		return nil
 	case errors.Is(err, vault.ErrPassphraseRequired), errors.Is(err, vault.ErrWrongPassphrase):
 		return m.showUnlock(unlockPassphrase, err)
+	case errors.Is(err, vault.ErrNoRecovery):
+		m.base = newProblemScreen(m.c, problemOther, err)
+		return nil
 	case errors.Is(err, vault.ErrKeyMissing):
 		return m.showUnlock(unlockRecovery, err)
 	case errors.Is(err, vault.ErrKeyringUnavailable):
@@ -379,8 +388,8 @@ func (m *Model) showUnlock(mode unlockMode, err error) tea.Cmd {
 		if u, ok := m.base.(*unlockScreen); !ok || u.attempts == 0 {
 			msg = "the passphrase from SESAME_PASSPHRASE or --passphrase-file is wrong: type it here"
 		}
-	} else if errors.Is(err, vault.ErrKeyMissing) && !strings.HasSuffix(err.Error(), vault.ErrKeyMissing.Error()) {
-		msg = errorText(err)
+	} else if errors.Is(err, vault.ErrPassphraseChanged) {
+		msg = "the passphrase was changed by another Sesame: enter the new one"
 	}
 	if u, ok := m.base.(*unlockScreen); ok {
 		u.mode, u.err, u.busy = mode, msg, false

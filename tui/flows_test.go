@@ -5,6 +5,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -560,7 +562,7 @@ func TestFirstRunCreatesVault(t *testing.T) {
 		store   vault.StoreKind
 	}{
 		{"keyring", vaulttest.NewKeyring(), vault.StoreKeyring},
-		{"no keyring", &vaulttest.Keyring{Err: vaulttest.ErrLocked}, vault.StorePassphrase},
+		{"no keyring", &vaulttest.Keyring{Err: vaulttest.ErrNoKeyring}, vault.StorePassphrase},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := Options{VaultOptions: vault.Options{Dir: t.TempDir(), Keyring: tc.keyring, ScryptWorkFactor: 10},
@@ -690,5 +692,34 @@ func TestNoticeLine(t *testing.T) {
 	}
 	if !strings.Contains(lines[len(lines)-3], o.Notice) {
 		t.Fatalf("the notice is not above the status line:\n%s", view)
+	}
+}
+
+// A passphrase changed by another Sesame sends the UI back to the unlock
+// screen with a word on why; a folder holding only the backup gets a
+// problem screen instead of the first-run screen (creating would overwrite it).
+func TestPassphraseChangedAndBackupOnly(t *testing.T) {
+	m, _, _ := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	next, _ := m.Update(reloadMsg{err: fmt.Errorf("re-read: %w", vault.ErrPassphraseChanged)})
+	got := next.(Model)
+	if _, ok := got.base.(*unlockScreen); !ok || got.v != nil {
+		t.Fatalf("after ErrPassphraseChanged: base %T, vault %v", got.base, got.v)
+	}
+	if !strings.Contains(got.View(), "changed by another Sesame") {
+		t.Fatalf("the unlock screen does not say why:\n%s", got.View())
+	}
+
+	o, v, _ := testOptions(t, newClock(t0), sampleAccounts()...)
+	if err := os.Remove(v.Path()); err != nil { // what is left is vault.sesame.bak
+		t.Fatal(err)
+	}
+	_, err := vault.Open(o.VaultOptions)
+	if !errors.Is(err, vault.ErrBackupOnly) {
+		t.Fatalf("open a folder with only the backup: %v", err)
+	}
+	m2, _ := New(o).Update(tea.WindowSizeMsg{Width: 120, Height: 24})
+	m2, _ = m2.Update(openedMsg{err: err})
+	if view := m2.(Model).View(); strings.Contains(view, "Welcome to Sesame") || !strings.Contains(view, "vault.sesame.bak") {
+		t.Fatalf("backup-only folder:\n%s", view)
 	}
 }

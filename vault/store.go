@@ -24,7 +24,10 @@ var (
 	ErrPassphraseRequired = errors.New("the vault is protected by a passphrase: enter it, or set SESAME_PASSPHRASE or --passphrase-file")
 	ErrWrongPassphrase    = errors.New("wrong passphrase: nothing was changed; try again")
 	ErrKeyringUnavailable = errors.New("the OS keyring is locked or not running: unlock it (or start it) and try again")
-	ErrKeyMissing         = errors.New("the vault key is missing from the OS keyring: open the vault with its recovery passphrase ('sesame recover') or restore the keyring item")
+	ErrKeyMissing         = errors.New("the vault key is missing from the OS keyring")
+	// ErrNoRecovery is matched, with ErrKeyMissing, when the key is gone from
+	// the keyring and the vault has no recovery passphrase to open it with.
+	ErrNoRecovery = errors.New("this vault has no recovery passphrase")
 	ErrCorrupt            = errors.New("the vault file is damaged")
 	ErrLocked             = errors.New("another Sesame process is writing the vault")
 	// ErrNewerFormat is matched when the vault file was written by a newer

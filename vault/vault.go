@@ -339,9 +339,9 @@ func unlockKey(env envelope, opts Options) (*age.X25519Identity, error) {
 		case !errors.Is(err, ErrKeyringItemNotFound):
 			return nil, fmt.Errorf("%w (%v)", ErrKeyringUnavailable, err)
 		case len(env.WrappedKey) == 0:
-			return nil, fmt.Errorf("%w; this vault has no recovery passphrase, so only restoring the item %s/%s (for example from a keyring backup) can open it", ErrKeyMissing, KeyringService, env.KeyringID)
+			return nil, fmt.Errorf("%w: %w, so only restoring the item %s/%s (for example from a keyring backup) can open it", ErrKeyMissing, ErrNoRecovery, KeyringService, env.KeyringID)
 		case len(opts.Passphrase) == 0:
-			return nil, ErrKeyMissing
+			return nil, fmt.Errorf("%w: open the vault with its recovery passphrase ('sesame recover' also puts the key back)", ErrKeyMissing)
 		}
 		// The keyring item is gone: fall through to the recovery passphrase.
 	} else if len(opts.Passphrase) == 0 {

@@ -207,7 +207,8 @@ func (a *app) openVault() (*vault.Vault, error) {
 		return nil, err
 	}
 	v, err := vault.Open(o)
-	if !(errors.Is(err, vault.ErrPassphraseRequired) || errors.Is(err, vault.ErrKeyMissing)) || o.Passphrase != nil || !a.terminal() {
+	askable := errors.Is(err, vault.ErrPassphraseRequired) || (errors.Is(err, vault.ErrKeyMissing) && !errors.Is(err, vault.ErrNoRecovery))
+	if !askable || o.Passphrase != nil || !a.terminal() {
 		return v, err
 	}
 	if errors.Is(err, vault.ErrKeyMissing) {
@@ -247,7 +248,10 @@ func (a *app) openOrCreate() (*vault.Vault, error) {
 		if k == nil {
 			k = vault.SystemKeyring{}
 		}
-		if err := vault.ProbeKeyring(k); err != nil {
+		switch err := vault.ProbeKeyring(k); {
+		case errors.Is(err, vault.ErrKeyringLocked):
+			return nil, err // a keyring the user has but left locked: do not quietly avoid it
+		case err != nil:
 			fmt.Fprintf(a.stderr, "sesame: no working OS keyring (%v), so the new vault is protected by a passphrase instead\n", err)
 			kind = vault.StorePassphrase
 		}

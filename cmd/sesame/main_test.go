@@ -294,7 +294,7 @@ func TestRemoveAndRename(t *testing.T) {
 
 func TestPassphraseVaultFromCLI(t *testing.T) {
 	c := newCLI(t)
-	c.keyring.Err = vaulttest.ErrLocked
+	c.keyring.Err = vaulttest.ErrNoKeyring
 	uri := "otpauth://totp/P:p?secret=JBSWY3DPEHPK3PXP"
 	r := c.run("", "add", uri)
 	if r.code != 1 || !strings.Contains(r.stderr, "no working OS keyring") || !strings.Contains(r.stderr, "SESAME_PASSPHRASE") {
@@ -332,7 +332,7 @@ func TestForcedStore(t *testing.T) {
 		t.Fatal("a passphrase vault put its key in the keyring")
 	}
 	c2 := newCLI(t)
-	c2.keyring.Err = vaulttest.ErrLocked
+	c2.keyring.Err = vaulttest.ErrNoKeyring
 	if r := c2.run("", "--store", "keyring", "add", "otpauth://totp/P:p?secret=JBSWY3DPEHPK3PXP"); r.code != 1 || !strings.Contains(r.stderr, "keyring") {
 		t.Fatalf("--store keyring with a locked keyring: %+v", r)
 	}
@@ -433,4 +433,20 @@ func TestCompletion(t *testing.T) {
 	if got := c.ok("", "__complete", "add", "--type", ""); !strings.Contains(got, "hotp") || !strings.Contains(got, "steam") {
 		t.Fatalf("completing --type: %q", got)
 	}
+}
+
+// A locked keyring is not taken for a missing one: creating a vault stops and
+// says to unlock it (or to choose the passphrase store), and writes nothing.
+func TestLockedKeyringAtCreation(t *testing.T) {
+	c := newCLI(t)
+	c.keyring.Err = vaulttest.ErrKeyringLocked
+	c.env["SESAME_PASSPHRASE"] = "would be used"
+	r := c.run("", "add", "otpauth://totp/L:l?secret=JBSWY3DPEHPK3PXP")
+	if r.code != 1 || !strings.Contains(r.stderr, "locked") || strings.Contains(r.stderr, "protected by a passphrase instead") {
+		t.Fatalf("add with a locked keyring: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(c.home, vault.FileName)); err == nil {
+		t.Fatal("a vault was created")
+	}
+	c.ok("", "--store", "passphrase", "add", "otpauth://totp/L:l?secret=JBSWY3DPEHPK3PXP")
 }

@@ -83,10 +83,6 @@ var (
 	// ErrKeyringLocked is the error of a keyring that is there but locked: it
 	// matches vault.ErrKeyringLocked, and Create with StoreAuto fails with it.
 	ErrKeyringLocked error = lockedError{}
-	// ErrLocked is the old name of ErrNoKeyring: despite the name, vault does
-	// not take it for a locked keyring. New tests should use ErrNoKeyring, or
-	// ErrKeyringLocked for a locked keyring.
-	ErrLocked = ErrNoKeyring
 )
 
 type lockedError struct{}
