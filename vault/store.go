@@ -28,8 +28,8 @@ var (
 	// ErrNoRecovery is matched, with ErrKeyMissing, when the key is gone from
 	// the keyring and the vault has no recovery passphrase to open it with.
 	ErrNoRecovery = errors.New("this vault has no recovery passphrase")
-	ErrCorrupt            = errors.New("the vault file is damaged")
-	ErrLocked             = errors.New("another Sesame process is writing the vault")
+	ErrCorrupt    = errors.New("the vault file is damaged")
+	ErrLocked     = errors.New("another Sesame process is writing the vault")
 	// ErrNewerFormat is matched when the vault file was written by a newer
 	// Sesame; the message names the format.
 	ErrNewerFormat = errors.New("the vault was written by a newer Sesame: upgrade Sesame; nothing was changed")
