@@ -22,6 +22,10 @@ with it and puts the key back. Choose a long passphrase: anyone with a copy of
 the vault file can try to guess it offline. --remove drops the recovery
 passphrase.
 
+Every change makes a new vault key, so the old passphrase opens neither the
+vault nor its backup afterwards. Copies of the vault file made before the
+change still open with the old passphrase: delete them.
+
 The new passphrase is asked twice on the terminal, or read from
 SESAME_NEW_PASSPHRASE (meant for automation).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
