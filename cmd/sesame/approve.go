@@ -584,9 +584,10 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 func (a *app) printRequest(r approve.Request, more int) {
 	w := a.stdout
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Are you trying to sign in?")
+	const heading = "Are you trying to sign in?"
+	fmt.Fprintln(w, heading)
 	for _, s := range []string{r.Title, r.Question} {
-		if s != "" {
+		if s != "" && s != heading {
 			fmt.Fprintf(w, "  %s\n", s)
 		}
 	}

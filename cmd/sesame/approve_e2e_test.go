@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -177,7 +178,8 @@ func TestApproveWatchInTmux(t *testing.T) {
 			t.Fatalf("the prompt lacks %q:\n%s", want, screen)
 		}
 	}
-	if strings.Contains(screen, s1.Number) {
+	// As a word: the number may well be part of a port or an address.
+	if regexp.MustCompile(`\b` + s1.Number + `\b`).MatchString(screen) {
 		t.Fatalf("the number %s is shown before it was typed:\n%s", s1.Number, screen)
 	}
 	tm.Line(s1.Number)
