@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -589,7 +590,7 @@ func keyChanged(a, b envelope) bool {
 // Update applies fn to the vault's contents and saves the result. It locks
 // the vault against other processes, re-reads the file so that no one's
 // change is lost, and writes atomically, keeping the previous version as a
-// backup. If fn returns an error, nothing is written.
+// backup. If fn returns an error, or changes nothing, nothing is written.
 func (v *Vault) Update(fn func(*Data) error) (Data, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -604,6 +605,11 @@ func (v *Vault) Update(fn func(*Data) error) (Data, error) {
 	d := v.data.Clone()
 	if err := fn(&d); err != nil {
 		return v.data.Clone(), err
+	}
+	if reflect.DeepEqual(d, v.data) {
+		// Nothing changed: rewriting would only push the real previous
+		// version out of the backup.
+		return d, nil
 	}
 	if err := v.write(d); err != nil {
 		return v.data.Clone(), err

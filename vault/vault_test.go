@@ -425,3 +425,19 @@ func flipDataByte(t *testing.T, good []byte) []byte {
 	}
 	return b
 }
+
+// An update that changes nothing writes nothing, so the backup keeps the
+// real previous version.
+func TestNoOpUpdateWritesNothing(t *testing.T) {
+	v := vaulttest.New(t, vaulttest.Account("A", "a"))
+	if _, err := v.Update(func(d *vault.Data) error { _, err := d.Add(vaulttest.Account("B", "b"), vaultNow); return err }); err != nil {
+		t.Fatal(err)
+	}
+	file, bak := readFile(t, v.Path()), readFile(t, v.BackupPath())
+	if _, err := v.Update(func(d *vault.Data) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(file, readFile(t, v.Path())) || !bytes.Equal(bak, readFile(t, v.BackupPath())) {
+		t.Fatal("a no-op update rewrote the vault or its backup")
+	}
+}
