@@ -163,6 +163,9 @@ func (c *collector) decryptAegis(h *aegisHeader, enc string) ([]byte, error) {
 	if len(slots) == 0 {
 		return nil, fmt.Errorf("%w: the Aegis vault has no password slot (only biometric unlock): set a password in Aegis and export again", ErrUnsupported)
 	}
+	if err := c.checkAegisWork(slots); err != nil {
+		return nil, err
+	}
 	ct, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil {
 		return nil, fmt.Errorf("%w: Aegis database is not base64", ErrCorrupt)
@@ -192,11 +195,34 @@ func (c *collector) decryptAegis(h *aegisHeader, enc string) ([]byte, error) {
 	return nil, ErrWrongPassword
 }
 
-func (c *collector) openAegisSlot(s *aegisSlot, pw []byte) ([]byte, error) {
-	if s.N < 2 || s.N&(s.N-1) != 0 || s.N > c.opts.maxScryptN() || s.R < 1 || s.R > maxScryptR ||
-		s.P < 1 || s.P > maxScryptP || 128*s.N*s.R > maxScryptMem {
-		return nil, fmt.Errorf("%w: Aegis password slot asks for scrypt n=%d r=%d p=%d, over Sesame's limits", ErrTooLarge, s.N, s.R, s.P)
+// checkAegisWork refuses, before any key is derived, password slots whose
+// scrypt parameters are invalid or cost more than any real Aegis vault: each
+// slot is tried in turn, so the file's total work is capped as well as each
+// slot's time and memory.
+func (c *collector) checkAegisWork(slots []aegisSlot) error {
+	if len(slots) > maxAegisSlots {
+		return fmt.Errorf("%w (%d Aegis password slots; Sesame tries at most %d)", ErrTooMuchWork, len(slots), maxAegisSlots)
 	}
+	maxN := min(c.opts.maxScryptN(), maxAegisScryptN)
+	total := 0
+	for _, s := range slots {
+		if s.N < 2 || s.N&(s.N-1) != 0 || s.R < 1 || s.P < 1 {
+			return fmt.Errorf("%w: an Aegis password slot has invalid scrypt parameters (n=%d r=%d p=%d)", ErrCorrupt, s.N, s.R, s.P)
+		}
+		if s.N > maxN || s.R > maxScryptR || s.P > maxScryptP || 128*s.N*s.R > maxAegisScryptMem {
+			return fmt.Errorf("%w (an Aegis password slot asks for scrypt n=%d r=%d p=%d; Sesame allows n up to %d and %d MiB)",
+				ErrTooMuchWork, s.N, s.R, s.P, maxN, maxAegisScryptMem>>20)
+		}
+		total += s.N * s.R * s.P
+	}
+	if total > maxAegisWork {
+		return fmt.Errorf("%w (the Aegis password slots together ask for scrypt work %d; Sesame allows %d)", ErrTooMuchWork, total, maxAegisWork)
+	}
+	return nil
+}
+
+// openAegisSlot derives the slot key; checkAegisWork has capped its cost.
+func (c *collector) openAegisSlot(s *aegisSlot, pw []byte) ([]byte, error) {
 	salt, err := hex.DecodeString(s.Salt)
 	if err != nil || len(salt) == 0 || len(salt) > 1024 {
 		return nil, fmt.Errorf("%w: Aegis slot salt is not valid hex", ErrCorrupt)

@@ -80,13 +80,20 @@ func ParseFormat(s string) (Format, error) {
 const (
 	MaxFileSize    = 16 << 20 // bytes in one input file
 	MaxAccounts    = 10000    // accounts in one import
-	maxScryptN     = 1 << 20
+	maxScryptN     = 1 << 20  // a Sesame backup: one scrypt run (age's default is 2^18)
 	maxScryptR     = 32
 	maxScryptP     = 16
-	maxScryptMem   = 1 << 30 // 128*N*r bytes
 	maxPBKDF2Iter  = 10_000_000
 	maxBatchSize   = 1000
 	maxMigrationLn = 1 << 20 // bytes in one otpauth-migration URI
+
+	// An Aegis vault may have several password slots, each tried in turn,
+	// so its work is capped per slot and per file. Aegis itself writes one
+	// or two password slots with scrypt N=2^15 r=8 p=1 (32 MiB, N·r·p=2^18).
+	maxAegisScryptN   = 1 << 18
+	maxAegisScryptMem = 256 << 20 // 128·N·r bytes of one slot
+	maxAegisSlots     = 4         // password slots tried in one file
+	maxAegisWork      = 1 << 23   // sum of N·r·p over the password slots of one file
 )
 
 // Errors returned by imports. Each says what went wrong; wrapped errors add
@@ -100,6 +107,10 @@ var (
 	ErrUnsupported       = errors.New("not supported")
 	ErrNoQRCode          = errors.New("no QR code found in the image: use a sharper, uncropped picture or screenshot")
 	ErrMissingBatchParts = errors.New("some QR codes of a Google Authenticator export are missing")
+	// ErrTooMuchWork refuses a file whose key-derivation parameters (scrypt
+	// cost, PBKDF2 iterations, number of password slots) are beyond those
+	// of any real export, before any of that work is done.
+	ErrTooMuchWork = errors.New("the file asks for more key-derivation work than any real export: refused")
 )
 
 // MissingPartsError lists the QR codes of a multi-QR Google Authenticator

@@ -373,12 +373,12 @@ func TestKDFCaps(t *testing.T) {
 	}
 	opts := ImportOptions{Password: password("pw"), limits: lowWork}
 	_, err = Import(opts, Input{Data: data})
-	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "n=2048") {
-		t.Errorf("scrypt N over the cap: %v, want ErrTooLarge", err)
+	if !errors.Is(err, ErrTooMuchWork) || !strings.Contains(err.Error(), "n=2048") {
+		t.Errorf("scrypt N over the cap: %v, want ErrTooMuchWork", err)
 	}
 	huge := bytes.Replace(data, []byte(`"n": 2048`), []byte(`"n": 1073741824`), 1)
-	if _, err := Import(ImportOptions{Password: password("pw")}, Input{Data: huge}); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("scrypt N=2^30 with default caps: %v, want ErrTooLarge", err)
+	if _, err := Import(ImportOptions{Password: password("pw")}, Input{Data: huge}); !errors.Is(err, ErrTooMuchWork) {
+		t.Errorf("scrypt N=2^30 with default caps: %v, want ErrTooMuchWork", err)
 	}
 	// andOTP: iterations over the cap are not run; the file then fails as undecryptable.
 	enc := encryptAndOTP(t, `[]`, "pw", 2000)
