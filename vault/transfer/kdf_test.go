@@ -55,7 +55,7 @@ func TestAegisSlotWork(t *testing.T) {
 		"5 cheap slots": withAegisSlots(t, data, func(s map[string]any) []any {
 			return []any{s, s, s, s, s}
 		}),
-		"n=2^19": withAegisSlots(t, data, func(s map[string]any) []any { return []any{slotWith(s, 1<<19, 8, 1)} }),
+		"n=2^19":  withAegisSlots(t, data, func(s map[string]any) []any { return []any{slotWith(s, 1<<19, 8, 1)} }),
 		"512 MiB": withAegisSlots(t, data, func(s map[string]any) []any { return []any{slotWith(s, 1<<18, 16, 1)} }),
 		"p=2^20":  withAegisSlots(t, data, func(s map[string]any) []any { return []any{slotWith(s, 1<<15, 8, 1<<20)} }),
 		"three slots at 2^18 p=2": withAegisSlots(t, data, func(s map[string]any) []any {
