@@ -234,7 +234,7 @@ type Result struct {
 func Import(opts ImportOptions, inputs ...Input) (*Result, error) {
 	res := &Result{}
 	var batches batchTracker
-	seen := map[string]bool{}
+	seen := map[string]vault.Account{}
 	for _, in := range inputs {
 		if len(in.Data) > MaxFileSize {
 			return nil, fmt.Errorf("%s: %w: files over %d MiB are not export files", in.Name, ErrTooLarge, MaxFileSize>>20)
@@ -294,8 +294,8 @@ type collector struct {
 	opts     *ImportOptions
 	batches  *batchTracker
 	format   Format
-	detected bool            // the format was guessed, not given
-	seen     map[string]bool // sameKey of every account of this import so far
+	detected bool                     // the format was guessed, not given
+	seen     map[string]vault.Account // by sameKey: every account of this import so far
 	accounts []vault.Account
 	skipped  []Skip
 }
@@ -309,11 +309,15 @@ func (c *collector) add(a vault.Account) {
 		return
 	}
 	key := sameKey(&a)
-	if c.seen[key] {
-		c.skip(a.Label(), "duplicate of an entry earlier in this import")
+	if first, ok := c.seen[key]; ok {
+		reason := "duplicate of an entry earlier in this import"
+		if diff := settingsDiff(&first, &a); diff != "" {
+			reason += " with other settings (" + diff + "): the first one is kept"
+		}
+		c.skip(a.Label(), reason)
 		return
 	}
-	c.seen[key] = true
+	c.seen[key] = a
 	c.accounts = append(c.accounts, a)
 }
 
