@@ -50,7 +50,10 @@ The password of an encrypted file is asked on the terminal, or read from
 
 The import is all-or-nothing: if any file cannot be read, nothing is added.
 Entries Sesame cannot use and accounts already in the vault are skipped, and
-each skip is listed with its reason. FILE "-" reads standard input.`,
+each skip is listed with its reason; an account already in the vault with
+other settings (digits, period...) is skipped too, and the reason says so.
+Accounts imported with something to check (a secret under 80 bits) are
+listed as warnings. FILE "-" reads standard input.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts := transfer.ImportOptions{AllowPartial: partial}
@@ -118,6 +121,12 @@ each skip is listed with its reason. FILE "-" reads standard input.`,
 				}
 				fmt.Fprintf(a.stdout, "skipped %s\n", s)
 			}
+			for _, w := range res.Warnings {
+				if w.Source != "" {
+					w.Source = filepath.Base(w.Source)
+				}
+				fmt.Fprintf(a.stdout, "warning %s\n", w)
+			}
 			var formats []string
 			for _, in := range res.Inputs {
 				formats = append(formats, fmt.Sprintf("%s (%s)", filepath.Base(in.Name), in.Format))
@@ -145,10 +154,17 @@ func formatNames() string {
 
 // importJSON is the --json report of an import.
 type importJSON struct {
-	DryRun  bool           `json:"dry_run,omitempty"`
-	Added   []accountJSON  `json:"added"`
-	Skipped []skipJSON     `json:"skipped"`
-	Inputs  []importedFile `json:"inputs"`
+	DryRun   bool           `json:"dry_run,omitempty"`
+	Added    []accountJSON  `json:"added"`
+	Skipped  []skipJSON     `json:"skipped"`
+	Warnings []warningJSON  `json:"warnings"`
+	Inputs   []importedFile `json:"inputs"`
+}
+
+type warningJSON struct {
+	Source  string `json:"source,omitempty"`
+	Label   string `json:"label"`
+	Message string `json:"message"`
 }
 
 type skipJSON struct {
@@ -164,12 +180,15 @@ type importedFile struct {
 }
 
 func importReport(res *transfer.Result, added []vault.Account, skipped []transfer.Skip, dryRun bool) importJSON {
-	r := importJSON{DryRun: dryRun, Added: []accountJSON{}, Skipped: []skipJSON{}, Inputs: []importedFile{}}
+	r := importJSON{DryRun: dryRun, Added: []accountJSON{}, Skipped: []skipJSON{}, Warnings: []warningJSON{}, Inputs: []importedFile{}}
 	for i := range added {
 		r.Added = append(r.Added, toJSON(&added[i]))
 	}
 	for _, s := range skipped {
 		r.Skipped = append(r.Skipped, skipJSON(s))
+	}
+	for _, w := range res.Warnings {
+		r.Warnings = append(r.Warnings, warningJSON(w))
 	}
 	for _, in := range res.Inputs {
 		r.Inputs = append(r.Inputs, importedFile{in.Name, string(in.Format), in.Accounts})

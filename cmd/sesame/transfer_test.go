@@ -252,3 +252,27 @@ func TestBinaryImport(t *testing.T) {
 		t.Errorf("code Deno: %q, %v", out, err)
 	}
 }
+
+func TestImportWarningsCLI(t *testing.T) {
+	c := newCLI(t)
+	file := writeTemp(t, "short.txt", "otpauth://totp/Short:s?secret=JBSWY3DPEHPK\n")
+	out := c.okT("", "import", "--dry-run", file)
+	if !strings.Contains(out, "would add Short (s)\nwarning short.txt: the secret of Short (s) is only 56 bits: check it\n") {
+		t.Errorf("import printed %q", out)
+	}
+	var rep struct {
+		Warnings []struct{ Source, Label, Message string }
+	}
+	if err := json.Unmarshal([]byte(c.okT("", "import", "--json", file)), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) != 1 || rep.Warnings[0].Label != "Short (s)" || !strings.Contains(rep.Warnings[0].Message, "56 bits") {
+		t.Errorf("json warnings %+v", rep.Warnings)
+	}
+	// A Bitwarden CSV cut in the middle of a row imports nothing.
+	cut := writeTemp(t, "bw.csv", "folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n,,login,Site,,,0")
+	r := c.runT("", false, "import", cut)
+	if r.code != 1 || !strings.Contains(r.stderr, "row 2 has 7 fields, the header has 11: the file is damaged or truncated") {
+		t.Errorf("truncated CSV: %+v", r)
+	}
+}

@@ -90,6 +90,11 @@ func (c *collector) readBitwardenCSV(data []byte) error {
 		if rows++; rows > 10*MaxAccounts {
 			return fmt.Errorf("%w: more than %d items", ErrTooLarge, 10*MaxAccounts)
 		}
+		if len(rec) != len(header) {
+			// Bitwarden writes every column on every row: a short row is a
+			// file cut off in the middle.
+			return fmt.Errorf("row %d has %d fields, the header has %d: %w", rows+1, len(rec), len(header), ErrCorrupt)
+		}
 		if totpCol >= len(rec) || strings.TrimSpace(rec[totpCol]) == "" {
 			without++
 			continue

@@ -15,9 +15,11 @@ func (c *collector) readText(data []byte) error {
 	text := strings.TrimPrefix(string(data), "\ufeff")
 	found := false
 	n := 0
-	for line := range strings.Lines(text) {
+	for raw := range strings.Lines(text) {
 		n++
-		line = strings.TrimSpace(line)
+		// A last line without a line end may be a file cut off in the middle.
+		cut := !strings.HasSuffix(raw, "\n")
+		line := strings.TrimSpace(raw)
 		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "//") {
 			continue
 		}
@@ -36,10 +38,15 @@ func (c *collector) readText(data []byte) error {
 			found = true
 			a, err := vault.ParseURI(line)
 			if err != nil {
+				if cut {
+					return truncatedLine(n, err.Error())
+				}
 				c.skip(fmt.Sprintf("line %d", n), err.Error())
 				continue
 			}
 			c.add(a)
+		case cut && isLinkPrefix(lower):
+			return truncatedLine(n, "an unfinished link")
 		default:
 			c.skip(fmt.Sprintf("line %d", n), "not an otpauth:// or otpauth-migration:// link")
 		}
@@ -51,4 +58,20 @@ func (c *collector) readText(data []byte) error {
 		return fmt.Errorf("%w: no otpauth:// or otpauth-migration:// links in the text", ErrUnknownFormat)
 	}
 	return nil
+}
+
+// truncatedLine is the error for a last line, without a line end, that
+// cannot be read: most likely the file was cut off.
+func truncatedLine(n int, why string) error {
+	return fmt.Errorf("line %d, the last, has no line end and cannot be read (%s): %w", n, why, ErrCorrupt)
+}
+
+// isLinkPrefix reports whether s is the start of a link scheme readText knows.
+func isLinkPrefix(s string) bool {
+	for _, scheme := range []string{"otpauth-migration:", "otpauth://", "steam://"} {
+		if strings.HasPrefix(scheme, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -211,6 +211,27 @@ func (s Skip) String() string {
 	return s.Source + ": " + s.Label + ": " + s.Reason
 }
 
+// Warning is something an import let through but the user should check,
+// such as a secret shorter than any real site uses.
+type Warning struct {
+	Source  string // input name
+	Label   string // the account as the user knows it, never its secret
+	Message string // says what to check, naming the account
+}
+
+// String formats the warning as "source: message" for reports.
+func (w Warning) String() string {
+	if w.Source == "" {
+		return w.Message
+	}
+	return w.Source + ": " + w.Message
+}
+
+// minSecretBytes is the shortest secret an import takes without a warning:
+// RFC 4226 asks for at least 128 bits and recommends 160; 80 bits is the
+// shortest real sites use.
+const minSecretBytes = 10
+
 // InputSummary says how one input was read.
 type InputSummary struct {
 	Name     string
@@ -223,6 +244,7 @@ type InputSummary struct {
 type Result struct {
 	Accounts []vault.Account
 	Skipped  []Skip
+	Warnings []Warning // accounts imported that the user should check
 	Inputs   []InputSummary
 }
 
@@ -255,6 +277,7 @@ func Import(opts ImportOptions, inputs ...Input) (*Result, error) {
 		res.Inputs = append(res.Inputs, InputSummary{Name: in.Name, Format: c.format, Accounts: len(c.accounts)})
 		res.Accounts = append(res.Accounts, c.accounts...)
 		res.Skipped = append(res.Skipped, c.skipped...)
+		res.Warnings = append(res.Warnings, c.warnings...)
 		if len(res.Accounts) > MaxAccounts {
 			return nil, fmt.Errorf("%w: more than %d accounts in one import", ErrTooLarge, MaxAccounts)
 		}
@@ -298,6 +321,7 @@ type collector struct {
 	seen     map[string]vault.Account // by sameKey: every account of this import so far
 	accounts []vault.Account
 	skipped  []Skip
+	warnings []Warning
 }
 
 // add normalizes and validates one entry, keeping it or skipping it with the reason.
@@ -319,6 +343,10 @@ func (c *collector) add(a vault.Account) {
 	}
 	c.seen[key] = a
 	c.accounts = append(c.accounts, a)
+	if len(a.Secret) < minSecretBytes {
+		c.warnings = append(c.warnings, Warning{Source: c.source, Label: a.Label(),
+			Message: fmt.Sprintf("the secret of %s is only %d bits: check it", a.Label(), 8*len(a.Secret))})
+	}
 }
 
 func (c *collector) skip(label, reason string) {
