@@ -333,10 +333,11 @@ func (s *addScreen) updateManual(km tea.KeyMsg) tea.Cmd {
 // manualAccount builds the account from the form. Errors are
 // *vault.FieldError naming the field.
 func (s *addScreen) manualAccount() (vault.Account, error) {
-	for _, f := range s.manual.fields {
-		if f.err != "" && !f.hidden {
-			return vault.Account{}, &vault.FieldError{Field: f.name, Reason: f.err}
-		}
+	// Judge the values as they are now, never an error left on a field by
+	// an earlier attempt.
+	s.manual.revalidate()
+	if err := s.manual.firstErr(); err != nil {
+		return vault.Account{}, err
 	}
 	get := func(n string) string { return s.manual.fields[s.manual.byName(n)].value() }
 	a := vault.Account{

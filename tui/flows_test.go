@@ -723,3 +723,61 @@ func TestPassphraseChangedAndBackupOnly(t *testing.T) {
 		t.Fatalf("backup-only folder:\n%s", view)
 	}
 }
+
+// typeText presses each rune of text as its own key.
+func typeText(t testing.TB, m Model, text string) Model {
+	t.Helper()
+	for _, r := range text {
+		m = press(t, m, string(r))
+	}
+	return m
+}
+
+// An error from a submit is judged again on the next one: giving the
+// missing issuer after "Account is empty" adds the account, and leaving the
+// form and coming back does not bring back an error that no longer holds.
+func TestAddManualErrorsAreNeverStale(t *testing.T) {
+	m, v, _ := readyModel(t, 80, 24, newClock(t0))
+	m = press(t, m, "a", "m", "tab", "tab")
+	m = typeText(t, m, helloSecret)
+	m = press(t, m, "enter")
+	if !strings.Contains(m.View(), "Account is empty (give an issuer or a name)") {
+		t.Fatalf("no error for an account with neither issuer nor name:\n%s", m.View())
+	}
+	// Leave and come back: the form keeps what was typed.
+	m = press(t, m, "esc", "m")
+	m = press(t, m, "shift+tab") // the error put the focus on the name
+	if f := m.overlay.(*addScreen).manual; f.fields[f.focus].name != "issuer" {
+		t.Fatalf("focus on %q, want issuer", f.fields[f.focus].name)
+	}
+	m = typeText(t, m, "Acme")
+	if strings.Contains(m.View(), "is empty") {
+		t.Errorf("the error stays after the issuer was typed:\n%s", m.View())
+	}
+	m = press(t, m, "enter")
+	d := v.Data()
+	if _, err := d.Find("Acme"); err != nil {
+		t.Fatalf("the account was not added once it had an issuer: %v\n%s", err, m.View())
+	}
+	if m.overlay != nil {
+		t.Fatalf("the form stayed open:\n%s", m.View())
+	}
+
+	// A submit error on one field clears when another field changes, and
+	// a check error is recomputed from the current value.
+	m = press(t, m, "a", "m")
+	m = typeText(t, m, "Beta")
+	m = press(t, m, "enter") // no secret
+	if !strings.Contains(m.View(), "Secret is empty") {
+		t.Fatalf("no error for the missing secret:\n%s", m.View())
+	}
+	m = typeText(t, m, helloSecret+"!")
+	if !strings.Contains(m.View(), "Secret is not valid base32") {
+		t.Fatalf("no live error for a bad secret:\n%s", m.View())
+	}
+	m = press(t, m, "backspace", "enter")
+	d = v.Data()
+	if _, err := d.Find("Beta"); err != nil {
+		t.Fatalf("not added after fixing the secret: %v\n%s", err, m.View())
+	}
+}

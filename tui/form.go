@@ -7,6 +7,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/sesame-auth/sesame/vault"
 )
 
 // field is one line of a form: a text input, or a choice among a few values.
@@ -97,9 +99,11 @@ func (f *form) update(km tea.KeyMsg) (tea.Cmd, bool) {
 		return f.step(-1), false
 	case fl.choices != nil && key.Matches(km, k.Left):
 		fl.choice = (fl.choice + len(fl.choices) - 1) % len(fl.choices)
+		f.revalidate()
 		return nil, true
 	case fl.choices != nil && (key.Matches(km, k.Right) || km.String() == " "):
 		fl.choice = (fl.choice + 1) % len(fl.choices)
+		f.revalidate()
 		return nil, true
 	case key.Matches(km, k.Reveal) && fl.input.EchoMode != textinput.EchoNormal:
 		fl.input.EchoMode = textinput.EchoNormal
@@ -115,13 +119,43 @@ func (f *form) update(km tea.KeyMsg) (tea.Cmd, bool) {
 	var cmd tea.Cmd
 	fl.input, cmd = fl.input.Update(km)
 	changed := fl.input.Value() != before
-	if changed && fl.check != nil {
-		fl.err = ""
-		if v := fl.input.Value(); strings.TrimSpace(v) != "" {
-			fl.err = fl.check(v)
-		}
+	if changed {
+		f.revalidate()
 	}
 	return cmd, changed
+}
+
+// liveErr is what the field's own check says about its current value; an
+// empty value is not judged while typing.
+func (fl *field) liveErr() string {
+	if fl.check == nil || fl.hidden || fl.choices != nil {
+		return ""
+	}
+	if v := fl.input.Value(); strings.TrimSpace(v) != "" {
+		return fl.check(v)
+	}
+	return ""
+}
+
+// revalidate recomputes every field's error from the current values. Errors
+// reported by the last submit (an empty account name, a duplicate, anything
+// the vault said) may depend on several fields, so any change clears them:
+// the next submit checks again. Nothing shown is older than the values.
+func (f *form) revalidate() {
+	for _, fl := range f.fields {
+		fl.err = fl.liveErr()
+	}
+}
+
+// firstErr is the first visible field whose own check rejects its current
+// value, as a *vault.FieldError, or nil.
+func (f *form) firstErr() error {
+	for _, fl := range f.fields {
+		if e := fl.liveErr(); e != "" {
+			return &vault.FieldError{Field: fl.name, Reason: e}
+		}
+	}
+	return nil
 }
 
 // view draws the fields, each with its inline error.
