@@ -49,6 +49,8 @@ The password of an encrypted file is asked on the terminal, or read from
 --password-file (first line). It is never given as a flag value.
 
 The import is all-or-nothing: if any file cannot be read, nothing is added.
+A valid export that holds no accounts at all is an error too (exit 1,
+"nothing to import"), so that a wrong or empty file is not taken for success.
 Entries Sesame cannot use and accounts already in the vault are skipped, and
 each skip is listed with its reason; an account already in the vault with
 other settings (digits, period...) is skipped too, and the reason says so.
@@ -73,6 +75,9 @@ listed as warnings. FILE "-" reads standard input.`,
 				inputs = append(inputs, in)
 			}
 			res, err := a.importWithPassword(opts, passwordFile, inputs)
+			if errors.Is(err, transfer.ErrNoAccounts) {
+				return err // "nothing to import" says it all
+			}
 			if err != nil {
 				return fmt.Errorf("%w; nothing was imported", err)
 			}

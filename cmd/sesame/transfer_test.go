@@ -276,3 +276,17 @@ func TestImportWarningsCLI(t *testing.T) {
 		t.Errorf("truncated CSV: %+v", r)
 	}
 }
+
+func TestImportNothingCLI(t *testing.T) {
+	c := newCLI(t)
+	empty := writeTemp(t, "empty.json", "[]")
+	r := c.runT("", false, "import", empty)
+	if r.code != 1 || r.stderr != "sesame: "+empty+": the file holds no accounts: nothing to import\n" || vault.Exists(c.home) {
+		t.Errorf("empty export: %+v", r)
+	}
+	aegis := writeTemp(t, "a.json", `{"version":1,"header":{"slots":null,"params":null},"db":{"version":1,"entries":[{"type":"totp","name":"a","issuer":"b","info":{"secret":"JBSWY3DPEHPK3PXP","algo":"SHA1","digits":6,"period":30}}]}}`)
+	r = c.runT("", false, "import", "--format", "2fas", aegis)
+	if r.code != 1 || !strings.Contains(r.stderr, "this is not a 2FAS backup") || vault.Exists(c.home) {
+		t.Errorf("--format 2fas on an Aegis file: %+v", r)
+	}
+}

@@ -84,6 +84,9 @@ const (
 )
 
 func (c *collector) readAegis(data []byte) error {
+	if err := c.objectKeys(data, "Aegis vault", "db"); err != nil {
+		return err
+	}
 	var f aegisFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return jsonErr("Aegis vault", err)

@@ -35,6 +35,9 @@ const (
 )
 
 func (c *collector) readAndOTP(data []byte) error {
+	if err := c.jsonList(data, "andOTP backup"); err != nil {
+		return err
+	}
 	plain := data
 	if t := strings.TrimSpace(string(data)); !strings.HasPrefix(t, "[") {
 		var err error

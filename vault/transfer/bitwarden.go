@@ -35,6 +35,9 @@ func (c *collector) readBitwarden(data []byte) error {
 }
 
 func (c *collector) readBitwardenJSON(data []byte) error {
+	if err := c.objectKeys(data, "Bitwarden export", "items", "encrypted", "passwordProtected"); err != nil {
+		return err
+	}
 	var f bitwardenFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return jsonErr("Bitwarden export", err)

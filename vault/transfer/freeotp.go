@@ -25,6 +25,9 @@ type freeOTPToken struct {
 }
 
 func (c *collector) readFreeOTPPlus(data []byte) error {
+	if err := c.objectKeys(data, "FreeOTP+ export", "tokens"); err != nil {
+		return err
+	}
 	var f struct {
 		Tokens []freeOTPToken `json:"tokens"`
 	}

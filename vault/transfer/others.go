@@ -12,6 +12,9 @@ import (
 
 // readStratum reads a plain Stratum (Authenticator Pro) JSON backup.
 func (c *collector) readStratum(data []byte) error {
+	if err := c.objectKeys(data, "Stratum backup", "Authenticators"); err != nil {
+		return err
+	}
 	var f struct {
 		Authenticators []struct {
 			Type      int    `json:"Type"`
@@ -110,6 +113,9 @@ func (c *collector) readSteam(data []byte) error {
 
 // readDuo reads Duo Mobile's JSON export of third-party OTP accounts.
 func (c *collector) readDuo(data []byte) error {
+	if err := c.jsonList(data, "Duo export"); err != nil {
+		return err
+	}
 	var entries []struct {
 		AccountType  string `json:"accountType"`
 		Name         string `json:"name"`

@@ -21,6 +21,9 @@ type protonFile struct {
 }
 
 func (c *collector) readProton(data []byte) error {
+	if err := c.objectKeys(data, "Proton Authenticator export", "entries"); err != nil {
+		return err
+	}
 	var f protonFile
 	if err := json.Unmarshal(data, &f); err != nil {
 		return jsonErr("Proton Authenticator export", err)

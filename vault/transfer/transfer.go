@@ -11,6 +11,8 @@
 package transfer
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -111,7 +113,31 @@ var (
 	// cost, PBKDF2 iterations, number of password slots) are beyond those
 	// of any real export, before any of that work is done.
 	ErrTooMuchWork = errors.New("the file asks for more key-derivation work than any real export: refused")
+	// ErrNoAccounts is returned for an input that is a valid export but
+	// holds no accounts at all: there is nothing to import.
+	ErrNoAccounts = errors.New("the file holds no accounts: nothing to import")
 )
+
+// NotFormatError says that a file read as one format (given with --format,
+// or detected) lacks what every file of that format has. It matches
+// ErrUnknownFormat.
+type NotFormatError struct {
+	Format Format
+	What   string // "2FAS backup"
+	Detail string // what is missing
+}
+
+// Error says which format the file is not, and what to do.
+func (e *NotFormatError) Error() string {
+	article := "a"
+	if e.What != "" && strings.ContainsRune("AEIOUaeiou", rune(e.What[0])) {
+		article = "an"
+	}
+	return fmt.Sprintf("this is not %s %s (%s): name the right --format, or leave --format out to detect it", article, e.What, e.Detail)
+}
+
+// Is makes errors.Is(err, ErrUnknownFormat) true.
+func (e *NotFormatError) Is(target error) bool { return target == ErrUnknownFormat }
 
 // MissingPartsError lists the QR codes of a multi-QR Google Authenticator
 // export that were not part of the import. Parts are numbered from 1, as
@@ -249,7 +275,9 @@ type Result struct {
 }
 
 // Import reads every input and returns all their accounts, normalized and
-// validated, or an error and nothing. Entries that cannot be used (an MD5
+// validated, or an error and nothing. An input that holds no entry at all
+// fails with ErrNoAccounts; one that lacks what every file of its format has
+// fails with a *NotFormatError. Entries that cannot be used (an MD5
 // Google entry, a 4-digit code, a Yandex token...) and duplicates inside the
 // import are skipped and listed with a reason. A multi-QR Google export
 // spread over several inputs is checked for missing QR codes.
@@ -273,6 +301,9 @@ func Import(opts ImportOptions, inputs ...Input) (*Result, error) {
 		c := &collector{source: in.Name, opts: &opts, batches: &batches, format: f, detected: detected, seen: seen}
 		if err := c.read(in.Data); err != nil {
 			return nil, fmt.Errorf("%s: %w", displayName(in.Name), err)
+		}
+		if len(c.accounts) == 0 && len(c.skipped) == 0 {
+			return nil, fmt.Errorf("%s: %w", displayName(in.Name), ErrNoAccounts)
 		}
 		res.Inputs = append(res.Inputs, InputSummary{Name: in.Name, Format: c.format, Accounts: len(c.accounts)})
 		res.Accounts = append(res.Accounts, c.accounts...)
@@ -407,4 +438,32 @@ func (c *collector) read(data []byte) error {
 		return c.readBackup(data)
 	}
 	return fmt.Errorf("%w %q", ErrUnknownFormat, c.format)
+}
+
+// objectKeys checks that data is a JSON object with at least one of keys,
+// as every file of the collector's format has. Invalid JSON is reported as
+// damaged; JSON of another shape as a *NotFormatError.
+func (c *collector) objectKeys(data []byte, what string, keys ...string) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return &NotFormatError{Format: c.format, What: what, Detail: "it is JSON but not an object"}
+		}
+		return jsonErr(what, err)
+	}
+	for _, k := range keys {
+		if has(obj, k) {
+			return nil
+		}
+	}
+	return &NotFormatError{Format: c.format, What: what, Detail: fmt.Sprintf("it has no %q", keys[0])}
+}
+
+// jsonList refuses data that is not a JSON list, for formats that are one.
+func (c *collector) jsonList(data []byte, what string) error {
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' && json.Valid(t) {
+		return &NotFormatError{Format: c.format, What: what, Detail: "it is a JSON object, not a list"}
+	}
+	return nil
 }

@@ -48,6 +48,9 @@ func (c *collector) read2FAS(data []byte) error {
 			return jsonErr("2FAS services list", err)
 		}
 	} else {
+		if err := c.objectKeys(data, "2FAS backup", "services", "servicesEncrypted"); err != nil {
+			return err
+		}
 		var f twoFASFile
 		if err := json.Unmarshal(data, &f); err != nil {
 			return jsonErr("2FAS backup", err)

@@ -1,0 +1,61 @@
+package transfer
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestNotThisFormat checks that a format forced on a file of another kind
+// fails, saying which format the file is not, instead of importing nothing.
+func TestNotThisFormat(t *testing.T) {
+	aegis := `{"version":1,"header":{"slots":null,"params":null},"db":{"version":1,"entries":[{"type":"totp","name":"a","issuer":"b","info":{"secret":"JBSWY3DPEHPK3PXP","algo":"SHA1","digits":6,"period":30}}]}}`
+	twofas := `{"services":[{"name":"X","secret":"JBSWY3DPEHPK3PXP","otp":{"account":"y"}}],"schemaVersion":4}`
+	cases := []struct {
+		format Format
+		data   string
+		what   string
+	}{
+		{Format2FAS, aegis, "this is not a 2FAS backup (it has no \"services\")"},
+		{FormatAegis, twofas, "this is not an Aegis vault (it has no \"db\")"},
+		{FormatBitwarden, aegis, "this is not a Bitwarden export"},
+		{FormatFreeOTPPlus, aegis, "this is not a FreeOTP+ export"},
+		{FormatProton, aegis, "this is not a Proton Authenticator export"},
+		{FormatStratum, aegis, "this is not a Stratum backup"},
+		{FormatAndOTP, twofas, "this is not an andOTP backup (it is a JSON object, not a list)"},
+		{FormatDuo, aegis, "this is not a Duo export"},
+		{FormatProton, `[{"entries":[]}]`, "this is not a Proton Authenticator export (it is JSON but not an object)"},
+	}
+	for _, tc := range cases {
+		res, err := Import(ImportOptions{Format: tc.format, Password: password("pw")}, Input{Name: "f.json", Data: []byte(tc.data)})
+		var nf *NotFormatError
+		if res != nil || !errors.As(err, &nf) || !errors.Is(err, ErrUnknownFormat) || nf.Format != tc.format || !strings.Contains(err.Error(), tc.what) {
+			t.Errorf("--format %s: %v, %v; want %q", tc.format, res, err, tc.what)
+		}
+	}
+	// Truncated JSON is still reported as damaged, not as another format.
+	if _, err := Import(ImportOptions{Format: Format2FAS}, Input{Data: []byte(twofas[:40])}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("truncated 2FAS: %v, want ErrCorrupt", err)
+	}
+}
+
+// TestNoAccounts checks that valid exports with no accounts fail with
+// ErrNoAccounts, and that a file whose entries were all skipped does not.
+func TestNoAccounts(t *testing.T) {
+	for _, data := range []string{
+		`[]`,
+		`{"services":[],"schemaVersion":4}`,
+		`{"version":1,"header":{"slots":null,"params":null},"db":{"version":2,"entries":[]}}`,
+		`{"encrypted":false,"items":[]}`,
+		`{"version":1,"entries":[]}`,
+	} {
+		res, err := Import(ImportOptions{}, Input{Name: "e.json", Data: []byte(data)})
+		if !errors.Is(err, ErrNoAccounts) || res != nil || err.Error() != "e.json: the file holds no accounts: nothing to import" {
+			t.Errorf("%s: %v, %v; want ErrNoAccounts", data, res, err)
+		}
+	}
+	res, err := Import(ImportOptions{}, Input{Data: []byte(`{"version":1,"entries":[{"content":{"uri":"otpauth://totp/x?secret=1","name":"x"}}]}`)})
+	if err != nil || len(res.Skipped) != 1 {
+		t.Errorf("a file of skipped entries: %v, %v; want the skip listed", res, err)
+	}
+}
