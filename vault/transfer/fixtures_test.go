@@ -467,7 +467,7 @@ func TestGoogleBatchFixture(t *testing.T) {
 	if !errors.As(err, &mp) || !errors.Is(err, ErrMissingBatchParts) {
 		t.Fatalf("err = %v, want a *MissingPartsError", err)
 	}
-	if mp.Size != 3 || !slices.Equal(mp.Missing, []int{2}) || mp.BatchID != 251676888 {
+	if len(mp.Exports) != 1 || mp.Exports[0].Size != 3 || !slices.Equal(mp.Exports[0].Missing, []int{2}) || mp.Exports[0].BatchID != 251676888 {
 		t.Errorf("missing = %+v, want part 2 of 3 of batch 251676888", mp)
 	}
 	res, err = Import(ImportOptions{AllowPartial: true}, inputs(0, 2)...)

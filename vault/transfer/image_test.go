@@ -58,7 +58,7 @@ func TestFixtureImages(t *testing.T) {
 		}
 		_, err = Import(ImportOptions{}, parts[0], parts[2])
 		var mp *MissingPartsError
-		if !errors.As(err, &mp) || !slices.Equal(mp.Missing, []int{2}) {
+		if !errors.As(err, &mp) || len(mp.Exports) != 1 || !slices.Equal(mp.Exports[0].Missing, []int{2}) {
 			t.Errorf("parts 1 and 3: %v, want part 2 missing", err)
 		}
 	})

@@ -412,11 +412,12 @@ type batchTracker struct {
 }
 
 type batchSeen struct {
-	size int32
-	seen map[int32]bool
+	size    int32
+	seen    map[int32]bool
+	sources []string
 }
 
-func (t *batchTracker) add(p *MigrationPayload) error {
+func (t *batchTracker) add(p *MigrationPayload, source string) error {
 	if p.BatchSize <= 1 {
 		return nil
 	}
@@ -433,12 +434,17 @@ func (t *batchTracker) add(p *MigrationPayload) error {
 		return fmt.Errorf("%w: QR codes of export %d disagree on how many there are (%d and %d)", ErrCorrupt, p.BatchID, b.size, p.BatchSize)
 	}
 	b.seen[p.BatchIndex] = true
+	if source != "" && !slices.Contains(b.sources, source) {
+		b.sources = append(b.sources, source)
+	}
 	return nil
 }
 
-func (t *batchTracker) missing() []*MissingPartsError {
-	var out []*MissingPartsError
-	for _, id := range t.order {
+// missing lists the exports with missing QR codes, numbered in the order
+// the import met them.
+func (t *batchTracker) missing() []MissingExport {
+	var out []MissingExport
+	for num, id := range t.order {
 		b := t.batches[id]
 		var miss []int
 		for i := int32(0); i < b.size; i++ {
@@ -447,7 +453,7 @@ func (t *batchTracker) missing() []*MissingPartsError {
 			}
 		}
 		if len(miss) > 0 {
-			out = append(out, &MissingPartsError{BatchID: id, Size: int(b.size), Missing: miss})
+			out = append(out, MissingExport{Number: num + 1, BatchID: id, Size: int(b.size), Missing: miss, Sources: b.sources})
 		}
 	}
 	return out
@@ -455,7 +461,7 @@ func (t *batchTracker) missing() []*MissingPartsError {
 
 // addMigration imports the accounts of one migration payload.
 func (c *collector) addMigration(p *MigrationPayload) error {
-	if err := c.batches.add(p); err != nil {
+	if err := c.batches.add(p, displayName(c.source)); err != nil {
 		return err
 	}
 	for _, o := range p.OTPs {

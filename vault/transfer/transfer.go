@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/sesame-auth/sesame/vault"
@@ -139,23 +140,54 @@ func (e *NotFormatError) Error() string {
 // Is makes errors.Is(err, ErrUnknownFormat) true.
 func (e *NotFormatError) Is(target error) bool { return target == ErrUnknownFormat }
 
-// MissingPartsError lists the QR codes of a multi-QR Google Authenticator
-// export that were not part of the import. Parts are numbered from 1, as
-// Google Authenticator shows them.
+// MissingPartsError lists, for every multi-QR Google Authenticator export
+// of an import that lacks some of its QR codes, which ones are missing.
 type MissingPartsError struct {
-	BatchID int32
-	Size    int   // how many QR codes the export has
-	Missing []int // 1-based numbers of the missing QR codes
+	Exports []MissingExport
 }
 
-// Error says which QR codes are missing and what to do.
-func (e *MissingPartsError) Error() string {
-	parts := make([]string, len(e.Missing))
-	for i, n := range e.Missing {
+// MissingExport is one incomplete multi-QR export. QR codes are numbered
+// from 1, as Google Authenticator shows them; exports are numbered from 1 in
+// the order the import met them.
+type MissingExport struct {
+	Number  int      // which multi-QR export of the import this is
+	BatchID int32    // the id all QR codes of the export share
+	Size    int      // how many QR codes the export has
+	Missing []int    // numbers of the missing QR codes
+	Sources []string // inputs that held the QR codes given
+}
+
+// String says which QR codes of the export are missing: "export 1 (from
+// a.png): QR codes 2, 3 of 3 missing".
+func (m *MissingExport) String() string {
+	parts := make([]string, len(m.Missing))
+	for i, n := range m.Missing {
 		parts[i] = fmt.Sprint(n)
 	}
-	return fmt.Sprintf("%s: QR code %s of %d not given; import all %d QR codes together (or pass --partial)",
-		ErrMissingBatchParts, strings.Join(parts, ", "), e.Size, e.Size)
+	codes := "QR code"
+	if len(parts) > 1 {
+		codes = "QR codes"
+	}
+	from := ""
+	if len(m.Sources) > 0 {
+		names := m.Sources
+		if len(names) > 3 {
+			names = append(slices.Clone(names[:3]), fmt.Sprintf("%d more", len(m.Sources)-3))
+		}
+		from = " (from " + strings.Join(names, ", ") + ")"
+	}
+	return fmt.Sprintf("export %d%s: %s %s of %d missing", m.Number, from, codes, strings.Join(parts, ", "), m.Size)
+}
+
+// Error names every incomplete export and its missing QR codes, and says
+// what to do.
+func (e *MissingPartsError) Error() string {
+	parts := make([]string, len(e.Exports))
+	for i := range e.Exports {
+		parts[i] = e.Exports[i].String()
+	}
+	return fmt.Sprintf("%s: %s; import every QR code of an export together (or pass --partial)",
+		ErrMissingBatchParts, strings.Join(parts, "; "))
 }
 
 // Is makes errors.Is(err, ErrMissingBatchParts) true.
@@ -315,12 +347,17 @@ func Import(opts ImportOptions, inputs ...Input) (*Result, error) {
 	}
 	if missing := batches.missing(); len(missing) > 0 {
 		if !opts.AllowPartial {
-			return nil, missing[0]
+			return nil, &MissingPartsError{Exports: missing}
 		}
 		for _, m := range missing {
+			src := ""
+			if len(m.Sources) == 1 {
+				src = m.Sources[0]
+			}
 			for _, n := range m.Missing {
 				res.Skipped = append(res.Skipped, Skip{
-					Label:  fmt.Sprintf("Google Authenticator QR code %d of %d", n, m.Size),
+					Source: src,
+					Label:  fmt.Sprintf("Google Authenticator export %d, QR code %d of %d", m.Number, n, m.Size),
 					Reason: "missing from the import: its accounts were not imported",
 				})
 			}

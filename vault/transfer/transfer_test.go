@@ -118,7 +118,7 @@ func TestRoundTripGoogle(t *testing.T) {
 	// Dropping the middle QR code is reported.
 	_, err = Import(ImportOptions{}, inputs[0], inputs[2])
 	var mp *MissingPartsError
-	if !errors.As(err, &mp) || !slices.Equal(mp.Missing, []int{2}) || mp.Size != 3 {
+	if !errors.As(err, &mp) || len(mp.Exports) != 1 || !slices.Equal(mp.Exports[0].Missing, []int{2}) || mp.Exports[0].Size != 3 {
 		t.Errorf("err = %v, want QR code 2 of 3 missing", err)
 	}
 }
