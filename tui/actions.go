@@ -91,7 +91,6 @@ type (
 		merge   bool
 		skipped int // entries the import could not use
 	}
-	renameIntent        struct{ id, issuer, name string }
 	confirmDeleteIntent struct{ acct vault.Account }
 	recoverIntent       struct{}
 )
@@ -151,6 +150,9 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 		case msg.changed:
 			m.setData(msg.data)
 			m.say("the vault changed on disk: reloaded")
+			if e, ok := m.overlay.(*editScreen); ok {
+				e.reloaded(msg.data)
+			}
 		}
 		return m.reloadLater(), true
 	case dataMsg:
@@ -269,23 +271,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 		if m.v == nil {
 			return nil, true
 		}
-		v := m.v
-		return func() tea.Msg {
-			d, err := v.Update(func(d *vault.Data) error {
-				a, err := d.Account(msg.id)
-				if err != nil {
-					return err
-				}
-				a.Issuer, a.Name = msg.issuer, msg.name
-				a.Normalize()
-				return a.Validate()
-			})
-			if err != nil {
-				return savedMsg{err: err}
-			}
-			a, _ := d.Account(msg.id)
-			return savedMsg{added: []vault.Account{*a}, data: d, note: "saved " + a.Label()}
-		}, true
+		return rename(m.v, msg), true
 	case deleteIntent:
 		m.overlay = newConfirmScreen(m.c, msg.acct)
 		return nil, true

@@ -781,3 +781,129 @@ func TestAddManualErrorsAreNeverStale(t *testing.T) {
 		t.Fatalf("not added after fixing the secret: %v\n%s", err, m.View())
 	}
 }
+
+// renameOutside renames the account called issuer from another process,
+// like `sesame rename` in another terminal, and returns the vault as it
+// left it.
+func renameOutside(t *testing.T, o vault.Options, issuer, newIssuer, newName string) vault.Data {
+	t.Helper()
+	other, err := vault.Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := other.Update(func(d *vault.Data) error {
+		a, err := d.Find(issuer)
+		if err != nil {
+			return err
+		}
+		if newIssuer != "" {
+			a.Issuer = newIssuer
+		}
+		if newName != "" {
+			a.Name = newName
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func onDisk(t *testing.T, o vault.Options, id string) vault.Account {
+	t.Helper()
+	v, err := vault.Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := v.Data()
+	a, err := d.Account(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *a
+}
+
+// Editing an account that another process renamed meanwhile never undoes
+// that rename: the save writes only the fields the user changed.
+func TestEditKeepsRenameFromAnotherWindow(t *testing.T) {
+	o, v, _ := testOptions(t, newClock(t0), sampleAccounts()[:2]...)
+	m := New(o)
+	next, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	next, _ = next.Update(openedMsg{v: v})
+	m = next.(Model)
+	id := m.list.selectedID()
+
+	m = press(t, m, "e") // the form opens with GitHub / alice@example.com
+	renameOutside(t, o.VaultOptions, "GitHub", "GitHub Enterprise", "")
+	// The reload has not arrived: the user changes only the account name.
+	m = press(t, m, "tab")
+	for range len("alice@example.com") {
+		m = press(t, m, "backspace")
+	}
+	m = typeText(t, m, "bob")
+	m = press(t, m, "enter")
+	got := onDisk(t, o.VaultOptions, id)
+	if got.Issuer != "GitHub Enterprise" || got.Name != "bob" {
+		t.Fatalf("after the edit the vault holds %q / %q, want the other window's issuer and the new name", got.Issuer, got.Name)
+	}
+	if m.overlay != nil || !strings.Contains(m.View(), "renamed in another window") {
+		t.Errorf("the save does not say the account had changed:\n%s", m.View())
+	}
+}
+
+// When the reload arrives while the form is open, untouched fields take
+// the new values, an edited field keeps the user's text, and a note says so.
+func TestEditFormFollowsReload(t *testing.T) {
+	o, v, _ := testOptions(t, newClock(t0), sampleAccounts()[:2]...)
+	m := New(o)
+	next, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	next, _ = next.Update(openedMsg{v: v})
+	m = next.(Model)
+	id := m.list.selectedID()
+
+	m = press(t, m, "e")
+	d := renameOutside(t, o.VaultOptions, "GitHub", "", "carol@example.com")
+	next, _ = m.Update(reloadMsg{data: d, changed: true})
+	m = next.(Model)
+	e := m.overlay.(*editScreen)
+	if got := e.form.fields[1].input.Value(); got != "carol@example.com" {
+		t.Fatalf("the untouched name field shows %q after the reload, want the new name", got)
+	}
+	if view := m.View(); !strings.Contains(view, "was changed in another window") || !strings.Contains(view, "carol@example.com") {
+		t.Fatalf("no note about the change:\n%s", view)
+	}
+
+	// Now the user edits the issuer while the other window renames it too.
+	m = press(t, m, "backspace", "backspace")
+	d = renameOutside(t, o.VaultOptions, "GitHub", "Octo", "")
+	next, _ = m.Update(reloadMsg{data: d, changed: true})
+	m = next.(Model)
+	if got := e.form.fields[0].input.Value(); got != "GitH" {
+		t.Fatalf("the edited issuer became %q after the reload; the user's text was lost", got)
+	}
+	if !strings.Contains(e.note, "Saving replaces its issuer with yours; esc keeps theirs") || !strings.Contains(m.View(), "Saving replaces") {
+		t.Fatalf("the note does not say what saving does:\n%s", m.View())
+	}
+	m = press(t, m, "enter")
+	got := onDisk(t, o.VaultOptions, id)
+	if got.Issuer != "GitH" || got.Name != "carol@example.com" {
+		t.Fatalf("saved %q / %q, want GitH / carol@example.com", got.Issuer, got.Name)
+	}
+
+	// An account removed in another window: saving says so and writes nothing.
+	m = press(t, m, "e")
+	other, err := vault.Open(o.VaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err = other.Update(func(d *vault.Data) error { _, err := d.Remove(id); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, _ = m.Update(reloadMsg{data: d, changed: true})
+	m = press(t, next.(Model), "x", "enter")
+	if !strings.Contains(m.View(), "was removed in another window") {
+		t.Fatalf("no word about the removed account:\n%s", m.View())
+	}
+}
