@@ -28,7 +28,7 @@ type bitwardenItem struct {
 }
 
 func (c *collector) readBitwarden(data []byte) error {
-	if t := bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))); len(t) > 0 && t[0] == '{' {
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
 		return c.readBitwardenJSON(t)
 	}
 	return c.readBitwardenCSV(data)
@@ -61,7 +61,7 @@ func (c *collector) readBitwardenJSON(data []byte) error {
 }
 
 func (c *collector) readBitwardenCSV(data []byte) error {
-	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
+	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {

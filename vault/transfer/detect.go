@@ -8,10 +8,25 @@ import (
 	"unicode/utf8"
 )
 
-// Detect guesses the format of an export file from its content. Binary data
-// that is nothing else it knows is taken for an encrypted andOTP backup,
-// which has no header; decrypting it then tells for sure.
+// Detect guesses the format of an export file from its content. A UTF-8
+// byte-order mark is ignored. Binary data that is nothing else it knows is
+// taken for an encrypted andOTP backup, which has no header; decrypting it
+// then tells for sure.
 func Detect(data []byte) (Format, error) {
+	return detect(stripBOM(data))
+}
+
+// utf8BOM is the byte-order mark some Windows tools put before UTF-8 text.
+const utf8BOM = "\xef\xbb\xbf"
+
+// stripBOM removes one UTF-8 byte-order mark from the start of an input.
+// Import does it once for every input, before detection and reading, so no
+// importer has to.
+func stripBOM(data []byte) []byte {
+	return bytes.TrimPrefix(data, []byte(utf8BOM))
+}
+
+func detect(data []byte) (Format, error) {
 	if len(data) > MaxFileSize {
 		return "", fmt.Errorf("%w: files over %d MiB are not export files", ErrTooLarge, MaxFileSize>>20)
 	}
@@ -25,8 +40,7 @@ func Detect(data []byte) (Format, error) {
 	case bytes.HasPrefix(data, []byte("AUTHENTICATORPRO")), bytes.HasPrefix(data, []byte("AuthenticatorPro")):
 		return "", fmt.Errorf("%w: encrypted Stratum (Authenticator Pro) backups are %w; export an unencrypted backup from Stratum instead", ErrUnknownFormat, ErrUnsupported)
 	}
-	text := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	trimmed := bytes.TrimSpace(text)
+	trimmed := bytes.TrimSpace(data)
 	if isAge(trimmed) {
 		return FormatBackup, nil
 	}

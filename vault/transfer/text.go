@@ -12,7 +12,7 @@ import (
 // Authenticator otpauth-migration:// links. Blank lines and lines starting
 // with '#' are ignored; any other line is skipped with a reason.
 func (c *collector) readText(data []byte) error {
-	text := strings.TrimPrefix(string(data), "\ufeff")
+	text := string(data)
 	found := false
 	n := 0
 	for raw := range strings.Lines(text) {

@@ -321,17 +321,18 @@ func Import(opts ImportOptions, inputs ...Input) (*Result, error) {
 		if len(in.Data) > MaxFileSize {
 			return nil, fmt.Errorf("%s: %w: files over %d MiB are not export files", in.Name, ErrTooLarge, MaxFileSize>>20)
 		}
+		data := stripBOM(in.Data)
 		f := opts.Format
 		detected := false
 		if f == "" {
 			var err error
-			if f, err = Detect(in.Data); err != nil {
+			if f, err = detect(data); err != nil {
 				return nil, fmt.Errorf("%s: %w", displayName(in.Name), err)
 			}
 			detected = true
 		}
 		c := &collector{source: in.Name, opts: &opts, batches: &batches, format: f, detected: detected, seen: seen}
-		if err := c.read(in.Data); err != nil {
+		if err := c.read(data); err != nil {
 			return nil, fmt.Errorf("%s: %w", displayName(in.Name), err)
 		}
 		if len(c.accounts) == 0 && len(c.skipped) == 0 {
