@@ -108,8 +108,42 @@ func (c *collector) decryptAndOTP(data []byte) ([]byte, error) {
 	if plain, err := gcmOpen(key[:], data[:andOTPNonce], data[andOTPNonce:]); err == nil {
 		return plain, nil
 	}
+	if len(data) >= 4+andOTPSaltLen+andOTPMinLen {
+		if iter := binary.BigEndian.Uint32(data); iter < 1 || iter > uint32(c.opts.maxPBKDF2Iter()) {
+			return nil, &andOTPIterError{iter: iter, max: c.opts.maxPBKDF2Iter(), detected: c.detected}
+		}
+	}
 	if c.detected {
 		return nil, fmt.Errorf("%w (or the file is no andOTP backup)", ErrWrongPassword)
 	}
 	return nil, ErrWrongPassword
+}
+
+// andOTPIterError is a backup that decrypts neither way and whose first four
+// bytes, read as the current format's PBKDF2 iteration count, are out of
+// range. Either it is a current-format backup with invalid or absurd work
+// factor, or an old-format one (no header: those bytes are its nonce) and the
+// password is wrong; the file cannot tell which, so the error says both and
+// matches ErrTooMuchWork and ErrWrongPassword (a user can try again).
+type andOTPIterError struct {
+	iter     uint32
+	max      int
+	detected bool
+}
+
+func (e *andOTPIterError) Error() string {
+	what := "more key-derivation work than any real export"
+	if e.iter < 1 {
+		what = "invalid key-derivation parameters"
+	}
+	msg := fmt.Sprintf("the file asks for %s: its header asks for %d PBKDF2 iterations, Sesame allows 1 to %d: refused "+
+		"(if this is an old-format andOTP backup, which has no header, the password is wrong instead", what, e.iter, e.max)
+	if e.detected {
+		msg += ", or the file is no andOTP backup"
+	}
+	return msg + ")"
+}
+
+func (e *andOTPIterError) Is(target error) bool {
+	return target == ErrTooMuchWork || target == ErrWrongPassword
 }

@@ -30,6 +30,9 @@ func detect(data []byte) (Format, error) {
 	if len(data) > MaxFileSize {
 		return "", fmt.Errorf("%w: files over %d MiB are not export files", ErrTooLarge, MaxFileSize>>20)
 	}
+	if err := notAnExport(data); err != nil {
+		return "", err
+	}
 	switch {
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")),
 		bytes.HasPrefix(data, []byte("\xff\xd8\xff")),
@@ -153,4 +156,17 @@ func detectJSON(data []byte) (Format, bool) {
 func has(m map[string]json.RawMessage, key string) bool {
 	v, ok := m[key]
 	return ok && string(v) != "null"
+}
+
+// notAnExport recognises files people take for exports but that no importer
+// reads: an app's internal SQLite database (Google Authenticator, Microsoft
+// Authenticator, Stratum) and FreeOTP 2's Java-serialized backup.
+func notAnExport(data []byte) error {
+	switch {
+	case bytes.HasPrefix(data, []byte("SQLite format 3\x00")):
+		return fmt.Errorf("%w: this is an app's internal database, not an export: export from the app instead", ErrUnknownFormat)
+	case bytes.HasPrefix(data, []byte{0xac, 0xed, 0x00, 0x05}):
+		return fmt.Errorf("%w: FreeOTP 2 backups are %w yet: export from FreeOTP+ or as otpauth links", ErrUnknownFormat, ErrUnsupported)
+	}
+	return nil
 }

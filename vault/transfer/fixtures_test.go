@@ -496,6 +496,9 @@ func TestFixtureRejects(t *testing.T) {
 		{[]string{"google_authenticator", "scito_test_export_wrong_content.txt"}, ErrUnknownFormat},
 		{[]string{"expected", "rfc6238_totp_vectors.txt"}, ErrUnknownFormat},
 		{[]string{"google_authenticator", "scito_example_output.json"}, ErrUnknownFormat},
+		{[]string{"google_authenticator", "google_authenticator.sqlite"}, ErrUnknownFormat},
+		{[]string{"microsoft_authenticator", "microsoft_authenticator.sqlite"}, ErrUnknownFormat},
+		{[]string{"freeotp", "freeotp_v2_api34.xml"}, ErrUnsupported},
 	}
 	for _, tc := range cases {
 		t.Run(filepath.Join(tc.path...), func(t *testing.T) {

@@ -59,3 +59,24 @@ func TestNoAccounts(t *testing.T) {
 		t.Errorf("a file of skipped entries: %v, %v; want the skip listed", res, err)
 	}
 }
+
+// TestNotAnExport checks the files people mistake for exports: an app's
+// SQLite database and FreeOTP 2's Java-serialized backup, detected or forced.
+func TestNotAnExport(t *testing.T) {
+	cases := []struct {
+		data string
+		want string
+		err  error
+	}{
+		{"SQLite format 3\x00\x10\x00\x01\x01" + strings.Repeat("\x00", 80), "this is an app's internal database, not an export: export from the app instead", ErrUnknownFormat},
+		{"\xac\xed\x00\x05sr\x00\x11java.util.HashMap" + strings.Repeat("\x01", 60), "FreeOTP 2 backups are not supported yet: export from FreeOTP+ or as otpauth links", ErrUnsupported},
+	}
+	for _, tc := range cases {
+		for _, f := range []Format{"", FormatAndOTP, FormatFreeOTPXML} {
+			res, err := Import(ImportOptions{Format: f, Password: password("pw")}, Input{Name: "x", Data: []byte(tc.data)})
+			if res != nil || !errors.Is(err, tc.err) || errors.Is(err, ErrPasswordRequired) || errors.Is(err, ErrWrongPassword) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%.10q (format %q): %v, %v; want %q", tc.data, f, res, err, tc.want)
+			}
+		}
+	}
+}

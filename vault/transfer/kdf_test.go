@@ -91,3 +91,19 @@ func TestAegisSlotWork(t *testing.T) {
 	}
 	assertAccounts(t, res, wants(sample()[:1]))
 }
+
+// TestAegisInvalidScrypt checks that impossible scrypt parameters are
+// reported as a damaged file, not as too large or a wrong password.
+func TestAegisInvalidScrypt(t *testing.T) {
+	data, err := exportAegis(sample()[:1], []byte("pw"), 1<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range [][3]int{{3, 8, 1}, {0, 8, 1}, {-1, 8, 1}, {1024, 0, 1}, {1024, 8, -1}} {
+		file := withAegisSlots(t, data, func(s map[string]any) []any { return []any{slotWith(s, p[0], p[1], p[2])} })
+		_, err := Import(ImportOptions{Password: password("pw")}, Input{Data: file})
+		if !errors.Is(err, ErrCorrupt) || errors.Is(err, ErrTooMuchWork) || !strings.Contains(err.Error(), "invalid scrypt parameters") {
+			t.Errorf("n=%d r=%d p=%d: %v; want invalid parameters", p[0], p[1], p[2], err)
+		}
+	}
+}

@@ -330,6 +330,8 @@ func Import(opts ImportOptions, inputs ...Input) (*Result, error) {
 				return nil, fmt.Errorf("%s: %w", displayName(in.Name), err)
 			}
 			detected = true
+		} else if err := notAnExport(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", displayName(in.Name), err)
 		}
 		c := &collector{source: in.Name, opts: &opts, batches: &batches, format: f, detected: detected, seen: seen}
 		if err := c.read(data); err != nil {

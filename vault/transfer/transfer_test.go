@@ -380,10 +380,19 @@ func TestKDFCaps(t *testing.T) {
 	if _, err := Import(ImportOptions{Password: password("pw")}, Input{Data: huge}); !errors.Is(err, ErrTooMuchWork) {
 		t.Errorf("scrypt N=2^30 with default caps: %v, want ErrTooMuchWork", err)
 	}
-	// andOTP: iterations over the cap are not run; the file then fails as undecryptable.
+	// andOTP: iterations over the cap are not run. The file cannot say
+	// whether it is an old-format backup (no header) with a wrong password,
+	// so the error says both.
 	enc := encryptAndOTP(t, `[]`, "pw", 2000)
-	if _, err := Import(opts, Input{Data: enc}); !errors.Is(err, ErrWrongPassword) {
+	_, err = Import(opts, Input{Data: enc})
+	if !errors.Is(err, ErrWrongPassword) || !errors.Is(err, ErrTooMuchWork) ||
+		!strings.Contains(err.Error(), "its header asks for 2000 PBKDF2 iterations, Sesame allows 1 to 1000: refused") {
 		t.Errorf("andOTP iterations over the cap: %v", err)
+	}
+	binary.BigEndian.PutUint32(enc, 0)
+	_, err = Import(opts, Input{Data: enc})
+	if !errors.Is(err, ErrWrongPassword) || !strings.Contains(err.Error(), "invalid key-derivation parameters") {
+		t.Errorf("andOTP iterations 0: %v", err)
 	}
 }
 
