@@ -36,8 +36,10 @@ type listScreen struct {
 	cursor int   // index into shown
 	offset int   // first shown row on screen
 	// periods are the distinct periods of the shown TOTP rows, most common
-	// first; each gets one countdown in the header.
+	// first; the first bars of them have a countdown in the header (set when
+	// the header is drawn, before the rows), the others one on each row.
 	periods   []int
+	bars      int
 	filter    textinput.Model
 	filtering bool
 	loaded    bool // the vault was read (or found missing)
@@ -329,6 +331,9 @@ func (l *listScreen) layout() layout {
 	lay := layout{code: 9, next: 13, tag: 5} // next: "  → " and an 8-digit code
 	if w < 60 {
 		lay.next, lay.tag = 0, 0
+		if len(l.periods) > l.bars {
+			lay.tag = 5 // " ▅12s" on rows whose period has no bar
+		}
 	}
 	rest := w - 4 - 1 - lay.code - lay.next - lay.tag - 1 // gutter+pin, gaps
 	if w < 60 {
@@ -450,8 +455,16 @@ func (l *listScreen) renderRow(r *row, selected bool, lay layout, dominant int) 
 		} else {
 			next = strings.Repeat(" ", lay.next)
 		}
-		if a.Period != dominant {
-			tag = strconv.Itoa(a.Period) + "s"
+		switch {
+		case !l.hasBar(a.Period):
+			cd := rowCountdown(rem, a.Period)
+			st := s.BarFull
+			if rem <= expiringSecs {
+				st = s.BarFullExpiring
+			}
+			tag = st.Render(cd)
+		case a.Period != dominant:
+			tag = s.Muted.Render(strconv.Itoa(a.Period) + "s")
 		}
 	}
 	b.WriteString(code)
@@ -459,7 +472,10 @@ func (l *listScreen) renderRow(r *row, selected bool, lay layout, dominant int) 
 		b.WriteString(next)
 	}
 	if lay.tag > 0 {
-		b.WriteString(s.Muted.Render(pad(tag, lay.tag)))
+		if lay.next == 0 && tag != "" {
+			tag = " " + tag // nothing between the code and the tag
+		}
+		b.WriteString(pad(tag, lay.tag))
 	}
 	return b.String()
 }
@@ -472,39 +488,89 @@ func shortErr(err error) string {
 	return err.Error()
 }
 
-// countdowns draws one bar per period in use: accounts with the same period
-// share it.
-func (l *listScreen) countdowns() string {
+// countdowns draws one bar per period in use, within avail cells: accounts
+// with the same period share it. Bars shrink to make room for every period;
+// periods that still do not fit (and, below 60 columns, every period but the
+// most common) get no bar, and their rows show their own countdown instead.
+// It records how many periods got a bar, for the rows.
+func (l *listScreen) countdowns(avail int) string {
 	s := &l.c.styles
+	l.bars = 0
 	if len(l.periods) == 0 {
 		return ""
 	}
-	width, most := 20, 3
-	if len(l.periods) > 1 {
-		width = 8
-	}
-	if l.c.width < 60 {
-		width, most = 8, 1
-	}
-	var parts []string
-	for i, p := range l.periods {
-		if i == most {
-			break
-		}
+	bar := func(p, width int, label bool) string {
 		rem := remaining(l.c.now, p)
 		full := (rem*width + p - 1) / p
 		fs := s.BarFull
 		if rem <= expiringSecs {
 			fs = s.BarFullExpiring
 		}
-		label := ""
-		if len(l.periods) > 1 && most > 1 {
-			label = s.Muted.Render(strconv.Itoa(p) + "s ")
+		out := fs.Render(strings.Repeat("━", full)) + s.BarEmpty.Render(strings.Repeat("─", width-full)) +
+			fs.Render(fmt.Sprintf(" %2ds", rem))
+		if label {
+			out = s.Muted.Render(strconv.Itoa(p)+"s ") + out
 		}
-		parts = append(parts, label+fs.Render(strings.Repeat("━", full))+s.BarEmpty.Render(strings.Repeat("─", width-full))+
-			fs.Render(fmt.Sprintf(" %2ds", rem)))
+		return out
 	}
+	if len(l.periods) == 1 || l.c.width < 60 {
+		// One bar, unlabelled: it times the rows that carry no countdown of their own.
+		width := 20
+		if len(l.periods) > 1 || l.c.width < 60 {
+			width = 8
+		}
+		width = min(width, avail-5)
+		if width < 2 {
+			return ""
+		}
+		l.bars = 1
+		return bar(l.periods[0], width, false)
+	}
+	partWidth := func(p, width int) int { return len(strconv.Itoa(p)) + 2 + width + 4 }
+	for _, width := range []int{8, 6, 4} {
+		total := -2
+		for _, p := range l.periods {
+			total += partWidth(p, width) + 2
+		}
+		if total <= avail {
+			parts := make([]string, len(l.periods))
+			for i, p := range l.periods {
+				parts[i] = bar(p, width, true)
+			}
+			l.bars = len(parts)
+			return strings.Join(parts, "  ")
+		}
+	}
+	// Not all fit: the most common periods get the smallest bars.
+	var parts []string
+	used := -2
+	for _, p := range l.periods {
+		if used+2+partWidth(p, 4) > avail {
+			break
+		}
+		used += 2 + partWidth(p, 4)
+		parts = append(parts, bar(p, 4, true))
+	}
+	l.bars = len(parts)
 	return strings.Join(parts, "  ")
+}
+
+// hasBar reports whether period p has a countdown in the header.
+func (l *listScreen) hasBar(p int) bool {
+	i := slices.Index(l.periods, p)
+	return i >= 0 && i < l.bars
+}
+
+// rowCountdown is a row's own countdown, for periods without a bar in the
+// header: a one-cell gauge and the seconds left, like "▅12s".
+func rowCountdown(rem, period int) string {
+	const gauge = "▁▂▃▄▅▆▇█"
+	level := min(max((rem*8+period-1)/period-1, 0), 7)
+	g := string([]rune(gauge)[level])
+	if rem < 100 {
+		return g + strconv.Itoa(rem) + "s"
+	}
+	return g + strconv.Itoa((rem+59)/60) + "m"
 }
 
 // welcome is the first-run screen.

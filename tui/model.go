@@ -235,6 +235,9 @@ func (m Model) View() string {
 	if f, ok := m.overlay.(interface{ fullscreen() }); ok && f != nil {
 		return fit(m.overlay.view(), w, h)
 	}
+	// The header first: it decides which periods have a countdown bar, and
+	// the rows of the others carry their own.
+	header := m.header()
 	var body string
 	switch {
 	case m.overlay != nil && !isDialog(m.overlay):
@@ -251,7 +254,7 @@ func (m Model) View() string {
 		body = placeOver(fit(body, w, bodyH), m.prompt.view(), w, bodyH)
 	}
 	var b strings.Builder
-	b.WriteString(m.header())
+	b.WriteString(header)
 	b.WriteByte('\n')
 	b.WriteString(fit(body, w, bodyH))
 	b.WriteByte('\n')
@@ -284,12 +287,12 @@ func (m Model) header() string {
 	s := &m.c.styles
 	title := s.Title.Render("Sesame")
 	right, w := "", m.c.width
-	if m.base == nil && (m.overlay == nil || isDialog(m.overlay)) {
-		right = m.list.countdowns()
-		w = min(w, maxListWidth) // the countdowns sit above the codes they time
-	}
 	if t, ok := m.overlay.(interface{ title() string }); ok && m.overlay != nil {
 		title += s.Subtitle.Render("  " + t.title())
+	}
+	if m.base == nil && (m.overlay == nil || isDialog(m.overlay)) {
+		w = min(w, maxListWidth) // the countdowns sit above the codes they time
+		right = m.list.countdowns(w - ansi.StringWidth(title) - 3)
 	}
 	gap := w - ansi.StringWidth(title) - ansi.StringWidth(right) - 2
 	if gap < 1 {

@@ -127,3 +127,46 @@ func TestGoldenHasNoSecrets(t *testing.T) {
 		t.Error("the secret typed in the manual form is echoed in clear")
 	}
 }
+
+// Every code says how long it lives: with four periods, each has a bar in
+// the header when there is room, and otherwise each row of a period without
+// a bar shows its own seconds left.
+func TestEveryPeriodHasACountdown(t *testing.T) {
+	var accts []vault.Account
+	for _, p := range []int{30, 30, 20, 15, 60} {
+		accts = append(accts, acct(vault.TOTP, fmt.Sprintf("P%d-%d", p, len(accts)), "x", helloSecret, 6, p))
+	}
+	at := t0.Add(3 * time.Second)
+	for _, size := range [][2]int{{200, 60}, {80, 24}, {60, 20}, {45, 12}, {30, 12}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			m, _, _ := readyModel(t, size[0], size[1], newClock(at), accts...)
+			lines := strings.Split(m.View(), "\n")
+			header := lines[0]
+			for _, a := range accts {
+				left := fmt.Sprintf("%ds", remaining(at, a.Period))
+				inHeader := strings.Contains(header, fmt.Sprintf("%ds ", a.Period)) && strings.Contains(header, left)
+				if a.Period == 30 && size[0] < 60 {
+					// Below 60 columns the header's one unlabelled bar times the most common period.
+					inHeader = strings.Contains(header, " "+left)
+				}
+				var row string
+				for _, l := range lines {
+					if strings.Contains(l, a.Issuer) {
+						row = l
+					}
+				}
+				if row == "" {
+					t.Fatalf("no row for %s:\n%s", a.Issuer, m.View())
+				}
+				onRow := strings.HasSuffix(strings.TrimRight(row, " "), left)
+				if inHeader == onRow {
+					t.Errorf("%s (%d s, %s left): in the header %v, on its row %v; want exactly one:\n%s",
+						a.Issuer, a.Period, left, inHeader, onRow, m.View())
+				}
+				if size[0] >= 200 && !inHeader {
+					t.Errorf("at %d columns the %d s period has no bar in the header:\n%s", size[0], a.Period, header)
+				}
+			}
+		})
+	}
+}
