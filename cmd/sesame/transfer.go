@@ -389,9 +389,14 @@ func (a *app) exportGoogle(accounts []vault.Account, out string, force bool) err
 	if err != nil {
 		return err
 	}
-	for _, s := range skipped {
-		fmt.Fprintf(a.stderr, "sesame: left out %s\n", s)
+	// Check where the images go before anything is printed or drawn.
+	var names []string
+	if out != "" && len(uris) > 0 {
+		if names, err = googlePNGNames(out, len(uris), force); err != nil {
+			return err
+		}
 	}
+	a.leftOut(skipped)
 	if len(uris) == 0 {
 		return errors.New("no account fits Google Authenticator's format: nothing was exported")
 	}
@@ -400,23 +405,6 @@ func (a *app) exportGoogle(accounts []vault.Account, out string, force bool) err
 		pngs, err := transfer.QRPNGs(uris, transfer.GooglePNGSize)
 		if err != nil {
 			return err
-		}
-		prefix := filepath.Join(out, "sesame-google")
-		if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
-			if strings.HasSuffix(out, string(os.PathSeparator)) {
-				return fmt.Errorf("folder %s does not exist: create it first", out)
-			}
-			prefix = strings.TrimSuffix(out, ".png")
-		}
-		var names []string
-		for i := range pngs {
-			name := fmt.Sprintf("%s-%d-of-%d.png", prefix, i+1, len(pngs))
-			if !force {
-				if _, err := os.Lstat(name); err == nil {
-					return fmt.Errorf("%s exists: use --force to overwrite it", name)
-				}
-			}
-			names = append(names, name)
 		}
 		for i, p := range pngs {
 			if err := writeExport(names[i], p, true); err != nil {
@@ -453,6 +441,50 @@ func (a *app) exportGoogle(accounts []vault.Account, out string, force bool) err
 		fmt.Fprint(a.stdout, "\x1b[H\x1b[2J") // clear, so no code stays on screen
 	}
 	return nil
+}
+
+// maxLeftOut is how many left-out accounts an export lists one by one.
+const maxLeftOut = 10
+
+// leftOut lists the accounts an export format cannot hold, the first
+// maxLeftOut of them by name and then how many more.
+func (a *app) leftOut(skipped []transfer.Skip) {
+	for i, s := range skipped {
+		if i == maxLeftOut {
+			fmt.Fprintf(a.stderr, "sesame: and %s left out\n", plural(len(skipped)-maxLeftOut, "more account"))
+			break
+		}
+		fmt.Fprintf(a.stderr, "sesame: left out %s\n", s)
+	}
+}
+
+// googlePNGNames names the count PNG files of a Google export to out (a
+// folder, or a file name prefix) and checks that they can be written: the
+// folder exists, and no file would be replaced unless forced.
+func googlePNGNames(out string, count int, force bool) ([]string, error) {
+	prefix := filepath.Join(out, "sesame-google")
+	if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
+		if strings.HasSuffix(out, string(os.PathSeparator)) {
+			return nil, fmt.Errorf("folder %s does not exist: create it first", out)
+		}
+		prefix = strings.TrimSuffix(out, ".png")
+		if dir := filepath.Dir(prefix); dir != "" {
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				return nil, fmt.Errorf("folder %s does not exist: create it first", dir)
+			}
+		}
+	}
+	names := make([]string, 0, count)
+	for i := range count {
+		name := fmt.Sprintf("%s-%d-of-%d.png", prefix, i+1, count)
+		if !force {
+			if _, err := os.Lstat(name); err == nil {
+				return nil, fmt.Errorf("%s exists: use --force to overwrite it", name)
+			}
+		}
+		names = append(names, name)
+	}
+	return names, nil
 }
 
 // exportPassword reads a new export passphrase from a file, or asks it twice.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -288,5 +289,37 @@ func TestImportNothingCLI(t *testing.T) {
 	r = c.runT("", false, "import", "--format", "2fas", aegis)
 	if r.code != 1 || !strings.Contains(r.stderr, "this is not a 2FAS backup") || vault.Exists(c.home) {
 		t.Errorf("--format 2fas on an Aegis file: %+v", r)
+	}
+}
+
+// TestExportGoogleDestinationFirst checks that a Google export checks where
+// its images go before it lists anything, and that a long list of accounts
+// left out is summarised.
+func TestExportGoogleDestinationFirst(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "add", "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example")
+	for i := range 12 {
+		c.ok("", "add", fmt.Sprintf("otpauth://steam/Steam:gamer%02d?secret=JRZCL47CMXVOQMNPZR2F7J4RGI", i))
+	}
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "nope") + string(os.PathSeparator)
+	r := c.runT("", false, "export", "--format", "google", "--out", missing)
+	if r.code != 1 || !strings.Contains(r.stderr, "does not exist: create it first") || strings.Contains(r.stderr, "left out") {
+		t.Errorf("missing folder: %+v; want the folder reported before any left-out line", r)
+	}
+	r = c.runT("", false, "export", "--format", "google", "--out", filepath.Join(dir, "nope", "qr"))
+	if r.code != 1 || !strings.Contains(r.stderr, "does not exist: create it first") || strings.Contains(r.stderr, "left out") {
+		t.Errorf("prefix in a missing folder: %+v", r)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sesame-google-1-of-1.png"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = c.runT("", false, "export", "--format", "google", "--out", dir)
+	if r.code != 1 || !strings.Contains(r.stderr, "exists: use --force") || strings.Contains(r.stderr, "left out") {
+		t.Errorf("existing image: %+v", r)
+	}
+	r = c.runT("", false, "export", "--format", "google", "--out", dir, "--force")
+	if r.code != 0 || strings.Count(r.stderr, "sesame: left out Steam (gamer") != 10 || !strings.Contains(r.stderr, "sesame: and 2 more accounts left out\n") {
+		t.Errorf("export: %+v; want 10 left-out lines and a count of the rest", r)
 	}
 }
