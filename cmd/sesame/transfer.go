@@ -289,9 +289,11 @@ func (a *app) exportCmd() *cobra.Command {
   --format backup   Sesame's encrypted backup (age, passphrase): restore it on
                     another machine with 'sesame import FILE'
   --format aegis    an encrypted Aegis vault: import it in Aegis with the password
-  --format google   Google Authenticator migration QR codes, about ten accounts
-                    each: shown one by one in the terminal (press Enter for the
-                    next), or written as PNG files with --out DIR or --out PREFIX.
+  --format google   Google Authenticator migration QR codes, each kept small
+                    enough for a phone camera: at most 10 accounts in one code,
+                    fewer when names, issuers or secrets are long. Shown one by
+                    one in the terminal (press Enter for the next), or written
+                    as PNG files with --out DIR or --out PREFIX.
                     Google Authenticator, Aegis and others scan them. Steam
                     accounts, 7-digit codes and periods other than 30 s do not
                     fit the format and are left out (and listed).

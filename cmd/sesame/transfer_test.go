@@ -16,6 +16,7 @@ import (
 
 	"github.com/sesame-auth/sesame/tui/tuitest"
 	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/transfer"
 	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
@@ -321,5 +322,14 @@ func TestExportGoogleDestinationFirst(t *testing.T) {
 	r = c.runT("", false, "export", "--format", "google", "--out", dir, "--force")
 	if r.code != 0 || strings.Count(r.stderr, "sesame: left out Steam (gamer") != 10 || !strings.Contains(r.stderr, "sesame: and 2 more accounts left out\n") {
 		t.Errorf("export: %+v; want 10 left-out lines and a count of the rest", r)
+	}
+}
+
+func TestExportHelpGoogleBatches(t *testing.T) {
+	c := newCLI(t)
+	help := c.okT("", "export", "--help")
+	if strings.Contains(help, "about ten accounts") || !strings.Contains(help, fmt.Sprintf("at most %d accounts in one code,\n", transfer.GoogleMaxAccountsPerQR)) ||
+		!strings.Contains(help, "fewer when names, issuers or secrets are long") {
+		t.Errorf("export --help says:\n%s", help)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sesame-auth/sesame/vault"
 )
 
 // part is QR code index+1 of size of the export id, holding one account.
@@ -55,5 +57,45 @@ func TestMissingPartsOfSeveralExports(t *testing.T) {
 	}
 	if len(res.Accounts) != 4 || !slices.Equal(labels, wantSkips) {
 		t.Errorf("partial: %d accounts, skipped\n%s\nwant 4 and\n%s", len(res.Accounts), strings.Join(labels, "\n"), strings.Join(wantSkips, "\n"))
+	}
+}
+
+// TestGoogleBatchSizes checks what 'sesame export --help' says of Google QR
+// codes: at most GoogleMaxAccountsPerQR accounts each, fewer when names are
+// long, every link within the length cap.
+func TestGoogleBatchSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		nameLen int
+		maxPer  int // most accounts any code may hold
+		minQRs  int
+	}{
+		{"short names", 1, GoogleMaxAccountsPerQR, 3},
+		{"long names", 60, 4, 7},
+	} {
+		var accounts []vault.Account
+		for i := range 25 {
+			a := sample()[0]
+			a.Name = fmt.Sprintf("%02d%s", i, strings.Repeat("x", tc.nameLen))
+			accounts = append(accounts, a)
+		}
+		uris, _, err := ExportGoogle(accounts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, u := range uris {
+			p, err := ParseMigrationURI(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.OTPs) > tc.maxPer || len(u) > googleMaxURILength {
+				t.Errorf("%s: a QR code holds %d accounts in %d bytes; want at most %d and %d", tc.name, len(p.OTPs), len(u), tc.maxPer, googleMaxURILength)
+			}
+			total += len(p.OTPs)
+		}
+		if total != 25 || len(uris) < tc.minQRs {
+			t.Errorf("%s: %d accounts in %d QR codes; want 25 in at least %d", tc.name, total, len(uris), tc.minQRs)
+		}
 	}
 }

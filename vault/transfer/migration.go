@@ -318,9 +318,10 @@ func (p *MigrationPayload) URI() string {
 }
 
 // Limits of one exported Google Authenticator QR code, so that a phone
-// camera reads it at once: Google Authenticator itself puts about ten
-// accounts in one code; the length cap keeps the code at QR version 20 or
-// below even with long names.
+// camera reads it at once: at most GoogleMaxAccountsPerQR accounts (Google
+// Authenticator itself puts about ten in one code), and fewer when their
+// names, issuers or secrets are long, since the link's length cap keeps the
+// code at QR version 20 or below. 'sesame export --help' says so.
 const (
 	GoogleMaxAccountsPerQR = 10
 	googleMaxURILength     = 600
