@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -435,7 +434,7 @@ func (m *Model) copied(msg copiedMsg) tea.Cmd {
 		what = fmt.Sprintf("copied the NEXT %s code (this one ends in %ds)", msg.label, msg.left)
 	}
 	what += " to " + msg.where
-	osc := strings.HasPrefix(msg.where, "terminal (")
+	osc := clipboard.Unreadable(msg.where)
 	var cmd tea.Cmd
 	switch {
 	case msg.clearsAfter <= 0:

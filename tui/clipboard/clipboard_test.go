@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,8 +75,10 @@ func TestDetect(t *testing.T) {
 		{"wayland", map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, all, "linux", "wl-copy, then xclip, then xsel, then OSC 52"},
 		{"ssh", map[string]string{"DISPLAY": ":0", "SSH_TTY": "/dev/pts/3"}, all, "linux", "OSC 52"},
 		{"ssh connection", map[string]string{"SSH_CONNECTION": "10.0.0.1 5 10.0.0.2 22"}, all, "linux", "OSC 52"},
-		{"ssh in tmux", map[string]string{"SSH_CLIENT": "10.0.0.1 5 22", "TMUX": "/tmp/tmux-0/default,1,0"}, all, "linux", "OSC 52 via tmux"},
-		{"tmux local", map[string]string{"DISPLAY": ":0", "TMUX": "/tmp/tmux-0/default,1,0"}, only("xclip"), "linux", "xclip and OSC 52 via tmux"},
+		{"ssh in tmux", map[string]string{"SSH_CLIENT": "10.0.0.1 5 22", "TMUX": "/tmp/tmux-0/default,1,0"}, all, "linux", "tmux, then OSC 52 via tmux"},
+		{"ssh in tmux without the tmux command", map[string]string{"SSH_CLIENT": "10.0.0.1 5 22", "TMUX": "/tmp/tmux-0/default,1,0"}, none, "linux", "OSC 52 via tmux"},
+		{"tmux local", map[string]string{"DISPLAY": ":0", "TMUX": "/tmp/tmux-0/default,1,0"}, only("xclip", "tmux"), "linux", "xclip and tmux, then OSC 52 via tmux"},
+		{"tmux local without the tmux command", map[string]string{"DISPLAY": ":0", "TMUX": "/tmp/tmux-0/default,1,0"}, only("xclip"), "linux", "xclip and OSC 52 via tmux"},
 		{"screen", map[string]string{"STY": "123.pts-0"}, none, "linux", "OSC 52 via screen"},
 		{"headless", map[string]string{}, all, "linux", "OSC 52"},
 		{"no helper", map[string]string{"DISPLAY": ":0"}, none, "linux", "OSC 52"},
@@ -243,5 +246,162 @@ func TestXclip(t *testing.T) {
 	out, _ = exec.Command("xclip", "-selection", "clipboard", "-out").Output()
 	if regexp.MustCompile(`\d`).Match(out) {
 		t.Fatalf("the clipboard still holds %q after clearing", out)
+	}
+}
+
+// fakeTmux is tmux as a Runner: a paste buffer, the set-clipboard option,
+// and what it would send to the outer terminal.
+type fakeTmux struct {
+	buffer, setClipboard string
+	hasBuffer, noW       bool
+	forwarded            []string
+}
+
+func (f *fakeTmux) run(_ context.Context, stdin string, argv ...string) (string, error) {
+	if argv[0] != "tmux" {
+		return "", errors.New("not tmux")
+	}
+	switch strings.Join(argv[1:], " ") {
+	case "load-buffer -w -":
+		if f.noW {
+			return "", errors.New("tmux load-buffer: exit status 1 (command load-buffer: unknown flag -w)")
+		}
+		f.buffer, f.hasBuffer = stdin, true
+		if f.setClipboard != "off" {
+			f.forwarded = append(f.forwarded, stdin)
+		}
+		return "", nil
+	case "load-buffer -":
+		f.buffer, f.hasBuffer = stdin, true
+		return "", nil
+	case "show-options -gv set-clipboard":
+		return f.setClipboard + "\n", nil
+	case "show-buffer":
+		if !f.hasBuffer {
+			return "", errors.New("tmux show-buffer: exit status 1 (no buffers)")
+		}
+		return f.buffer, nil
+	case "delete-buffer":
+		f.buffer, f.hasBuffer = "", false
+		return "", nil
+	}
+	return "", fmt.Errorf("unexpected tmux %q", argv[1:])
+}
+
+func TestTmux(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, setClipboard string
+		noW                bool
+		where              string
+		forwarded          bool
+	}{
+		{"stock options", "external", false, TmuxTerminal, true},
+		{"set-clipboard on", "on", false, TmuxTerminal, true},
+		{"set-clipboard off", "off", false, TmuxBuffer, false},
+		{"tmux before 3.2", "external", true, TmuxOld, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeTmux{setClipboard: tc.setClipboard, noW: tc.noW}
+			c := Tmux{Run: f.run}
+			where, err := c.Copy(ctx, "246810")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if where != tc.where {
+				t.Errorf("where = %q, want %q", where, tc.where)
+			}
+			if f.buffer != "246810" {
+				t.Errorf("tmux's buffer holds %q, want the code", f.buffer)
+			}
+			if got := len(f.forwarded) == 1; got != tc.forwarded {
+				t.Errorf("passed on to the terminal: %v, want %v", got, tc.forwarded)
+			}
+			if Unreadable(where) != tc.forwarded {
+				t.Errorf("Unreadable(%q) = %v", where, Unreadable(where))
+			}
+			cleared, err := c.ClearIf(ctx, "246810")
+			if tc.setClipboard == "off" {
+				if err != nil || !cleared {
+					t.Errorf("ClearIf with the buffer only = %v, %v; want true, nil", cleared, err)
+				}
+			} else if !errors.Is(err, ErrUnreadable) {
+				t.Errorf("ClearIf after tmux passed it on: err = %v, want ErrUnreadable", err)
+			}
+			if f.hasBuffer {
+				t.Errorf("tmux's buffer still holds %q after ClearIf", f.buffer)
+			}
+		})
+	}
+	t.Run("the user's own buffer survives", func(t *testing.T) {
+		f := &fakeTmux{setClipboard: "off"}
+		c := Tmux{Run: f.run}
+		if _, err := c.Copy(ctx, "246810"); err != nil {
+			t.Fatal(err)
+		}
+		f.buffer = "copied in tmux since"
+		if cleared, err := c.ClearIf(ctx, "246810"); err != nil || cleared || f.buffer != "copied in tmux since" {
+			t.Fatalf("ClearIf over the user's buffer = %v, %v; buffer %q", cleared, err, f.buffer)
+		}
+	})
+	t.Run("no tmux server", func(t *testing.T) {
+		c := Tmux{Run: func(context.Context, string, ...string) (string, error) {
+			return "", errors.New("tmux load-buffer: exit status 1 (no server running)")
+		}}
+		if _, err := c.Copy(ctx, "1"); err == nil {
+			t.Fatal("Copy without a tmux server succeeded")
+		}
+		// Detect falls back to OSC 52 then.
+		var term bytes.Buffer
+		where, err := Fallback{c, OSC52{W: &term, Tmux: true}}.Copy(ctx, "1")
+		if err != nil || !strings.Contains(where, "OSC 52") || term.Len() == 0 {
+			t.Fatalf("fallback: %q, %v", where, err)
+		}
+	})
+	if !Unreadable("terminal (OSC 52)") || Unreadable("xclip and "+TmuxTerminal) || Unreadable(TmuxBuffer) {
+		t.Error("Unreadable: wrong for OSC 52, xclip and tmux, or tmux's buffer")
+	}
+}
+
+// TestTmuxReal copies with the real tmux, started with no configuration
+// (tmux's stock options), and reads its buffer back.
+func TestTmuxReal(t *testing.T) {
+	tuitest.Need(t, "tmux")
+	sock := filepath.Join(t.TempDir(), "tmux")
+	tmux := func(args ...string) string {
+		out, err := exec.Command("tmux", append([]string{"-S", sock, "-f", "/dev/null"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	tmux("new-session", "-d", "-s", "t", "-x", "80", "-y", "24", "sleep 600")
+	t.Cleanup(func() { exec.Command("tmux", "-S", sock, "kill-server").Run() })
+	t.Setenv("TMUX", sock+",1,0") // as if Sesame ran inside that session
+
+	ctx := context.Background()
+	where, err := Tmux{}.Copy(ctx, "135790")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if where != TmuxTerminal {
+		t.Errorf("with stock options where = %q, want %q", where, TmuxTerminal)
+	}
+	if got := tmux("show-buffer"); got != "135790" {
+		t.Fatalf("tmux's buffer holds %q, want the code", got)
+	}
+	if _, err := (Tmux{}).ClearIf(ctx, "135790"); !errors.Is(err, ErrUnreadable) {
+		t.Errorf("ClearIf: err = %v, want ErrUnreadable (the terminal's copy cannot be read)", err)
+	}
+	if out, err := exec.Command("tmux", "-S", sock, "show-buffer").CombinedOutput(); err == nil {
+		t.Errorf("tmux's buffer still holds %q", out)
+	}
+
+	tmux("set-option", "-g", "set-clipboard", "off")
+	if where, err = (Tmux{}).Copy(ctx, "864200"); err != nil || where != TmuxBuffer {
+		t.Fatalf("set-clipboard off: %q, %v", where, err)
+	}
+	if cleared, err := (Tmux{}).ClearIf(ctx, "864200"); err != nil || !cleared {
+		t.Fatalf("ClearIf with set-clipboard off = %v, %v", cleared, err)
 	}
 }

@@ -19,6 +19,8 @@ type Env struct {
 	Terminal io.Writer
 	// TerminalMu, if set, serialises OSC 52 writes with other writers of Terminal.
 	TerminalMu *sync.Mutex
+	// Run runs tmux inside tmux; nil runs the real one.
+	Run Runner
 }
 
 // Detect picks how to reach the user's clipboard:
@@ -30,7 +32,8 @@ type Env struct {
 //     OSC 52 when no helper works;
 //   - inside tmux or screen, whose session may be attached from another
 //     machine whatever the environment says, the code goes to both the
-//     system clipboard and OSC 52.
+//     system clipboard and the terminal's: inside tmux through
+//     `tmux load-buffer -w` (see Tmux), falling back to OSC 52.
 func Detect(e Env) Clipboard {
 	getenv := e.Getenv
 	if getenv == nil {
@@ -45,10 +48,19 @@ func Detect(e Env) Clipboard {
 		goos = runtime.GOOS
 	}
 	var osc Clipboard
+	tmux := getenv("TMUX") != ""
 	if e.Terminal != nil {
-		tmux := getenv("TMUX") != ""
 		screen := !tmux && (getenv("STY") != "" || strings.HasPrefix(getenv("TERM"), "screen"))
 		osc = OSC52{W: e.Terminal, Mu: e.TerminalMu, Tmux: tmux, Screen: screen}
+	}
+	if _, err := lookPath("tmux"); tmux && err == nil {
+		// With tmux's stock options a program's own OSC 52 never leaves
+		// tmux: ask tmux to copy, and keep OSC 52 for when that fails.
+		if osc == nil {
+			osc = Tmux{Run: e.Run}
+		} else {
+			osc = Fallback{Tmux{Run: e.Run}, osc}
+		}
 	}
 	ssh := getenv("SSH_TTY") != "" || getenv("SSH_CONNECTION") != "" || getenv("SSH_CLIENT") != ""
 	if ssh {

@@ -231,3 +231,18 @@ func shellQuote(argv []string) string {
 	}
 	return strings.Join(q, " ")
 }
+
+// Tmux runs a tmux command on this Term's server (without the user's
+// configuration) and returns its output; the test fails if tmux does.
+func (tm *Term) Tmux(args ...string) string {
+	tm.t.Helper()
+	out, err := tm.command(args...).CombinedOutput()
+	if err != nil {
+		tm.t.Fatal(tmuxError(args, err, out))
+	}
+	return string(out)
+}
+
+// Socket is the path of this Term's tmux server socket, for a tmux client
+// that attaches to it (from another Term, as an outer terminal).
+func (tm *Term) Socket() string { return tm.socket }
