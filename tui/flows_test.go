@@ -11,6 +11,7 @@ import (
 	"image/color"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/qrcode"
 	"github.com/sesame-auth/sesame/vault/vaulttest"
+	"rsc.io/qr/coding"
 )
 
 // steamCode is an independent Steam Guard implementation.
@@ -389,11 +391,11 @@ func TestFlowQR(t *testing.T) {
 	tm := startUI(t, o, 80, 24)
 	waitFor(t, tm, "GitHub")
 	tm.Send(keyMsg("x"))
-	waitFor(t, tm, "This QR code holds the secret of GitHub")
+	waitFor(t, tm, "Anyone who sees this QR code can copy GitHub")
 	tm.Send(keyMsg("esc"))
 	waitFor(t, tm, "5 accounts")
 	m, view := finalView(t, tm)
-	if m.overlay != nil || strings.Contains(view, "QR code holds") {
+	if m.overlay != nil || strings.Contains(view, "Anyone who sees this QR code") {
 		t.Fatalf("esc did not hide the QR code:\n%s", view)
 	}
 }
@@ -427,7 +429,12 @@ func TestQRDecodes(t *testing.T) {
 }
 
 // artToPNG turns half-block QR art back into pixels: a drawn half is light.
-func artToPNG(t *testing.T, art string) []byte {
+// Around it is a wide white margin.
+func artToPNG(t *testing.T, art string) []byte { t.Helper(); return artToPNGOn(t, art, 255) }
+
+// artToPNGOn is artToPNG on a background of the given grey: 0 is a dark
+// terminal, where the art's own quiet zone is all the light border there is.
+func artToPNGOn(t *testing.T, art string, background uint8) []byte {
 	t.Helper()
 	lines := strings.Split(art, "\n")
 	const px, margin = 4, 16
@@ -437,7 +444,7 @@ func artToPNG(t *testing.T, art string) []byte {
 	}
 	img := image.NewGray(image.Rect(0, 0, w*px+2*margin, len(lines)*2*px+2*margin))
 	for i := range img.Pix {
-		img.Pix[i] = 255
+		img.Pix[i] = background
 	}
 	set := func(x, y int, light bool) {
 		c := color.Gray{0}
@@ -905,5 +912,80 @@ func TestEditFormFollowsReload(t *testing.T) {
 	m = press(t, next.(Model), "x", "enter")
 	if !strings.Contains(m.View(), "was removed in another window") {
 		t.Fatalf("no word about the removed account:\n%s", m.View())
+	}
+}
+
+// An ordinary account with every parameter away from the defaults (SHA512,
+// 8 digits, 60 s, a 32-character secret) fits an 80x24 terminal whole, and
+// the code still reads on a dark screen with only its own 1-module quiet
+// zone: with the vault's decoder, and with zbarimg when it is installed.
+func TestQRFits80x24(t *testing.T) {
+	a := acct(vault.TOTP, "GitHub", "alice@example.com", rfcSecret, 8, 60)
+	a.Algorithm = vault.SHA512
+	m, _, _ := readyModel(t, 80, 24, newClock(t0), a)
+	m = press(t, m, "x")
+	q, ok := m.overlay.(*qrScreen)
+	if !ok {
+		t.Fatalf("no QR screen:\n%s", m.View())
+	}
+	view := m.View()
+	if strings.Contains(view, "too small") || !strings.Contains(view, "█") {
+		t.Fatalf("the QR code does not fit 80x24 (it is %dx%d cells):\n%s", q.w, q.h, view)
+	}
+	if n := len(strings.Split(view, "\n")); n != 24 {
+		t.Fatalf("the view has %d lines", n)
+	}
+	img := artToPNGOn(t, q.art, 0)
+	texts, err := qrcode.Decode(bytes.NewReader(img))
+	if err != nil {
+		t.Fatalf("the QR code does not decode on a dark screen: %v", err)
+	}
+	got, err := vault.ParseURI(texts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.SameAs(&a) || got.Digits != 8 || got.Period != 60 || got.Algorithm != vault.SHA512 {
+		t.Errorf("QR holds %s", texts[0])
+	}
+	zbar, err := exec.LookPath("zbarimg")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("zbarimg is not installed (apt-get install -y zbar-tools)")
+		}
+		t.Log("zbarimg is not installed: only the vault's decoder read the code")
+		return
+	}
+	p := filepath.Join(t.TempDir(), "qr.png")
+	if err := os.WriteFile(p, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(zbar, "--quiet", "--raw", p).Output()
+	if err != nil {
+		t.Fatalf("zbarimg cannot read the QR code: %v", err)
+	}
+	if strings.TrimSpace(string(out)) != texts[0] {
+		t.Errorf("zbarimg reads %q, the vault's decoder %q", out, texts[0])
+	}
+}
+
+// Long runs of QR alphanumeric characters (the secret) get their own segment.
+func TestQRSegments(t *testing.T) {
+	uri := "otpauth://totp/GitHub:alice?algorithm=SHA512&digits=8&issuer=GitHub&period=60&secret=" + rfcSecret
+	var kinds []string
+	joined := ""
+	for _, s := range qrSegments(uri) {
+		kinds = append(kinds, fmt.Sprintf("%T", s))
+		switch s := s.(type) {
+		case coding.String:
+			joined += string(s)
+		case coding.Alpha:
+			joined += string(s)
+		}
+	}
+	if strings.Join(kinds, " ") != "coding.String coding.Alpha" {
+		t.Errorf("segments %v, want the link in byte mode then the secret in alphanumeric mode", kinds)
+	}
+	if joined != uri {
+		t.Errorf("the segments spell %q", joined)
 	}
 }

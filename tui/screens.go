@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bytes"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/mdp/qrterminal/v3"
 
 	"github.com/sesame-auth/sesame/vault"
 )
@@ -258,27 +256,7 @@ func (s *confirmScreen) keys() help.KeyMap {
 type qrArt struct {
 	art  string // the QR code, styled
 	w, h int    // its size in cells
-}
-
-func newQRArt(c *common, text string) qrArt {
-	var buf bytes.Buffer
-	qrterminal.GenerateWithConfig(text, qrterminal.Config{
-		Level:          qrterminal.L,
-		Writer:         &buf,
-		HalfBlocks:     true,
-		BlackChar:      qrterminal.BLACK_BLACK,
-		WhiteBlackChar: qrterminal.WHITE_BLACK,
-		WhiteChar:      qrterminal.WHITE_WHITE,
-		BlackWhiteChar: qrterminal.BLACK_WHITE,
-		QuietZone:      2,
-	})
-	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
-	w := 0
-	for i, l := range lines {
-		w = max(w, ansi.StringWidth(l))
-		lines[i] = c.styles.QR.Render(l)
-	}
-	return qrArt{art: strings.Join(lines, "\n"), w: w, h: len(lines)}
+	err  error  // why there is no QR code
 }
 
 // qrView fills the terminal with a warning, the QR code and a footer, all
@@ -287,6 +265,10 @@ func newQRArt(c *common, text string) qrArt {
 func qrView(c *common, q qrArt, warn, foot, tooSmall string) string {
 	st := &c.styles
 	warn, foot = wrap(warn, c.width), wrap(foot, c.width)
+	if q.err != nil {
+		msg := st.FieldError.Render(wrap("✗ cannot draw the QR code: "+q.err.Error(), min(c.width-4, 60)))
+		return c.r.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, msg+"\n\n"+foot)
+	}
 	if q.w > c.width || q.h+lipgloss.Height(warn)+lipgloss.Height(foot) > c.height {
 		msg := st.Text.Render(wrap(tooSmall, min(c.width-4, 60)))
 		return c.r.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, msg+"\n\n"+foot)
@@ -340,7 +322,14 @@ func (s *qrScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *qrScreen) view() string {
 	st := &s.c.styles
-	warn := st.Danger.Render("⚠ This QR code holds the secret of " + s.acct.Label() + ". Anyone who sees it can copy the account.")
+	// One line of warning, so that an ordinary account's code (a version 6
+	// QR code, 22 rows) fits 80x24 with it: a long label is shortened.
+	label := s.acct.Label()
+	before, after := "⚠ Anyone who sees this QR code can copy ", "."
+	if room := s.c.width - ansi.StringWidth(before+after); ansi.StringWidth(label) > room && room > 8 {
+		label = ansi.Truncate(label, room, "…")
+	}
+	warn := st.Danger.Render(before + label + after)
 	foot := st.Muted.Render("Scan it with your phone's authenticator app · esc hides it")
 	tooSmall := "The terminal is too small for this QR code: it needs " +
 		strconv.Itoa(s.w) + "×" + strconv.Itoa(s.h+2) + " cells. Enlarge the window or reduce the font size."

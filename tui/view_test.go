@@ -53,7 +53,7 @@ func TestGolden(t *testing.T) {
 		{"add_file", 80, 24, t0, keys("a", "f")},
 		{"edit", 80, 24, t0, keys("e")},
 		{"qr_80x24", 80, 24, t0, keys("x")},
-		{"qr_too_small", 60, 20, t0, keys("x")},
+		{"qr_too_small", 40, 16, t0, keys("x")},
 		{"export_menu", 80, 24, t0, exportKeys("E")},
 		{"export_backup_form", 80, 24, t0, exportKeys("E", "b")},
 		{"export_backup_mismatch", 80, 24, t0, exportKeys("E", "b", "enter", fakePass, "enter", fakePass+"X", "enter")},
