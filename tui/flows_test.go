@@ -989,3 +989,28 @@ func TestQRSegments(t *testing.T) {
 		t.Errorf("the segments spell %q", joined)
 	}
 }
+
+// In privacy mode x asks before it shows a secret on screen.
+func TestQRAsksInPrivacyMode(t *testing.T) {
+	m, _, _ := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	m = press(t, m, "m", "x")
+	q, ok := m.overlay.(*qrScreen)
+	if !ok {
+		t.Fatalf("x did not open the QR screen:\n%s", m.View())
+	}
+	if view := m.View(); strings.Contains(view, "▀") || strings.Contains(view, "█") || !strings.Contains(view, "Press x or enter to show it") {
+		t.Fatalf("in privacy mode the QR code shows at once:\n%s", view)
+	}
+	m = press(t, m, "esc")
+	if m.overlay != nil {
+		t.Fatal("esc did not cancel")
+	}
+	m = press(t, m, "x", "x")
+	if view := m.View(); !strings.Contains(view, q.art[:20]) {
+		t.Fatalf("the second x did not show the QR code:\n%s", view)
+	}
+	m = press(t, m, "x")
+	if m.overlay != nil {
+		t.Fatal("x did not hide the QR code")
+	}
+}

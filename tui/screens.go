@@ -277,17 +277,22 @@ func qrView(c *common, q qrArt, warn, foot, tooSmall string) string {
 	return c.r.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, block)
 }
 
-// qrScreen shows an account as a QR code, to move it to a phone.
+// qrScreen shows an account as a QR code, to move it to a phone. In
+// privacy mode (codes masked because someone may see the screen) it asks
+// for a second key before it shows the secret.
 type qrScreen struct {
 	c    *common
 	acct vault.Account
 	qrArt
-	close key.Binding
+	// ask holds the QR code back until the user confirms.
+	ask         bool
+	close, show key.Binding
 }
 
 func newQRScreen(c *common, a vault.Account) *qrScreen {
-	return &qrScreen{c: c, acct: a, qrArt: newQRArt(c, shortURI(&a)),
-		close: key.NewBinding(key.WithKeys("esc", "x", "q", "enter"), key.WithHelp("esc", "hide"))}
+	return &qrScreen{c: c, acct: a, qrArt: newQRArt(c, shortURI(&a)), ask: c.privacy,
+		close: key.NewBinding(key.WithKeys("esc", "x", "q", "enter"), key.WithHelp("esc", "hide")),
+		show:  key.NewBinding(key.WithKeys("x", "enter"), key.WithHelp("x/enter", "show it"))}
 }
 
 // shortURI is the account's link without parameters that are the defaults
@@ -314,7 +319,12 @@ func shortURI(a *vault.Account) string {
 func (s *qrScreen) fullscreen() {}
 
 func (s *qrScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, s.close) {
+	km, ok := msg.(tea.KeyMsg)
+	switch {
+	case !ok:
+	case s.ask && key.Matches(km, s.show):
+		s.ask = false
+	case key.Matches(km, s.close):
 		return nil, nil
 	}
 	return s, nil
@@ -322,6 +332,13 @@ func (s *qrScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *qrScreen) view() string {
 	st := &s.c.styles
+	if s.ask {
+		w := min(s.c.width-4, 60)
+		msg := st.Danger.Render(wrap("⚠ Codes are masked: someone may see this screen.", w)) + "\n\n" +
+			st.Text.Render(wrap("The QR code holds the secret of "+s.acct.Label()+": anyone who sees it can copy the account.", w)) + "\n\n" +
+			st.Muted.Render(wrap("Press x or enter to show it, esc to cancel.", w))
+		return s.c.r.Place(s.c.width, s.c.height, lipgloss.Center, lipgloss.Center, msg)
+	}
 	// One line of warning, so that an ordinary account's code (a version 6
 	// QR code, 22 rows) fits 80x24 with it: a long label is shortened.
 	label := s.acct.Label()
@@ -336,4 +353,9 @@ func (s *qrScreen) view() string {
 	return qrView(s.c, s.qrArt, warn, foot, tooSmall)
 }
 
-func (s *qrScreen) keys() help.KeyMap { return bindings{s.close} }
+func (s *qrScreen) keys() help.KeyMap {
+	if s.ask {
+		return bindings{s.show, withHelp(s.close, "esc", "cancel")}
+	}
+	return bindings{s.close}
+}
