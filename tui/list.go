@@ -328,7 +328,7 @@ type layout struct {
 // and tags before the code.
 func (l *listScreen) layout() layout {
 	w := min(l.c.width, maxListWidth)
-	lay := layout{code: 9, next: 13, tag: 5} // next: "  → " and an 8-digit code
+	lay := layout{code: 9, next: 13, tag: 6} // next: "  → " and an 8-digit code; tag: a space and "120s"
 	if w < 60 {
 		lay.next, lay.tag = 0, 0
 		if len(l.periods) > l.bars {
@@ -472,8 +472,10 @@ func (l *listScreen) renderRow(r *row, selected bool, lay layout, dominant int) 
 		b.WriteString(next)
 	}
 	if lay.tag > 0 {
-		if lay.next == 0 && tag != "" {
-			tag = " " + tag // nothing between the code and the tag
+		// The tag's column starts with a space: an 8-digit next code fills
+		// its column to the last cell.
+		if tag != "" {
+			tag = " " + tag
 		}
 		b.WriteString(pad(tag, lay.tag))
 	}

@@ -170,3 +170,44 @@ func TestEveryPeriodHasACountdown(t *testing.T) {
 		})
 	}
 }
+
+// In the last seconds of a period every column keeps a space from the next:
+// the next code never runs into the period tag, whatever the digits.
+func TestRowColumnsNeverTouch(t *testing.T) {
+	var accts []vault.Account
+	for _, d := range []int{6, 7, 8} {
+		for _, p := range []int{30, 60} {
+			accts = append(accts, acct(vault.TOTP, fmt.Sprintf("D%dP%d", d, p), "x", helloSecret, d, p))
+		}
+	}
+	accts = append(accts, acct(vault.Steam, "Steam", "gamer", "ONSWG4TFOQ", 5, 30), acct(vault.Steam, "Steam2", "gamer", "ONSWG4TFOQ", 5, 30))
+	accts = append(accts, acct(vault.TOTP, "Three", "x", helloSecret, 8, 120))
+	at := t0.Add(47 * time.Second) // 3 s left in the 30, 60 and 120 s periods
+	for _, w := range []int{80, 120, 59, 45} {
+		m, _, _ := readyModel(t, w, 24, newClock(at), accts...)
+		view := m.View()
+		for _, r := range m.list.rows {
+			var line string
+			for _, l := range strings.Split(view, "\n") {
+				if strings.Contains(l, " "+r.acct.Issuer+" ") {
+					line = strings.TrimRight(l, " ")
+				}
+			}
+			if line == "" {
+				t.Fatalf("%d columns: no row for %s:\n%s", w, r.acct.Issuer, view)
+			}
+			for _, shown := range []string{r.code, "→ " + r.next} {
+				i := strings.Index(line, shown)
+				if i < 0 {
+					if w >= 60 || !strings.HasPrefix(shown, "→") {
+						t.Errorf("%d columns: %q missing from %q", w, shown, line)
+					}
+					continue
+				}
+				if end := i + len(shown); end < len(line) && line[end] != ' ' {
+					t.Errorf("%d columns: %q runs into what follows: %q", w, shown, line)
+				}
+			}
+		}
+	}
+}
