@@ -38,7 +38,6 @@ type (
 		label       string
 		where       string
 		next        bool
-		left        int
 		text        string
 		err         error
 		clearsAfter time.Duration
@@ -404,10 +403,10 @@ func (m *Model) copy(id string) tea.Cmd {
 		m.fail(r.err)
 		return nil
 	}
-	text, next, left := r.code, false, 0
+	text, next := r.code, false
 	if r.acct.Type == vault.HOTP {
 		text = r.hotp
-	} else if left = remaining(m.c.now, r.acct.Period); left < 3 {
+	} else if remaining(m.c.now, r.acct.Period) < 3 {
 		text, next = r.next, true
 	}
 	text = ungroup(text)
@@ -419,7 +418,7 @@ func (m *Model) copy(id string) tea.Cmd {
 	seq, clip, after := m.copySeq, m.clip, m.o.ClearAfter
 	return func() tea.Msg {
 		where, err := clip.Copy(context.Background(), text)
-		return copiedMsg{seq: seq, label: label, where: where, next: next, left: left, text: text, err: err, clearsAfter: after}
+		return copiedMsg{seq: seq, label: label, where: where, next: next, text: text, err: err, clearsAfter: after}
 	}
 }
 
@@ -431,7 +430,8 @@ func (m *Model) copied(msg copiedMsg) tea.Cmd {
 	m.pendingClear = pendingClear{} // the clipboard holds a new code now
 	what := "copied " + msg.label + " code"
 	if msg.next {
-		what = fmt.Sprintf("copied the NEXT %s code (this one ends in %ds)", msg.label, msg.left)
+		// No "this one ends in 2s": the toast outlives the code it describes.
+		what = "copied the NEXT " + msg.label + " code"
 	}
 	what += " to " + msg.where
 	osc := clipboard.Unreadable(msg.where)
@@ -439,7 +439,7 @@ func (m *Model) copied(msg copiedMsg) tea.Cmd {
 	switch {
 	case msg.clearsAfter <= 0:
 	case osc:
-		what += " · not auto-cleared (unreadable)"
+		what += " · not cleared: the terminal clipboard can't be read back"
 	default:
 		what += fmt.Sprintf(" · cleared in %s", msg.clearsAfter.Round(time.Second))
 		seq, text := msg.seq, msg.text

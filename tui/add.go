@@ -485,9 +485,9 @@ func (s *addScreen) view() string {
 		b.WriteString("  " + s.link.View() + "\n\n")
 		switch {
 		case s.linkErr != "":
-			b.WriteString("  " + st.FieldError.Render("✗ "+s.linkErr))
+			b.WriteString(para(st.FieldError, "✗ "+s.linkErr, s.c.width, 2))
 		case s.linkOK != "":
-			b.WriteString("  " + st.ToastOK.Render("✓ "+s.linkOK))
+			b.WriteString(para(st.ToastOK, "✓ "+s.linkOK, s.c.width, 2))
 		default:
 			b.WriteString("  " + st.Muted.Render("Paste the otpauth:// link (many sites show it under “can't scan the code?”)."))
 		}
@@ -498,7 +498,7 @@ func (s *addScreen) view() string {
 		}
 		b.WriteString("\n")
 		if s.path.err != "" {
-			b.WriteString("  " + st.FieldError.Render("✗ "+s.path.err) + "\n")
+			b.WriteString(para(st.FieldError, "✗ "+s.path.err, s.c.width, 2) + "\n")
 		} else {
 			b.WriteString("  " + st.Muted.Render("A PNG, JPEG or GIF of a QR code, or an export file from another authenticator.") + "\n")
 		}
@@ -514,7 +514,7 @@ func (s *addScreen) view() string {
 	if s.busy {
 		b.WriteString("\n\n  " + st.Muted.Render("Saving…"))
 	} else if s.err != "" {
-		b.WriteString("\n\n  " + st.FieldError.Render("✗ "+s.err))
+		b.WriteString("\n\n" + para(st.FieldError, "✗ "+s.err, s.c.width, 2))
 	}
 	return b.String()
 }

@@ -447,7 +447,7 @@ func (s *exportScreen) view() string {
 		if s.busy {
 			b.WriteString("\n\n  " + st.Muted.Render("Making the QR codes…"))
 		} else if s.errs[0] != "" {
-			b.WriteString("\n\n  " + st.FieldError.Render("✗ "+s.errs[0]))
+			b.WriteString("\n\n" + para(st.FieldError, "✗ "+s.errs[0], s.c.width, 2))
 		}
 	case exportForm:
 		b.WriteString(s.formView(width))

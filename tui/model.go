@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -225,9 +226,10 @@ func (m Model) View() string {
 	c := m.c
 	w, h := c.width, c.height
 	helpKeys := m.focusedKeys()
-	helpView := m.help.View(helpKeys)
+	helpView := m.helpView(helpKeys)
 	helpLines := strings.Count(helpView, "\n") + 1
-	bodyH := max(h-2-helpLines, 1)
+	status := m.statusLine()
+	bodyH := max(h-1-lipgloss.Height(status)-helpLines, 1)
 	if m.o.Notice != "" {
 		bodyH = max(bodyH-1, 1)
 	}
@@ -262,7 +264,7 @@ func (m Model) View() string {
 		b.WriteString(ansi.Truncate(" "+c.styles.Accent.Render(m.o.Notice), w, "…"))
 		b.WriteByte('\n')
 	}
-	b.WriteString(m.statusLine())
+	b.WriteString(status)
 	b.WriteByte('\n')
 	b.WriteString(helpView)
 	return b.String()
@@ -334,13 +336,56 @@ func (m Model) statusLine() string {
 			st, mark = s.ToastErr, "✗ "
 		}
 		t := st.Render(mark + m.toast.text)
-		if len(parts) > 0 && ansi.StringWidth(left)+2+ansi.StringWidth(t) <= m.c.width {
+		switch {
+		case len(parts) > 0 && ansi.StringWidth(left)+2+ansi.StringWidth(t) <= m.c.width:
 			left += s.Status.Render("  ") + t
-		} else {
+		case ansi.StringWidth(t)+1 <= m.c.width:
 			left = " " + t // the news matters more than the counts for these few seconds
+		default:
+			// Too long for one line: the toast takes two, cut only if it needs more.
+			lines := strings.Split(wrap(mark+m.toast.text, m.c.width-1), "\n")
+			if len(lines) > 2 {
+				lines = lines[:2]
+				lines[1] += " …"
+			}
+			for i, l := range lines {
+				lines[i] = ansi.Truncate(" "+st.Render(l), m.c.width, "…")
+			}
+			return strings.Join(lines, "\n")
 		}
 	}
 	return ansi.Truncate(left, m.c.width, "…")
+}
+
+// helpView is the short help on one line, or on two when it does not fit
+// (a key cut off at the edge is a key the user never learns); the full
+// help as the help model draws it.
+func (m Model) helpView(k help.KeyMap) string {
+	if m.help.ShowAll {
+		return m.help.View(k)
+	}
+	h := m.help
+	h.Width = 0
+	var enabled []key.Binding
+	for _, b := range k.ShortHelp() {
+		if b.Enabled() {
+			enabled = append(enabled, b)
+		}
+	}
+	one := h.ShortHelpView(enabled)
+	if ansi.StringWidth(one) <= m.c.width || len(enabled) < 2 {
+		return m.help.View(k)
+	}
+	// Fill the first line as far as it goes; the rest go on the second.
+	split := 1
+	for i := 2; i < len(enabled); i++ {
+		if ansi.StringWidth(h.ShortHelpView(enabled[:i])) > m.c.width {
+			break
+		}
+		split = i
+	}
+	h.Width = m.c.width
+	return h.ShortHelpView(enabled[:split]) + "\n" + h.ShortHelpView(enabled[split:])
 }
 
 // fit pads or cuts s to exactly h lines of at most w cells.

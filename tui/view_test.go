@@ -10,8 +10,10 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/sesame-auth/sesame/tui/clipboard"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -208,6 +210,58 @@ func TestRowColumnsNeverTouch(t *testing.T) {
 					t.Errorf("%d columns: %q runs into what follows: %q", w, shown, line)
 				}
 			}
+		}
+	}
+}
+
+// Long toasts, errors and key lists wrap instead of being cut at 80 columns.
+func TestLongTextsWrap(t *testing.T) {
+	m, _, _ := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	next, _ := m.Update(copiedMsg{seq: 1, label: "GitHub", where: clipboard.TmuxTerminal, next: true, clearsAfter: DefaultClearAfter})
+	view := next.(Model).View()
+	if lines := strings.Split(view, "\n"); len(lines) != 24 {
+		t.Fatalf("the view has %d lines", len(lines))
+	}
+	flat := strings.Join(strings.Fields(view), " ")
+	want := "copied the NEXT GitHub code to terminal clipboard via tmux · not cleared: the terminal clipboard can't be read back"
+	if !strings.Contains(flat, want) || strings.Contains(view, "…") {
+		t.Errorf("the copy toast is cut or reworded; want %q in\n%s", want, view)
+	}
+	if strings.Contains(view, "ends in") {
+		t.Errorf("the toast describes a time that passes before it goes:\n%s", view)
+	}
+
+	// The manual form's keys, including ctrl+r, all show.
+	m2 := press(t, m, "a", "m")
+	if v := m2.View(); !strings.Contains(v, "ctrl+r show secret") || !strings.Contains(v, "esc back") {
+		t.Errorf("the form's footer hides keys:\n%s", v)
+	}
+
+	// An error about a file wraps at word boundaries.
+	dir := filepath.Join(t.TempDir(), "a-rather-long-folder-name-for-the-screenshots-of-qr-codes")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "notes-from-the-meeting.txt")
+	if err := os.WriteFile(bad, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m3 := press(t, m, "a", "f")
+	for _, r := range bad {
+		m3 = press(t, m3, string(r))
+	}
+	m3 = press(t, m3, "enter")
+	errText := m3.overlay.(*addScreen).path.err
+	if ansi.StringWidth(errText) < 80 {
+		t.Fatalf("test setup: the error %q fits one line", errText)
+	}
+	v3 := m3.View()
+	for _, word := range strings.Fields(errText) {
+		if len(word) > 60 {
+			continue // a path longer than a line breaks at a hyphen or slash
+		}
+		if !strings.Contains(v3, word) {
+			t.Errorf("%q of the error is cut from the screen:\n%s", word, v3)
 		}
 	}
 }
