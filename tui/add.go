@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -431,7 +432,8 @@ func (s *addScreen) imported(msg importedMsg) tea.Cmd {
 	s.busy = false
 	switch {
 	case errors.Is(msg.err, transfer.ErrPasswordRequired):
-		s.needPw, s.path.err = true, "this file is encrypted: type its password"
+		// Not an error: a question.
+		s.needPw, s.path.err = true, ""
 		s.path.Blur()
 		return s.pathPw.Focus()
 	case errors.Is(msg.err, transfer.ErrWrongPassword):
@@ -453,6 +455,9 @@ func (s *addScreen) imported(msg importedMsg) tea.Cmd {
 // importFile reads a QR code image or an export file: transfer knows both.
 func importFile(path string, password []byte) tea.Cmd {
 	return func() tea.Msg {
+		if st, err := os.Stat(path); err == nil && st.IsDir() {
+			return importedMsg{path: path, err: fmt.Errorf("%s is a folder: give a file in it (tab completes the names)", path)}
+		}
 		in, err := transfer.ReadFile(path)
 		if err != nil {
 			return importedMsg{path: path, err: err}
@@ -499,6 +504,8 @@ func (s *addScreen) view() string {
 		b.WriteString("\n")
 		if s.path.err != "" {
 			b.WriteString(para(st.FieldError, "✗ "+s.path.err, s.c.width, 2) + "\n")
+		} else if s.needPw {
+			b.WriteString(para(st.Accent, "This file is encrypted: type its password, then press enter.", s.c.width, 2) + "\n")
 		} else {
 			b.WriteString("  " + st.Muted.Render("A PNG, JPEG or GIF of a QR code, or an export file from another authenticator.") + "\n")
 		}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/qrcode"
+	"github.com/sesame-auth/sesame/vault/transfer"
 	"github.com/sesame-auth/sesame/vault/vaulttest"
 	"rsc.io/qr/coding"
 )
@@ -1013,4 +1014,42 @@ func TestQRAsksInPrivacyMode(t *testing.T) {
 	if m.overlay != nil {
 		t.Fatal("x did not hide the QR code")
 	}
+}
+
+// A folder given as the file says so in plain words; an encrypted export
+// asks for its password as a question, not as an error.
+func TestAddFileWording(t *testing.T) {
+	dir := t.TempDir()
+	m, _, _ := readyModel(t, 100, 24, newClock(t0), sampleAccounts()[:1]...)
+	m = press(t, m, "a", "f")
+	m = typeText(t, m, dir)
+	m = press(t, m, "enter")
+	if got := m.overlay.(*addScreen).path.err; got != dir+" is a folder: give a file in it (tab completes the names)" {
+		t.Fatalf("a folder gives the error %q", got)
+	}
+
+	backup, err := transfer.ExportBackup([]vault.Account{acct(vault.TOTP, "Locked", "me", rfcSecret, 6, 30)}, []byte(fakePass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "backup.sesame")
+	if err := os.WriteFile(p, backup, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o, _, _ := testOptions(t, newClock(t0), sampleAccounts()[:1]...)
+	tm := startUI(t, o, 100, 24)
+	waitFor(t, tm, "1 account")
+	tm.Send(keyMsg("a"))
+	waitFor(t, tm, "Read a QR image or import a file")
+	tm.Send(keyMsg("f"))
+	waitFor(t, tm, "File:")
+	tm.Type(p)
+	tm.Send(keyMsg("enter"))
+	waitForUpTo(t, tm, time.Minute, "This file is encrypted: type its password")
+	if view := currentView(t, tm); strings.Contains(view, "✗") {
+		t.Fatalf("the password request is shown as an error:\n%s", view)
+	}
+	tm.Type(fakePass)
+	tm.Send(keyMsg("enter"))
+	waitForUpTo(t, tm, time.Minute, "added Locked (me)", "2 accounts")
 }
