@@ -515,7 +515,7 @@ func (s *addScreen) view() string {
 	case addManual:
 		b.WriteString(s.manual.view())
 	case addPassphrase:
-		b.WriteString("  " + st.Text.Render(wrap("There is no working OS keyring here, so the new vault will be protected by a passphrase. You will type it each time Sesame starts (or set SESAME_PASSPHRASE).", min(s.c.width-4, 70))) + "\n\n")
+		b.WriteString(para(st.Text, "There is no working OS keyring here, so the new vault will be protected by a passphrase. You will type it each time Sesame starts (or set SESAME_PASSPHRASE).", min(s.c.width-2, 72), 2) + "\n\n")
 		b.WriteString(s.pass.view())
 	}
 	if s.busy {

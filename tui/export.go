@@ -539,7 +539,7 @@ func (s *exportScreen) googleIntroView(width int) string {
 	if len(g.skipped) > 0 {
 		lines = append(lines, "", "  "+st.Text.Render(fmt.Sprintf("Left out (%d), Google Authenticator cannot hold them:", len(g.skipped))))
 		for _, sk := range g.skipped {
-			lines = append(lines, para(st.Muted, "· "+sk.String(), width, 4))
+			lines = append(lines, bullet(st.Muted, sk.String(), width, 4))
 		}
 	}
 	return strings.Join(lines, "\n")
@@ -560,6 +560,13 @@ func tildePath(p string) string {
 // para is text wrapped to width cells and indented by n.
 func para(style lipgloss.Style, text string, width, n int) string {
 	return indent(style.Render(wrap(text, width-n)), n)
+}
+
+// bullet is text after "· ", indented by n, wrapped to width cells with a
+// hanging indent: continuation lines start under the text, not the dot.
+func bullet(style lipgloss.Style, text string, width, n int) string {
+	body := indent(style.Render(wrap(text, width-n-2)), n+2)
+	return strings.Repeat(" ", n) + style.Render("· ") + body[n+2:]
 }
 
 // indent shifts every line of block right by n cells.

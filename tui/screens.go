@@ -18,8 +18,33 @@ import (
 
 var quitKey = key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit"))
 
-// wrap breaks text into lines of at most w cells.
-func wrap(text string, w int) string { return ansi.Wordwrap(text, max(w, 10), "") }
+// wrap breaks text into lines of at most w cells, at spaces only: a flag
+// such as --passphrase-file or a hyphenated name stays whole. A word longer
+// than a line is cut where the line ends.
+func wrap(text string, w int) string {
+	w = max(w, 10)
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		line := ""
+		for _, word := range strings.Fields(para) {
+			switch {
+			case line == "":
+				line = word
+			case ansi.StringWidth(line)+1+ansi.StringWidth(word) <= w:
+				line += " " + word
+			default:
+				out = append(out, line)
+				line = word
+			}
+			for ansi.StringWidth(line) > w {
+				out = append(out, ansi.Truncate(line, w, ""))
+				line = ansi.TruncateLeft(line, w, "")
+			}
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
 
 // center places block in the middle of the body area.
 func center(c *common, block string, h int) string {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sesame-auth/sesame/tui/clipboard"
 	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
 // Golden View tests: every screen at fixed sizes with the ASCII profile and a
@@ -262,6 +263,49 @@ func TestLongTextsWrap(t *testing.T) {
 		}
 		if !strings.Contains(v3, word) {
 			t.Errorf("%q of the error is cut from the screen:\n%s", word, v3)
+		}
+	}
+}
+
+// Text wraps at spaces only, and wrapped paragraphs keep their indent.
+func TestWrapKeepsWordsWholeAndIndented(t *testing.T) {
+	got := wrap("Type it to open the vault. Set SESAME_PASSPHRASE or use --passphrase-file to skip this screen in scripts.", 56)
+	if !strings.Contains(got, "--passphrase-file") {
+		t.Errorf("a flag is split across lines:\n%s", got)
+	}
+	for _, l := range strings.Split(got, "\n") {
+		if ansi.StringWidth(l) > 56 {
+			t.Errorf("line wider than 56 cells: %q", l)
+		}
+	}
+	if got := wrap(strings.Repeat("x", 25), 10); got != "xxxxxxxxxx\nxxxxxxxxxx\nxxxxx" {
+		t.Errorf("a word longer than the line: %q", got)
+	}
+
+	// The first-run passphrase step: every line of its paragraph is indented.
+	o := Options{VaultOptions: vault.Options{Dir: t.TempDir(), Keyring: &vaulttest.Keyring{Err: vaulttest.ErrNoKeyring}, ScryptWorkFactor: 10},
+		Clock: newClock(t0).now, Clipboard: &fakeClipboard{}, Getenv: testEnv, Theme: "dark"}
+	next, _ := New(o).Update(tea.WindowSizeMsg{Width: 60, Height: 24})
+	next, _ = next.Update(openedMsg{err: vault.ErrNoVault})
+	m := press(t, next.(Model), "a", "l")
+	m = paste(t, m, "otpauth://totp/First:me?secret="+helloSecret)
+	m = press(t, m, "enter")
+	view := m.View()
+	if !strings.Contains(view, "no working OS keyring") {
+		t.Fatalf("no passphrase step:\n%s", view)
+	}
+	in := false
+	for _, l := range strings.Split(view, "\n") {
+		if strings.Contains(l, "There is no working OS keyring") {
+			in = true
+		}
+		if in {
+			if !strings.HasPrefix(l, "  ") {
+				t.Errorf("a line of the paragraph starts at column 0: %q\n%s", l, view)
+			}
+			if strings.Contains(l, "SESAME_PASSPHRASE") {
+				break
+			}
 		}
 	}
 }
