@@ -278,7 +278,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 		if m.v == nil {
 			return nil, true
 		}
-		v, id := m.v, msg.acct.ID
+		v, id, asked := m.v, msg.acct.ID, msg.acct
 		return func() tea.Msg {
 			var gone vault.Account
 			index := -1
@@ -288,9 +288,18 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 				gone, err = d.Remove(id)
 				return err
 			})
+			if errors.Is(err, vault.ErrNotFound) {
+				gone, d = asked, v.Data() // the file as Update just re-read it
+			}
 			return deletedMsg{acct: gone, index: index, data: d, err: err}
 		}, true
 	case deletedMsg:
+		if errors.Is(msg.err, vault.ErrNotFound) {
+			// Another process removed it between the list's last reload and the y.
+			m.setData(msg.data)
+			m.say(msg.acct.Label() + " was already removed (in another window)")
+			return nil, true
+		}
 		if msg.err != nil {
 			m.fail(msg.err)
 			return nil, true

@@ -1053,3 +1053,48 @@ func TestAddFileWording(t *testing.T) {
 	tm.Send(keyMsg("enter"))
 	waitForUpTo(t, tm, time.Minute, "added Locked (me)", "2 accounts")
 }
+
+// d, y on an account another process removed meanwhile says it was already
+// removed; K and J at the edge between pinned and unpinned say why nothing moves.
+func TestDeleteGoneAndMoveAcrossPins(t *testing.T) {
+	o, v, _ := testOptions(t, newClock(t0), sampleAccounts()[:3]...)
+	m := New(o)
+	next, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 24})
+	next, _ = next.Update(openedMsg{v: v})
+	m = next.(Model)
+	other, err := vault.Open(o.VaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Update(func(d *vault.Data) error {
+		a, err := d.Find("GitHub")
+		if err != nil {
+			return err
+		}
+		_, err = d.Remove(a.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m = press(t, m, "d", "y")
+	view := m.View()
+	if !strings.Contains(view, "GitHub (alice@example.com) was already removed (in another window)") || strings.Contains(view, "no account matches") {
+		t.Fatalf("deleting an account removed elsewhere:\n%s", view)
+	}
+	if strings.Contains(view, "alice@example.com ") || !strings.Contains(view, "2 accounts") {
+		t.Errorf("the list still shows the removed account:\n%s", view)
+	}
+
+	m = press(t, m, "p") // pin Google, the first row now
+	if !strings.Contains(m.View(), "pinned Google") {
+		t.Fatalf("no pin:\n%s", m.View())
+	}
+	m = press(t, m, "J")
+	if !strings.Contains(m.View(), "Google (alice@gmail.com) is the last pinned account: unpin it (p) to move it below") {
+		t.Errorf("J on the last pinned row says nothing:\n%s", m.View())
+	}
+	m = press(t, m, "j", "K")
+	if !strings.Contains(m.View(), "AWS (root) is the first unpinned account: pin it (p) to move it among the pinned ones") {
+		t.Errorf("K on the first unpinned row says nothing:\n%s", m.View())
+	}
+}

@@ -272,7 +272,12 @@ func (l *listScreen) move(up bool) tea.Cmd {
 	}
 	a, b := &l.rows[l.shown[l.cursor]].acct, &l.rows[l.shown[j]].acct
 	if a.Pinned != b.Pinned {
-		return nil // pinned accounts stay above the others
+		// Pinned accounts stay above the others: say so rather than do nothing.
+		why := a.Label() + " is the first unpinned account: pin it (p) to move it among the pinned ones"
+		if a.Pinned {
+			why = a.Label() + " is the last pinned account: unpin it (p) to move it below"
+		}
+		return send(toastMsg{text: why, err: true})
 	}
 	l.cursor = j
 	return send(moveIntent{id: a.ID, other: b.ID})
