@@ -393,6 +393,9 @@ func TestFlowQR(t *testing.T) {
 	waitFor(t, tm, "GitHub")
 	tm.Send(keyMsg("x"))
 	waitFor(t, tm, "Anyone who sees this QR code can copy GitHub")
+	if v := currentView(t, tm); !strings.HasPrefix(v, " Sesame") {
+		t.Errorf("the QR screen has room for the title bar but no title:\n%s", v)
+	}
 	tm.Send(keyMsg("esc"))
 	waitFor(t, tm, "5 accounts")
 	m, view := finalView(t, tm)

@@ -299,6 +299,11 @@ func qrView(c *common, q qrArt, warn, foot, tooSmall string) string {
 		return c.r.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, msg+"\n\n"+foot)
 	}
 	block := lipgloss.JoinVertical(lipgloss.Center, warn, q.art, foot)
+	if h := lipgloss.Height(block); h+2 <= c.height {
+		// Room for the title bar too: the screen still says whose it is.
+		title := " " + st.Title.Render("Sesame")
+		return title + "\n" + c.r.Place(c.width, c.height-1, lipgloss.Center, lipgloss.Center, block)
+	}
 	return c.r.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, block)
 }
 
