@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/sesame-auth/sesame/tui/tuitest"
 )
 
@@ -198,7 +200,9 @@ func TestE2EOSC52OverSSH(t *testing.T) {
 	if bytes.Contains(got, []byte("\x1bPtmux;")) {
 		t.Errorf("a tmux passthrough sequence outside tmux")
 	}
-	tm.WaitFor(screenWait, "copied GitHub code to terminal (OSC 52)")
+	// The toast lives a few seconds: look for it in everything the program
+	// wrote, not only on the screen of the moment.
+	waitInOutput(t, raw, "copied GitHub code to terminal (OSC 52)")
 	tm.Keys("q")
 	tm.WaitExit(exitWait)
 }
@@ -223,9 +227,11 @@ func TestE2ECopyInTmux(t *testing.T) {
 	outer.Tmux("set-option", "-g", "set-clipboard", "on")
 	outer.WaitFor(screenWait, "GitHub", "1 account")
 
+	raw := filepath.Join(t.TempDir(), "pane.raw")
+	inner.PipeTo(raw)
 	before := time.Now()
 	inner.Keys("Enter")
-	inner.WaitFor(screenWait, "copied GitHub code to terminal clipboard via tmux")
+	waitInOutput(t, raw, "copied GitHub code to terminal clipboard via tmux")
 	after := time.Now()
 	ok := acceptable(mustSecret(helloSecret), 6, "SHA1", before, after)
 	if got := inner.Tmux("show-buffer"); !contains(ok, got) {
@@ -245,4 +251,20 @@ func TestE2ECopyInTmux(t *testing.T) {
 	}
 	inner.Keys("q")
 	inner.WaitExit(exitWait)
+}
+
+// waitInOutput polls a pane's piped output until its text (escape
+// sequences removed) contains want.
+func waitInOutput(t *testing.T, raw, want string) {
+	t.Helper()
+	var text string
+	deadline := time.Now().Add(screenWait)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(raw)
+		if text = ansi.Strip(string(b)); strings.Contains(text, want) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval
+	}
+	t.Fatalf("the program never wrote %q; its output:\n%s", want, text)
 }
