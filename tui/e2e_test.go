@@ -129,9 +129,11 @@ func TestE2EInTmux(t *testing.T) {
 	tm.Keys("g") // the filter kept AWS selected; go back to the top
 
 	// Copy: xclip in the virtual X server holds the code.
+	raw := filepath.Join(t.TempDir(), "pane.raw")
+	tm.PipeTo(raw)
 	before = time.Now()
 	tm.Keys("Enter")
-	tm.WaitFor(screenWait, "copied GitHub code to xclip")
+	waitInOutput(t, raw, "GitHub code to xclip") // the toast is brief: read it from the output
 	after = time.Now()
 	var clip string
 	deadline := time.Now().Add(10 * time.Second)
