@@ -107,10 +107,15 @@ type SignInStarted struct {
 type SignInStatus struct {
 	ID       string    `json:"id"`
 	User     string    `json:"user"`
-	Status   string    `json:"status"` // pending, approved, denied, not_me, expired
+	Status   string    `json:"status"` // pending, approved, denied, not_me, expired (reason replaced or cancelled)
 	Reason   string    `json:"reason,omitempty"`
 	Expires  time.Time `json:"expires"`
 	Answered time.Time `json:"answered,omitzero"`
+}
+
+// rpStatus is the request as the relying party sees it at now.
+func (r *requestRecord) rpStatus(now time.Time) SignInStatus {
+	return SignInStatus{ID: r.ID, User: r.User, Status: r.status(now), Reason: r.Reason, Expires: time.Unix(r.Expires, 0).UTC(), Answered: r.Answered}
 }
 
 func randomNumber(digits int) string {
@@ -291,7 +296,7 @@ func (h *Handler) WaitSignIn(ctx context.Context, id string, wait time.Duration)
 			return SignInStatus{}, err
 		}
 		now := h.now()
-		st := SignInStatus{ID: rec.ID, User: rec.User, Status: rec.status(now), Reason: rec.Reason, Expires: time.Unix(rec.Expires, 0).UTC(), Answered: rec.Answered}
+		st := rec.rpStatus(now)
 		if st.Status != approve.StatusPending || wait == 0 {
 			return st, nil
 		}
@@ -328,6 +333,55 @@ func (h *Handler) rpSignIn(w http.ResponseWriter, r *http.Request) error {
 		if r.Context().Err() != nil {
 			return nil
 		}
+		return err
+	}
+	h.writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// CancelSignIn withdraws a pending sign-in on the relying party's behalf
+// (the user gave up or the connection dropped): it becomes expired with
+// reason cancelled and leaves the user's devices. A sign-in that already
+// ended is left as it is; either way its status is returned.
+func (h *Handler) CancelSignIn(id string) (SignInStatus, error) {
+	var rec requestRecord
+	now := h.now()
+	changed := false
+	err := h.store.Update(func(tx Tx) error {
+		var ok bool
+		var err error
+		if rec, ok, err = getJSON[requestRecord](tx, bRequests, id); err != nil {
+			return err
+		}
+		if !ok {
+			return fail(http.StatusNotFound, approve.CodeNotFound, "no such sign-in")
+		}
+		if rec.status(now) != approve.StatusPending {
+			return nil
+		}
+		rec.Status, rec.Reason, changed = approve.StatusExpired, "cancelled", true
+		if err := putJSON(tx, bRequests, rec.ID, rec); err != nil {
+			return err
+		}
+		u, _, err := getJSON[userRecord](tx, bUsers, rec.User)
+		if err != nil || u.Pending != rec.ID {
+			return err
+		}
+		u.Pending = ""
+		return putJSON(tx, bUsers, rec.User, u)
+	})
+	if err != nil {
+		return SignInStatus{}, err
+	}
+	if changed {
+		h.hub.notify(rec.User)
+	}
+	return rec.rpStatus(now), nil
+}
+
+func (h *Handler) rpCancelSignIn(w http.ResponseWriter, r *http.Request) error {
+	st, err := h.CancelSignIn(r.PathValue("id"))
+	if err != nil {
 		return err
 	}
 	h.writeJSON(w, http.StatusOK, st)

@@ -186,6 +186,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("POST /v1/rp/pairings", h.rp(h.rpPairing))
 	m.HandleFunc("POST /v1/rp/signins", h.rp(h.rpStartSignIn))
 	m.HandleFunc("GET /v1/rp/signins/{id}", h.rp(h.rpSignIn))
+	m.HandleFunc("DELETE /v1/rp/signins/{id}", h.rp(h.rpCancelSignIn))
 	m.HandleFunc("GET /v1/rp/users/{user}/devices", h.rp(h.rpDevices))
 	m.HandleFunc("DELETE /v1/rp/users/{user}/devices/{id}", h.rp(h.rpRevoke))
 	m.HandleFunc("POST /v1/rp/users/{user}/unblock", h.rp(h.rpUnblock))

@@ -812,3 +812,41 @@ func TestPairingURIFromServer(t *testing.T) {
 		})
 	})
 }
+
+func TestRelyingPartyCancelsAPendingSignIn(t *testing.T) {
+	e := newEnv(t, nil)
+	_, c := e.pair("alice")
+	started, _ := e.start(SignInRequest{User: "alice"})
+	r := pollOne(t, c)
+	var s SignInStatus
+	if st := e.rp("DELETE", "/v1/rp/signins/"+started.ID, nil, &s); st != http.StatusOK || s.Status != approve.StatusExpired || s.Reason != "cancelled" {
+		t.Fatalf("cancel: HTTP %d %+v", st, s)
+	}
+	if s := e.status(started.ID, 0); s.Status != approve.StatusExpired || s.Reason != "cancelled" {
+		t.Fatalf("after cancel: %+v", s)
+	}
+	if reqs, err := c.Poll(context.Background()); err != nil || len(reqs) != 0 {
+		t.Fatalf("the device still sees %d request(s) (%v)", len(reqs), err)
+	}
+	if err := c.Respond(context.Background(), r, approve.Answer{Approve: true, Number: started.Number}); err == nil {
+		t.Fatal("an answer to a cancelled sign-in was accepted")
+	}
+	if s := e.status(started.ID, 0); s.Status != approve.StatusExpired {
+		t.Fatalf("a late answer changed the status: %+v", s)
+	}
+	// Cancelling again, or after an answer, leaves the outcome as it is.
+	if st := e.rp("DELETE", "/v1/rp/signins/"+started.ID, nil, &s); st != http.StatusOK || s.Reason != "cancelled" {
+		t.Fatalf("second cancel: HTTP %d %+v", st, s)
+	}
+	second, _ := e.start(SignInRequest{User: "alice"})
+	r = pollOne(t, c)
+	if err := c.Respond(context.Background(), r, approve.Answer{Approve: true, Number: second.Number}); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.rp("DELETE", "/v1/rp/signins/"+second.ID, nil, &s); st != http.StatusOK || s.Status != approve.StatusApproved {
+		t.Fatalf("cancel after approval: HTTP %d %+v", st, s)
+	}
+	if st := e.rp("DELETE", "/v1/rp/signins/nosuch", nil, nil); st != http.StatusNotFound {
+		t.Fatalf("cancel of an unknown sign-in: HTTP %d", st)
+	}
+}
