@@ -1,0 +1,135 @@
+package vault
+
+// Atomic writes: temporary file, fsync, rename, folder fsync, and the backup.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// WriteFile writes data to path atomically with mode 0600: a temporary
+// file in the same folder is written and synced, renamed over path, and the
+// folder is synced. Readers see the old file or the new one, never a part.
+func WriteFile(path string, data []byte) error {
+	tmp, err := writeTemp(filepath.Dir(path), filepath.Base(path), data)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp) // a no-op once renamed
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// writeTemp writes data to a new synced 0600 file beside name in dir and
+// returns its path.
+func writeTemp(dir, name string, data []byte) (string, error) {
+	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	err = tmp.Chmod(0o600)
+	if runtime.GOOS == "windows" {
+		err = nil // Windows has no Unix modes; the folder's ACL protects the file
+	}
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
+}
+
+// atomicWrite replaces dir/name with b like WriteFile, keeping the
+// previous file as dir/backup, or with fresh a copy of the new one. placed
+// reports whether the new file was renamed into place.
+func atomicWrite(dir, name, backup string, b []byte, fresh bool) (placed bool, err error) {
+	tmp, err := writeTemp(dir, name, b)
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp) // a no-op once renamed
+	path := filepath.Join(dir, name)
+	if _, err := os.Stat(path); err == nil && !fresh {
+		if err := keepBackup(path, filepath.Join(dir, backup)); err != nil {
+			return false, err
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return false, err
+	}
+	if fresh {
+		if err := keepBackup(path, filepath.Join(dir, backup)); err != nil {
+			return true, err
+		}
+	}
+	return true, syncDir(dir)
+}
+
+// keepBackup makes bak a hard link to (or a copy of) path. The link is made
+// under a temporary name and renamed, so the backup too is always whole. The
+// file is made 0600 first (it may have been copied in with a looser mode),
+// or copied to a new 0600 file if that fails.
+func keepBackup(path, bak string) error {
+	bakTmp := bak + ".tmp"
+	_ = os.Remove(bakTmp)
+	err := os.Chmod(path, 0o600)
+	if runtime.GOOS == "windows" {
+		err = nil // no Unix modes: the folder's ACL protects the file
+	}
+	if err == nil {
+		err = os.Link(path, bakTmp)
+	}
+	if err != nil {
+		if err := copyFile(path, bakTmp); err != nil {
+			return fmt.Errorf("keep a backup: %w", err)
+		}
+	}
+	if err := os.Rename(bakTmp, bak); err != nil {
+		return fmt.Errorf("keep a backup: %w", err)
+	}
+	return nil
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // Windows cannot fsync a folder; NTFS journals the rename
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
