@@ -506,6 +506,8 @@ func (s *historyScreen) view() string {
 
 func (s *historyScreen) keys() help.KeyMap { return bindings{s.close} }
 
+func (s *historyScreen) keysOnly() {}
+
 // pairingsScreen lists the pairings and pauses or resumes their sign-in requests.
 type pairingsScreen struct {
 	c        *common
@@ -568,3 +570,5 @@ func (s *pairingsScreen) view() string {
 }
 
 func (s *pairingsScreen) keys() help.KeyMap { return bindings{s.toggle, s.close} }
+
+func (s *pairingsScreen) keysOnly() {}

@@ -151,6 +151,31 @@ func TestApprovalChooseApproveAndCancelled(t *testing.T) {
 	}
 }
 
+// TestHistoryEscThenKey: esc and q typed faster than they are read arrive
+// as alt+q; on a screen without text fields that is esc, then q.
+func TestHistoryEscThenKey(t *testing.T) {
+	m, _, _, _ := approvalsModel(t, newClock(t0))
+	m = press(t, m, "H")
+	if _, ok := m.overlay.(*historyScreen); !ok {
+		t.Fatalf("H did not open the history:\n%s", m.View())
+	}
+	next, cmd := m.Update(keyMsg("alt+q"))
+	m = next.(Model)
+	if m.overlay != nil {
+		t.Fatalf("alt+q left the history open:\n%s", m.View())
+	}
+	if !quits(cmd) {
+		t.Fatal("the q after esc did not quit")
+	}
+
+	// In a text field alt+key stays what it is (alt+b moves back a word).
+	m = press(t, m, "/", "x", "y")
+	next, _ = m.Update(keyMsg("alt+q"))
+	if m = next.(Model); !m.list.filtering {
+		t.Fatal("alt+q in the filter was taken as esc")
+	}
+}
+
 func TestApprovalTypeNumber(t *testing.T) {
 	clock := newClock(t0)
 	m, _, fake, _ := approvalsModel(t, clock)

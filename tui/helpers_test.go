@@ -204,6 +204,33 @@ func drain(t testing.TB, m Model, cmd tea.Cmd, depth int) Model {
 	return drain(t, next.(Model), cmd2, depth-1)
 }
 
+// quits reports whether cmd, or a command it batches or sequences, quits
+// the program. Timers are not waited for.
+func quits(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-done:
+	case <-time.After(500 * time.Millisecond):
+		return false
+	}
+	if _, ok := msg.(tea.QuitMsg); ok {
+		return true
+	}
+	if rv := reflect.ValueOf(msg); rv.Kind() == reflect.Slice && rv.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
+		for i := range rv.Len() {
+			if quits(rv.Index(i).Interface().(tea.Cmd)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func keyMsg(k string) tea.KeyMsg {
 	switch k {
 	case "enter":
@@ -226,6 +253,9 @@ func keyMsg(k string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyBackspace}
 	case "ctrl+r":
 		return tea.KeyMsg{Type: tea.KeyCtrlR}
+	}
+	if r, ok := strings.CutPrefix(k, "alt+"); ok {
+		return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(r), Alt: true}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
 }

@@ -167,6 +167,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			// ("/go"): handle them one by one so that each can be a command.
 			return m.each(msg)
 		}
+		if msg.Alt && !msg.Paste && m.keysOnly() {
+			// esc then a key, typed faster than they are read, arrive as
+			// alt+key. Sesame binds no alt keys; only text fields use them
+			// (alt+b moves back a word), so elsewhere they are the two keys.
+			msg.Alt = false
+			return m.sequence(tea.KeyMsg{Type: tea.KeyEsc}, msg)
+		}
 	}
 	if cmd, handled := m.handle(msg); handled {
 		return m, cmd
@@ -176,14 +183,45 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // each handles a run of typed characters one key at a time.
 func (m Model) each(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	keys := make([]tea.KeyMsg, len(msg.Runes))
+	for i, r := range msg.Runes {
+		keys[i] = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}
+	}
+	return m.sequence(keys...)
+}
+
+// sequence handles keys one after the other, as if each came on its own.
+func (m Model) sequence(keys ...tea.KeyMsg) (tea.Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	var next tea.Model = m
-	for _, r := range msg.Runes {
+	for _, k := range keys {
 		var cmd tea.Cmd
-		next, cmd = next.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+		next, cmd = next.Update(k)
 		cmds = append(cmds, cmd)
 	}
 	return next, tea.Sequence(cmds...)
+}
+
+// keysOnly reports whether the screen with the focus has no text field, so
+// that an alt+key there can only be esc followed by the key.
+func (m Model) keysOnly() bool {
+	s := m.focused()
+	if s == nil {
+		return !m.list.filtering
+	}
+	_, ok := s.(interface{ keysOnly() })
+	return ok
+}
+
+// focused is the screen keys go to; nil means the code list.
+func (m Model) focused() screen {
+	switch {
+	case m.prompt != nil:
+		return m.prompt
+	case m.overlay != nil:
+		return m.overlay
+	}
+	return m.base
 }
 
 // route gives a message to the screen that has the focus.
@@ -273,13 +311,8 @@ func (m Model) View() string {
 func isDialog(s screen) bool { _, ok := s.(dialog); return ok }
 
 func (m Model) focusedKeys() help.KeyMap {
-	switch {
-	case m.prompt != nil:
-		return m.prompt.keys()
-	case m.overlay != nil:
-		return m.overlay.keys()
-	case m.base != nil:
-		return m.base.keys()
+	if s := m.focused(); s != nil {
+		return s.keys()
 	}
 	return m.list.keys()
 }

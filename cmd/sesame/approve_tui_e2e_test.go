@@ -84,6 +84,7 @@ func TestApprovalsInTUI(t *testing.T) {
 	tm.Keys("H")
 	tm.WaitFor(15*time.Second, "Sign-in history")
 	tm.Keys("Escape")
+	tm.WaitGone(15*time.Second, "Sign-in history")
 	tm.Keys("q")
 	tm.WaitExit(10 * time.Second)
 }

@@ -135,6 +135,17 @@ func (tm *Term) WaitFor(within time.Duration, texts ...string) string {
 	})
 }
 
+// WaitGone polls the screen until it no longer shows text and returns it;
+// the test fails if text is still there after the given time. A test waits
+// for the screen to change this way before the next key, as a person does:
+// keys sent together may arrive as one (esc then q reads as alt+q).
+func (tm *Term) WaitGone(within time.Duration, text string) string {
+	tm.t.Helper()
+	return tm.wait(within, fmt.Sprintf("no %q", text), func(screen string) bool {
+		return !strings.Contains(screen, text)
+	})
+}
+
 // WaitCount polls the screen until text is on it at least n times and
 // returns it; the test fails if that does not happen within the given time.
 func (tm *Term) WaitCount(within time.Duration, n int, text string) string {
