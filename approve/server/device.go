@@ -77,7 +77,11 @@ func (h *Handler) authDevice(r *http.Request, body []byte, pub ed25519.PublicKey
 	if !h.devices.allow(who, now) {
 		return dev, fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many requests: slow down")
 	}
-	switch h.nonces.add(who+"|"+nonce, now) {
+	fresh, err := h.addNonce(who+"|"+nonce, now)
+	if err != nil {
+		return dev, err
+	}
+	switch fresh {
 	case nonceReplayed:
 		return dev, fail(http.StatusUnauthorized, approve.CodeReplayedNonce, "this request was already received (replayed nonce)")
 	case nonceFull:
@@ -210,8 +214,10 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 		done := state != since || wait == 0
 		if !done {
 			if timer == nil {
-				timer = time.NewTimer(time.Duration(wait) * time.Second)
+				timer = time.NewTimer(jitter(time.Duration(wait) * time.Second))
 				defer timer.Stop()
+				h.metrics.waiting.Inc()
+				defer h.metrics.waiting.Dec()
 			}
 			select {
 			case <-changed:
@@ -219,7 +225,11 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 			case <-timer.C:
 				done = true
 			case <-h.closing:
-				done = true
+				// Hand the long-poll back: the device retries after its
+				// backoff, on another replica behind a load balancer.
+				w.Header().Set("Retry-After", "1")
+				h.writeSigned(w, nonce, 0, fail(http.StatusServiceUnavailable, approve.CodeUnavailable, "this server is shutting down: try again"))
+				return
 			case <-r.Context().Done():
 				return
 			}
@@ -227,6 +237,9 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 		resp := approve.PollResponse{V: approve.Version, Time: h.now().UnixMilli(), State: state, Requests: []approve.SignedRequest{}}
 		if req != nil {
 			resp.Requests = append(resp.Requests, req.SignedRequest)
+			if state != since && !req.Started.IsZero() {
+				h.metrics.delivery.Observe(h.now().Sub(req.Started).Seconds())
+			}
 		}
 		h.writeSigned(w, nonce, http.StatusOK, resp)
 		return
@@ -318,7 +331,8 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request) {
 	if notMe {
 		h.log.Warn("sign-in reported as not made by the user: further requests blocked", "user", dev.User, "request", a.RequestID, "device", dev.ID)
 	}
-	h.hub.notify(dev.User)
+	h.metrics.answered.WithLabelValues(res.Status).Inc()
+	h.wake(dev.User)
 	h.writeSigned(w, nonce, http.StatusOK, res)
 }
 

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/sesame-auth/sesame/approve"
 )
 
 // hub wakes long-polls when a user's requests change. Each waiting user has
@@ -37,6 +40,30 @@ func (h *hub) notify(user string) {
 		close(c)
 	}
 }
+
+// notifyAll wakes every waiter.
+func (h *hub) notifyAll() {
+	h.mu.Lock()
+	old := h.ch
+	h.ch = map[string]chan struct{}{}
+	h.mu.Unlock()
+	for _, c := range old {
+		close(c)
+	}
+}
+
+// jitter takes up to a fifth off a long-poll's wait at random, so that
+// devices that connected together do not all come back together.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return d
+	}
+	return d - time.Duration(rand.Int64N(int64(d/5)+1))
+}
+
+// nonceLife is how long a device request's nonce is remembered: the window
+// in which its timestamp is accepted.
+const nonceLife = 2*approve.MaxClockSkew + time.Second
 
 // nonceCache remembers the nonces of device requests for at least
 // 2*MaxClockSkew, the window in which a timestamp is accepted. It keeps two
@@ -88,22 +115,47 @@ func (c *nonceCache) add(key string, now time.Time) int {
 	return nonceFresh
 }
 
-// limiter is a token-bucket rate limiter per key, with a bounded number of keys.
+// limiter is a token-bucket rate limiter per key, with a bounded number of
+// keys, in this process's memory.
 type limiter struct {
 	mu    sync.Mutex
 	every time.Duration // one token per every
 	burst float64
 	max   int
-	m     map[string]*bucket
+	m     map[string]*tokenBucket
 }
 
-type bucket struct {
-	tokens float64
-	at     time.Time
+// tokenBucket is one key's bucket. Its zero value is a full bucket, so that
+// it can live in a stored record too (a user's sign-in limit, shared by
+// every replica).
+type tokenBucket struct {
+	Used float64   `json:"used,omitempty"` // tokens taken and not yet refilled
+	At   time.Time `json:"at,omitzero"`
+}
+
+// level is the number of tokens in b at now.
+func (b *tokenBucket) level(now time.Time, every time.Duration, burst float64) float64 {
+	if b.At.IsZero() {
+		return burst
+	}
+	return min(burst, burst-b.Used+float64(now.Sub(b.At))/float64(every))
+}
+
+// take takes a token if one is available; one per every, at most burst.
+func (b *tokenBucket) take(now time.Time, every time.Duration, burst float64) bool {
+	if every <= 0 {
+		return true
+	}
+	tokens := b.level(now, every, burst)
+	if tokens < 1 {
+		return false
+	}
+	b.Used, b.At = burst-(tokens-1), now
+	return true
 }
 
 func newLimiter(every time.Duration, burst, maxKeys int) *limiter {
-	return &limiter{every: every, burst: float64(burst), max: maxKeys, m: map[string]*bucket{}}
+	return &limiter{every: every, burst: float64(burst), max: maxKeys, m: map[string]*tokenBucket{}}
 }
 
 // allow takes a token for key if one is available.
@@ -118,7 +170,7 @@ func (l *limiter) allow(key string, now time.Time) bool {
 		if len(l.m) >= l.max {
 			// Forget the keys whose buckets have refilled: they are as good as new.
 			for k, v := range l.m {
-				if l.level(v, now) >= l.burst {
+				if v.level(now, l.every, l.burst) >= l.burst {
 					delete(l.m, k)
 				}
 			}
@@ -126,18 +178,8 @@ func (l *limiter) allow(key string, now time.Time) bool {
 				return false
 			}
 		}
-		b = &bucket{tokens: l.burst, at: now}
+		b = &tokenBucket{}
 		l.m[key] = b
 	}
-	b.tokens = l.level(b, now)
-	b.at = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
-func (l *limiter) level(b *bucket, now time.Time) float64 {
-	return min(l.burst, b.tokens+float64(now.Sub(b.at))/float64(l.every))
+	return b.take(now, l.every, l.burst)
 }

@@ -169,16 +169,14 @@ func (h *Handler) StartSignIn(in SignInRequest) (SignInStarted, error) {
 		}
 	}
 	now := h.now()
-	if !h.signins.allow(in.User, now) {
-		return SignInStarted{}, fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many sign-in requests for this user: wait a little")
-	}
 	rec := requestRecord{
 		SignedRequest: approve.SignedRequest{
 			V: approve.Version, ID: randomID(), User: in.User, Application: clean(in.Application), IP: clean(in.IP),
 			Location: clean(in.Location), UserAgent: clean(in.UserAgent), Mode: string(mode),
 			Created: now.Unix(), Expires: now.Add(ttl).Unix(),
 		},
-		Status: approve.StatusPending,
+		Status:  approve.StatusPending,
+		Started: now,
 	}
 	switch mode {
 	case approve.ModeType:
@@ -203,6 +201,9 @@ func (h *Handler) StartSignIn(in SignInRequest) (SignInStarted, error) {
 		}
 		if u.Blocked {
 			return fail(http.StatusForbidden, approve.CodeBlocked, "sign-in requests for this user are blocked after a \"this wasn't me\" answer: the user or an operator must clear it")
+		}
+		if !u.SignIns.take(now, h.cfg.SignInEvery, float64(h.cfg.SignInBurst)) {
+			return fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many sign-in requests for this user: wait a little")
 		}
 		has := false
 		if err := tx.Scan(bUserDevices, in.User+"\x00", func(string, []byte) error { has = true; return errStop }); err != nil && err != errStop {
@@ -232,7 +233,8 @@ func (h *Handler) StartSignIn(in SignInRequest) (SignInStarted, error) {
 	if err != nil {
 		return SignInStarted{}, err
 	}
-	h.hub.notify(in.User)
+	h.metrics.started.Inc()
+	h.wake(in.User)
 	out := SignInStarted{ID: rec.ID, Mode: rec.Mode, Status: approve.StatusPending, Expires: time.Unix(rec.Expires, 0).UTC()}
 	if mode != approve.ModeApprove {
 		out.Number = rec.Number

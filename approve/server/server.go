@@ -27,7 +27,8 @@ import (
 type Config struct {
 	// Key is the server's signing key. Its fingerprint goes into pairing URIs.
 	Key ed25519.PrivateKey
-	// Store keeps pairings, devices and requests (OpenBolt or NewMemoryStore).
+	// Store keeps pairings, devices and requests (OpenBolt, OpenPostgres
+	// for several replicas, or NewMemoryStore).
 	Store Store
 	// APIKey protects the relying-party API; the API is off when empty.
 	APIKey []byte
@@ -74,9 +75,10 @@ type Handler struct {
 	now      func() time.Time
 	started  time.Time
 	store    Store
+	shared   sharedStore // nil unless the store is shared with other replicas
+	metrics  *metrics
 	hub      *hub
 	nonces   *nonceCache
-	signins  *limiter
 	pairs    *limiter
 	devices  *limiter
 	mux      *http.ServeMux
@@ -138,8 +140,8 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		cfg: cfg, pub: cfg.Key.Public().(ed25519.PublicKey), now: cfg.Now, store: cfg.Store,
 		hub:     newHub(),
-		nonces:  newNonceCache(2*approve.MaxClockSkew+time.Second, 4<<20),
-		signins: newLimiter(cfg.SignInEvery, cfg.SignInBurst, 1<<20),
+		nonces:  newNonceCache(nonceLife, 4<<20),
+		metrics: newMetrics(),
 		pairs:   newLimiter(cfg.PairingEvery, cfg.PairingBurst, 1<<16),
 		devices: newLimiter(cfg.DeviceEvery, cfg.DeviceBurst, 1<<20),
 		mux:     http.NewServeMux(), log: cfg.Logger, closing: make(chan struct{}),
@@ -149,6 +151,10 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
+	}
+	if sh, ok := cfg.Store.(sharedStore); ok {
+		h.shared = sh
+		sh.subscribe(h.hub.notify, h.hub.notifyAll)
 	}
 	h.fp = approve.Fingerprint(h.pub)
 	h.started = h.now()
@@ -177,6 +183,7 @@ func (h *Handler) Close() { h.closeOne.Do(func() { close(h.closing) }) }
 
 func (h *Handler) routes() {
 	m := h.mux
+	h.opsRoutes()
 	m.HandleFunc("GET /v1/info", h.info)
 	m.HandleFunc("POST /v1/pair", h.register)
 	m.HandleFunc("GET /v1/device/requests", h.poll)
@@ -217,6 +224,8 @@ type userRecord struct {
 	Blocked        bool      `json:"blocked,omitempty"`
 	BlockedAt      time.Time `json:"blocked_at,omitzero"`
 	BlockedRequest string    `json:"blocked_request,omitempty"`
+	// SignIns limits the user's sign-ins, on every replica at once.
+	SignIns tokenBucket `json:"signins,omitzero"`
 }
 
 type requestRecord struct {
@@ -227,6 +236,7 @@ type requestRecord struct {
 	DeviceID  string    `json:"device_id,omitempty"`
 	AnswerSig []byte    `json:"answer_sig,omitempty"`
 	Answered  time.Time `json:"answered,omitzero"`
+	Started   time.Time `json:"started,omitzero"` // when it was started, for the delivery latency metric
 }
 
 // status is the request's status at now: a pending request past its expiry is expired.
@@ -287,23 +297,30 @@ func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		h.log.Error("internal error", "err", err)
-		ae = fail(http.StatusInternalServerError, approve.CodeUnavailable, "internal error: try again later")
-	}
+	ae := h.apiErr(err)
 	h.writeJSON(w, ae.status, approve.ErrorResponse{V: approve.Version, Error: ae.code, Message: ae.msg})
+}
+
+// apiErr is err as an answer: an apiError as it is, a store that cannot be
+// reached as 503 unavailable, anything else as an internal error.
+func (h *Handler) apiErr(err error) *apiError {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, ErrUnavailable):
+		h.log.Warn("database unavailable", "err", err)
+		return fail(http.StatusServiceUnavailable, approve.CodeUnavailable, "the server's database is unavailable: try again later")
+	}
+	h.log.Error("internal error", "err", err)
+	return fail(http.StatusInternalServerError, approve.CodeUnavailable, "internal error: try again later")
 }
 
 // writeSigned writes a response to a device request, signed over the
 // device's nonce, the status, the server time and the body.
 func (h *Handler) writeSigned(w http.ResponseWriter, nonce string, status int, v any) {
 	if err, ok := v.(error); ok {
-		var ae *apiError
-		if !errors.As(err, &ae) {
-			h.log.Error("internal error", "err", err)
-			ae = fail(http.StatusInternalServerError, approve.CodeUnavailable, "internal error: try again later")
-		}
+		ae := h.apiErr(err)
 		status = ae.status
 		v = approve.ErrorResponse{V: approve.Version, Error: ae.code, Message: ae.msg}
 	}
