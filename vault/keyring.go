@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	gokeyring "github.com/zalando/go-keyring"
 )
@@ -12,36 +13,120 @@ import (
 var ErrKeyringItemNotFound = gokeyring.ErrNotFound
 
 // ErrKeyringLocked is matched by ProbeKeyring's error, and so by Create's
-// with StoreAuto, when the OS keyring is there but locked. A Keyring's own
-// errors may match it too, to say that the keyring is locked.
-var ErrKeyringLocked = errors.New("the OS keyring is locked: unlock it and try again, or choose --store passphrase")
+// with StoreAuto, when the OS keyring is there but cannot be used now: it is
+// locked, or it does not answer (an unlock prompt nobody sees). A Keyring's
+// own errors may match it too, to say that the keyring is locked.
+var ErrKeyringLocked = errors.New("the OS keyring is locked")
+
+// ErrNoKeyring is matched by SystemKeyring's errors when there is no OS
+// keyring to talk to at all: on Linux, no D-Bus session bus. The message
+// says why.
+var ErrNoKeyring = errors.New("no OS keyring here")
+
+// ErrKeyringTimeout is matched by SystemKeyring's errors when the keyring
+// did not answer within its timeout. The message names the likely cause.
+var ErrKeyringTimeout = errors.New("the OS keyring did not answer")
+
+// DefaultKeyringTimeout bounds each call to the OS keyring when
+// SystemKeyring.Timeout is zero.
+const DefaultKeyringTimeout = 20 * time.Second
 
 // SystemKeyring is the OS keyring: macOS Keychain, Windows Credential
 // Manager or the Secret Service on Linux, through go-keyring.
-type SystemKeyring struct{}
+//
+// On Linux it talks to the Secret Service only over a session bus that is
+// really there (DBUS_SESSION_BUS_ADDRESS set and reachable, or
+// $XDG_RUNTIME_DIR/bus): without one every call fails at once with an error
+// matching ErrNoKeyring, and no bus or keyring daemon is ever started. Each
+// call gives up after Timeout with an error matching ErrKeyringTimeout (the
+// call itself, which cannot be interrupted, is left to finish in the
+// background).
+type SystemKeyring struct {
+	// Timeout bounds each call; DefaultKeyringTimeout when zero.
+	Timeout time.Duration
+}
 
 // Get reads an item.
-func (SystemKeyring) Get(service, user string) (string, error) { return gokeyring.Get(service, user) }
+func (k SystemKeyring) Get(service, user string) (string, error) {
+	return within(k.Timeout, func() (string, error) { return gokeyring.Get(service, user) })
+}
 
 // Set writes an item.
-func (SystemKeyring) Set(service, user, secret string) error {
-	return gokeyring.Set(service, user, secret)
+func (k SystemKeyring) Set(service, user, secret string) error {
+	_, err := within(k.Timeout, func() (struct{}, error) { return struct{}{}, gokeyring.Set(service, user, secret) })
+	return err
 }
 
 // Delete removes an item.
-func (SystemKeyring) Delete(service, user string) error { return gokeyring.Delete(service, user) }
+func (k SystemKeyring) Delete(service, user string) error {
+	_, err := within(k.Timeout, func() (struct{}, error) { return struct{}{}, gokeyring.Delete(service, user) })
+	return err
+}
+
+// within runs a keyring call when there is a keyring to call, and gives up
+// on it after timeout.
+func within[T any](timeout time.Duration, call func() (T, error)) (T, error) {
+	var zero T
+	if err := keyringReachable(); err != nil {
+		return zero, err
+	}
+	if timeout <= 0 {
+		timeout = DefaultKeyringTimeout
+	}
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := call()
+		done <- result{v, err}
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-t.C:
+		return zero, keyringTimeoutError(timeout)
+	}
+}
+
+// keyringTimeoutError says that the keyring did not answer in time, and why
+// that usually happens.
+type keyringTimeoutError time.Duration
+
+func (e keyringTimeoutError) Error() string {
+	return fmt.Sprintf("the OS keyring did not answer within %s: it is most likely waiting for its unlock prompt on a display nobody is looking at (ssh -X, VNC, a locked screen); unlock the keyring there and try again, or allow it longer with --keyring-timeout", time.Duration(e))
+}
+
+// Is matches ErrKeyringTimeout and ErrKeyringUnavailable.
+func (e keyringTimeoutError) Is(target error) bool {
+	return target == ErrKeyringTimeout || target == ErrKeyringUnavailable
+}
+
+// noKeyringError says why there is no OS keyring to talk to.
+type noKeyringError struct{ why string }
+
+func (e noKeyringError) Error() string { return e.why }
+
+// Is matches ErrNoKeyring.
+func (e noKeyringError) Is(target error) bool { return target == ErrNoKeyring }
 
 // ProbeKeyring checks that the keyring works with a write-read-delete of a
 // throwaway item. It returns why it does not: an error matching
-// ErrKeyringLocked when the keyring is there but locked (Create with
-// StoreAuto then fails rather than fall back to a passphrase), any other
-// error when there is no working keyring.
+// ErrKeyringLocked when the keyring is there but locked or not answering
+// (Create with StoreAuto then fails rather than fall back to a passphrase),
+// any other error when there is no working keyring.
 func ProbeKeyring(k Keyring) error {
 	const user = "probe"
 	want := "probe-" + NewID()
 	if err := k.Set(KeyringService, user, want); err != nil {
-		if keyringLocked(err) {
-			return fmt.Errorf("%w (%v)", ErrKeyringLocked, err)
+		switch {
+		case keyringLocked(err):
+			return lockedError{err}
+		case errors.Is(err, ErrNoKeyring):
+			return err // it says why already
 		}
 		return fmt.Errorf("cannot write to the OS keyring: %w", err)
 	}
@@ -49,7 +134,7 @@ func ProbeKeyring(k Keyring) error {
 	_ = k.Delete(KeyringService, user)
 	if err != nil {
 		if keyringLocked(err) {
-			return fmt.Errorf("%w (%v)", ErrKeyringLocked, err)
+			return lockedError{err}
 		}
 		return fmt.Errorf("cannot read from the OS keyring: %w", err)
 	}
@@ -58,6 +143,26 @@ func ProbeKeyring(k Keyring) error {
 	}
 	return nil
 }
+
+// lockedError is ProbeKeyring's error for a keyring that is there but
+// cannot be used now. It says both ways on: unlock the keyring, or make a
+// passphrase vault instead.
+type lockedError struct{ cause error }
+
+const passphraseInstead = "or make a passphrase vault instead with --store passphrase (in scripts, set SESAME_PASSPHRASE too)"
+
+func (e lockedError) Error() string {
+	if errors.Is(e.cause, ErrKeyringTimeout) {
+		return e.cause.Error() + "; " + passphraseInstead
+	}
+	return fmt.Sprintf("the OS keyring is locked (%v): unlock it (log in to the desktop session, or see Troubleshooting in Sesame's README) and try again, %s", e.cause, passphraseInstead)
+}
+
+// Is matches ErrKeyringLocked.
+func (e lockedError) Is(target error) bool { return target == ErrKeyringLocked }
+
+// Unwrap gives the keyring's own error.
+func (e lockedError) Unwrap() error { return e.cause }
 
 // secretServiceLocked starts the error go-keyring's Secret Service backend
 // (Linux and the BSDs) returns when it cannot unlock the login collection:
@@ -70,7 +175,8 @@ func ProbeKeyring(k Keyring) error {
 // other failures.
 const secretServiceLocked = "failed to unlock correct collection '/org/freedesktop/secrets/collection/"
 
-// keyringLocked reports whether err says the keyring is there but locked.
+// keyringLocked reports whether err says the keyring is there but locked, or
+// there but not answering.
 func keyringLocked(err error) bool {
-	return errors.Is(err, ErrKeyringLocked) || strings.Contains(err.Error(), secretServiceLocked)
+	return errors.Is(err, ErrKeyringLocked) || errors.Is(err, ErrKeyringTimeout) || strings.Contains(err.Error(), secretServiceLocked)
 }

@@ -134,8 +134,8 @@ func TestSecretService(t *testing.T) {
 		t.Fatalf("probe with the keyring locked: %v, want ErrKeyringLocked", err)
 	}
 	fresh := vault.Options{Dir: t.TempDir() + "/fresh", Passphrase: []byte("pw"), ScryptWorkFactor: 10}
-	if _, err := vault.Create(fresh, vault.StoreAuto); !errors.Is(err, vault.ErrKeyringLocked) {
-		t.Fatalf("create (auto) with the keyring locked: %v, want ErrKeyringLocked", err)
+	if _, err := vault.Create(fresh, vault.StoreAuto); !errors.Is(err, vault.ErrKeyringLocked) || !strings.Contains(err.Error(), "unlock it") || !strings.Contains(err.Error(), "--store passphrase") {
+		t.Fatalf("create (auto) with the keyring locked: %v, want ErrKeyringLocked saying how to unlock it or make a passphrase vault", err)
 	}
 	if _, err := os.Stat(fresh.Dir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a failed Create left the folder behind: %v", err)

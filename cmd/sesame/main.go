@@ -28,8 +28,26 @@ import (
 // plain build reports the module version or "dev".
 var version = ""
 
+// signalGrace is how long a command has, after SIGINT or SIGTERM cancelled
+// its context, to finish on its own (restore the terminal, say why it
+// stopped) before the process ends anyway: a call that cannot be cancelled,
+// such as an OS keyring waiting for a prompt nobody sees, must not keep it
+// alive.
+const signalGrace = 2 * time.Second
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-signals
+		stop()
+		select {
+		case <-signals: // a second signal: end now
+		case <-time.After(signalGrace):
+		}
+		os.Exit(128 + int(sig.(syscall.Signal)))
+	}()
 	a := &app{
 		stdin:  os.Stdin,
 		stdout: os.Stdout,
@@ -57,6 +75,7 @@ type app struct {
 	// Global flags.
 	passphraseFile string
 	store          string
+	keyringTimeout time.Duration
 	ui             uiFlags
 }
 
@@ -120,6 +139,7 @@ Run without a command to open the terminal UI.`,
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.passphraseFile, "passphrase-file", "", "read the vault passphrase from this file (first line)")
 	pf.StringVar(&a.store, "store", "auto", "where a new vault keeps its key: auto, keyring or passphrase")
+	pf.DurationVar(&a.keyringTimeout, "keyring-timeout", vault.DefaultKeyringTimeout, "give up on an OS keyring that does not answer (an unlock prompt nobody sees) after this long")
 	a.addTUIFlags(root)
 	root.AddCommand(
 		a.addCmd(),
@@ -181,6 +201,9 @@ func buildVersion() string {
 // passphrase comes from --passphrase-file or SESAME_PASSPHRASE, if either is given.
 func (a *app) vaultOptions() (vault.Options, error) {
 	o := vault.Options{Dir: a.getenv("SESAME_HOME"), Keyring: a.keyring, ScryptWorkFactor: a.scryptWork}
+	if o.Keyring == nil {
+		o.Keyring = vault.SystemKeyring{Timeout: a.keyringTimeout}
+	}
 	p, err := a.passphraseFromFlags()
 	if err != nil {
 		return o, err
@@ -244,11 +267,7 @@ func (a *app) openOrCreate() (*vault.Vault, error) {
 	switch kind {
 	case vault.StoreAuto:
 		kind = vault.StoreKeyring
-		k := o.Keyring
-		if k == nil {
-			k = vault.SystemKeyring{}
-		}
-		switch err := vault.ProbeKeyring(k); {
+		switch err := vault.ProbeKeyring(o.Keyring); {
 		case errors.Is(err, vault.ErrKeyringLocked):
 			return nil, err // a keyring the user has but left locked: do not quietly avoid it
 		case err != nil:

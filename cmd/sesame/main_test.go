@@ -442,7 +442,9 @@ func TestLockedKeyringAtCreation(t *testing.T) {
 	c.keyring.Err = vaulttest.ErrKeyringLocked
 	c.env["SESAME_PASSPHRASE"] = "would be used"
 	r := c.run("", "add", "otpauth://totp/L:l?secret=JBSWY3DPEHPK3PXP")
-	if r.code != 1 || !strings.Contains(r.stderr, "locked") || strings.Contains(r.stderr, "protected by a passphrase instead") {
+	if r.code != 1 || !strings.Contains(r.stderr, "the OS keyring is locked") || !strings.Contains(r.stderr, "unlock it") ||
+		!strings.Contains(r.stderr, "--store passphrase") || !strings.Contains(r.stderr, "SESAME_PASSPHRASE") ||
+		strings.Contains(r.stderr, "protected by a passphrase instead") {
 		t.Fatalf("add with a locked keyring: %+v", r)
 	}
 	if _, err := os.Stat(filepath.Join(c.home, vault.FileName)); err == nil {
