@@ -321,3 +321,22 @@ func TestOpsEndpoints(t *testing.T) {
 		t.Errorf("/readyz while shutting down = %d, want 503", st)
 	}
 }
+
+func TestBindKeyRefusesAnotherKey(t *testing.T) {
+	st := testStore(t)
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	other, _, _ := ed25519.GenerateKey(rand.Reader)
+	if err := BindKey(st, pub); err != nil {
+		t.Fatal(err)
+	}
+	if err := BindKey(st, pub); err != nil {
+		t.Fatalf("the same key again: %v", err)
+	}
+	err := BindKey(st, other)
+	if !errors.Is(err, ErrOtherKey) || !strings.Contains(err.Error(), approve.Fingerprint(pub)) || !strings.Contains(err.Error(), approve.Fingerprint(other)) {
+		t.Fatalf("err = %v, want ErrOtherKey naming both fingerprints", err)
+	}
+	if got, err := BoundKey(st); err != nil || !pub.Equal(got) {
+		t.Fatalf("BoundKey = %x, %v", got, err)
+	}
+}

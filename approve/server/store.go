@@ -36,7 +36,7 @@ type Tx interface {
 // ErrReadOnly is returned by writes inside View.
 var ErrReadOnly = errors.New("write in a read-only transaction")
 
-var buckets = []string{bTokens, bDevices, bUserDevices, bRequests, bUsers}
+var buckets = []string{bTokens, bDevices, bUserDevices, bRequests, bUsers, bMeta}
 
 const (
 	bTokens      = "tokens"

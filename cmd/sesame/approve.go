@@ -44,10 +44,10 @@ func (a *app) deviceOptions() device.Options {
 // --- sesame server ---
 
 type serverFlags struct {
-	listen, url, data, apiKeyFile, tlsCert, tlsKey, label string
-	demo, allowApprove                                    bool
-	digits                                                int
-	ttl                                                   time.Duration
+	listen, url, data, database, apiKeyFile, tlsCert, tlsKey, label string
+	demo, allowApprove                                              bool
+	digits                                                          int
+	ttl                                                             time.Duration
 }
 
 func (a *app) serverCmd() *cobra.Command {
@@ -63,6 +63,11 @@ served only on loopback addresses; anywhere else give --tls-cert and --tls-key.
 Devices, pairings and pending requests are kept in --data (server.db) with the
 server's signing key (server.key), so they survive a restart.
 
+To run several replicas behind a load balancer, give them one PostgreSQL
+database with --database postgres://... (or SESAME_DATABASE_URL) and the same
+server.key in each --data folder; the server creates and migrates its tables
+itself. See docs/deploy.md. /healthz, /readyz and /metrics serve operations.
+
 The first line on stdout is the server's URL.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runServer(cmd.Context(), f) },
 	}
@@ -70,6 +75,7 @@ The first line on stdout is the server's URL.`,
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8440", "address to listen on")
 	fl.StringVar(&f.url, "url", "", "public base URL for pairing links (default: from --listen)")
 	fl.StringVar(&f.data, "data", "", "folder for server.db and server.key (default: $SESAME_SERVER_HOME or the user config folder)")
+	fl.StringVar(&f.database, "database", "", "PostgreSQL URL shared by replicas, postgres://user@host/db (or set SESAME_DATABASE_URL; default: server.db in --data)")
 	fl.StringVar(&f.apiKeyFile, "api-key-file", "", "file holding the relying-party API key (or set SESAME_API_KEY)")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate file (PEM)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key file (PEM)")
@@ -122,6 +128,42 @@ func serverKey(path string) (ed25519.PrivateKey, error) {
 	return ed25519.NewKeyFromSeed(b), nil
 }
 
+// openServerStore opens the PostgreSQL database given by flag or
+// SESAME_DATABASE_URL, else server.db in dir.
+func (a *app) openServerStore(ctx context.Context, database, dir string) (server.Store, error) {
+	if database == "" {
+		database = a.getenv("SESAME_DATABASE_URL")
+	}
+	if database == "" {
+		return server.OpenBolt(filepath.Join(dir, "server.db"))
+	}
+	return server.OpenPostgres(ctx, database)
+}
+
+// deploymentKey loads the server key and binds the store to it. A missing
+// key file is created only for a store that no key has used yet: a replica
+// must get the deployment's key, not make its own.
+func deploymentKey(store server.Store, path string) (ed25519.PrivateKey, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		bound, err := server.BoundKey(store)
+		if err != nil {
+			return nil, err
+		}
+		if bound != nil {
+			return nil, fmt.Errorf("no server key at %s, and the database belongs to the key of fingerprint %s: copy server.key from another replica there",
+				path, approve.Fingerprint(bound))
+		}
+	}
+	key, err := serverKey(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := server.BindKey(store, key.Public().(ed25519.PublicKey)); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
 func (a *app) runServer(ctx context.Context, f serverFlags) error {
 	tlsOn := f.tlsCert != "" || f.tlsKey != ""
 	if tlsOn && (f.tlsCert == "" || f.tlsKey == "") {
@@ -150,19 +192,19 @@ func (a *app) runServer(ctx context.Context, f serverFlags) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	key, err := serverKey(filepath.Join(dir, "server.key"))
-	if err != nil {
-		return err
-	}
 	apiKey, err := a.apiKey(f.apiKeyFile)
 	if err != nil {
 		return err
 	}
-	store, err := server.OpenBolt(filepath.Join(dir, "server.db"))
+	store, err := a.openServerStore(ctx, f.database, dir)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	key, err := deploymentKey(store, filepath.Join(dir, "server.key"))
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
