@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/safetext"
 )
 
 // ClientOptions configure the device side of Sesame's protocol. The zero
@@ -67,12 +68,7 @@ func (e *ServerError) Error() string {
 	if len(msg) > 200 {
 		msg = msg[:200]
 	}
-	msg = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, msg)
+	msg = safetext.Clean(msg)
 	return fmt.Sprintf("%v (server said %d %s: %s)", e.err, e.Status, e.Code, msg)
 }
 
@@ -162,11 +158,17 @@ func (c *Client) Poll(ctx context.Context) ([]Request, error) {
 	ctx, cancel := context.WithTimeout(ctx, PollWait+15*time.Second)
 	defer cancel()
 	body, _, err := c.do(ctx, c.deviceID, c.key, c.serverKey, http.MethodGet, "/v1/device/requests", q, nil)
-	if err != nil {
-		return nil, err
+	var reqs []SignedRequest
+	var state string
+	if err == nil {
+		reqs, state, err = decodePoll(body, c.serverKey, c.user)
 	}
-	reqs, state, err := decodePoll(body, c.serverKey, c.user)
 	if err != nil {
+		// After a failure (a server restart, say) the next poll asks without
+		// since=, so that it answers at once and shows the server is back.
+		c.mu.Lock()
+		c.state = ""
+		c.mu.Unlock()
 		return nil, err
 	}
 	skew := c.Skew()
@@ -329,23 +331,49 @@ func doSigned(ctx context.Context, hc *http.Client, opts ClientOptions, base *ur
 	if len(rb) > MaxBodyBytes {
 		return nil, time.Time{}, fmt.Errorf("%w: response larger than %d bytes", ErrBadSig, MaxBodyBytes)
 	}
+	received := opts.now()
+	skew := func(server time.Time) {
+		if setSkew != nil {
+			setSkew(server.Sub(sent.Add(received.Sub(sent) / 2)).Round(time.Second))
+		}
+	}
 	serverTime, verr := VerifyResponse(serverKey, nonce, resp.StatusCode, resp.Header, rb)
 	if verr != nil {
-		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-			return nil, time.Time{}, fmt.Errorf("%w: HTTP %d", ErrServer, resp.StatusCode)
-		}
-		return nil, time.Time{}, verr
+		return nil, time.Time{}, unsignedError(resp, rb, verr, skew)
 	}
-	received := opts.now()
-	if setSkew != nil {
-		setSkew(serverTime.Sub(sent.Add(received.Sub(sent) / 2)).Round(time.Second))
-	}
+	skew(serverTime)
 	if resp.StatusCode/100 != 2 {
 		var er ErrorResponse
 		_ = json.Unmarshal(rb, &er)
 		return nil, serverTime, &ServerError{Status: resp.StatusCode, Code: er.Error, Message: er.Message, err: codeError(resp.StatusCode, er.Error)}
 	}
 	return rb, serverTime, nil
+}
+
+// unsignedError is the error for a response whose signature does not verify.
+// The server signs nothing in reply to a request it could not authenticate,
+// so an unsigned 401 saying that the timestamp is stale or the device unknown
+// is taken at its word: it only changes what the status line says, never
+// what is stored. An unsigned 5xx or 429 is an unavailable server; anything
+// else is a bad signature.
+func unsignedError(resp *http.Response, body []byte, verr error, skew func(time.Time)) error {
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		return fmt.Errorf("%w: HTTP %d", ErrServer, resp.StatusCode)
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		var er ErrorResponse
+		_ = json.Unmarshal(body, &er)
+		switch er.Error {
+		case CodeStaleTimestamp:
+			if ms, err := strconv.ParseInt(resp.Header.Get(HeaderTime), 10, 64); err == nil {
+				skew(time.UnixMilli(ms))
+			}
+			fallthrough
+		case CodeUnknownDevice:
+			return &ServerError{Status: resp.StatusCode, Code: er.Error, Message: er.Message, err: codeError(resp.StatusCode, er.Error)}
+		}
+	}
+	return verr
 }
 
 // netErrorText describes a transport error without the URL (which is harmless

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sesame-auth/sesame/vault/safetext"
 )
 
 // Version is the protocol version carried in every message ("v") and in the
@@ -336,14 +338,9 @@ func ValidUser(u string) error {
 	return nil
 }
 
-func printable(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == 0xfffd || (r >= 0x80 && r < 0xa0) {
-			return false
-		}
-	}
-	return true
-}
+// printable reports whether a wire text field holds only characters that
+// are safe to show (see safetext.Allowed).
+func printable(s string) bool { return safetext.IsClean(s) }
 
 // ParseServerURL checks an approval server's base URL: https, or plain http
 // only to a loopback address.

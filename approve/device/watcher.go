@@ -12,6 +12,7 @@ import (
 
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/vault"
+	"github.com/sesame-auth/sesame/vault/safetext"
 )
 
 // State is the health of one pairing's connection, for the status line.
@@ -104,6 +105,13 @@ type Event struct {
 
 type reqKey struct{ pairing, id string }
 
+// closedReq is a request that is not reported again: answered here, or
+// withdrawn by its server.
+type closedReq struct {
+	expires  time.Time
+	answered bool
+}
+
 // Watcher polls every non-paused pairing in its own goroutine, backing off
 // with jitter on errors, and reports new requests once each (by pairing and
 // request ID), requests that went away, and status changes. Respond sends a
@@ -117,7 +125,7 @@ type Watcher struct {
 	pairings  []vault.Pairing
 	workers   map[string]*worker
 	seen      map[reqKey]approve.Request // reported and still pending
-	answered  map[reqKey]time.Time       // answered here; kept until after expiry
+	closed    map[reqKey]closedReq       // answered here or withdrawn: never reported again; kept until after expiry
 	providers map[string]approve.Provider
 	statuses  map[string]Status
 	done      chan struct{}
@@ -131,9 +139,10 @@ type worker struct {
 
 // Timing of the Watcher.
 const (
-	backoffBase = time.Second
-	backoffMax  = time.Minute
-	minPollGap  = 2 * time.Second // between polls that returned fast with nothing new
+	backoffBase     = time.Second
+	backoffMax      = time.Minute
+	minPollGap      = 2 * time.Second // between polls that returned fast with nothing new
+	minPollInterval = time.Second     // between the starts of two polls, whatever they returned
 )
 
 // NewWatcher returns a watcher for the pairings; Run starts it.
@@ -141,7 +150,7 @@ func NewWatcher(pairings []vault.Pairing, opts Options) *Watcher {
 	return &Watcher{
 		opts: opts, events: make(chan Event, 64), change: make(chan struct{}, 1),
 		pairings: clonePairings(pairings), workers: map[string]*worker{}, seen: map[reqKey]approve.Request{},
-		answered: map[reqKey]time.Time{}, providers: map[string]approve.Provider{}, statuses: map[string]Status{},
+		closed: map[reqKey]closedReq{}, providers: map[string]approve.Provider{}, statuses: map[string]Status{},
 		done: make(chan struct{}),
 	}
 }
@@ -319,9 +328,9 @@ func (w *Watcher) expire() []Event {
 			evs = append(evs, Event{Withdrawn: &r})
 		}
 	}
-	for k, exp := range w.answered {
-		if now.Sub(exp) > 10*time.Minute {
-			delete(w.answered, k)
+	for k, c := range w.closed {
+		if now.Sub(c.expires) > 10*time.Minute {
+			delete(w.closed, k)
 		}
 	}
 	return evs
@@ -405,6 +414,10 @@ func (w *Watcher) poll(ctx context.Context, wk *worker) {
 				wait = approve.Backoff(0, minPollGap, minPollGap, w.opts.Rand)
 			}
 			last = ids
+			// However fast the server answers, and whatever it says, polls
+			// start at most once per minPollInterval: a server that flaps
+			// between a request and none cannot make this device spin.
+			wait = max(wait, minPollInterval-now.Sub(started))
 		}
 		w.mu.Lock()
 		if !w.current(wk) {
@@ -435,10 +448,11 @@ func (w *Watcher) deliver(pid string, reqs []approve.Request, now time.Time) []E
 	var evs []Event
 	present := map[string]bool{}
 	for _, r := range reqs {
+		r = cleanRequest(r)
 		r.PairingID = pid
 		k := reqKey{pid, r.ID}
 		present[r.ID] = true
-		if _, done := w.answered[k]; done {
+		if _, done := w.closed[k]; done {
 			continue
 		}
 		if _, dup := w.seen[k]; dup || !now.Before(r.Expires) {
@@ -450,10 +464,26 @@ func (w *Watcher) deliver(pid string, reqs []approve.Request, now time.Time) []E
 	for k, r := range w.seen {
 		if k.pairing == pid && !present[k.id] {
 			delete(w.seen, k)
+			// Gone from the server: a request that comes back is not shown again.
+			w.closed[k] = closedReq{expires: r.Expires}
 			evs = append(evs, Event{Withdrawn: &r})
 		}
 	}
 	return evs
+}
+
+// cleanRequest removes from a request's text what could reorder, hide or
+// restyle what the user reads (bidirectional and invisible characters, ANSI
+// escapes): the device does not trust a server to have done it.
+func cleanRequest(r approve.Request) approve.Request {
+	for _, f := range []*string{&r.User, &r.Application, &r.IP, &r.Location, &r.UserAgent, &r.Title, &r.Question} {
+		*f = safetext.Clean(*f)
+	}
+	r.Choices = slices.Clone(r.Choices)
+	for i := range r.Choices {
+		r.Choices[i] = safetext.Clean(r.Choices[i])
+	}
+	return r
 }
 
 // Respond sends the user's decision on r through its pairing's provider, at
@@ -463,7 +493,7 @@ func (w *Watcher) deliver(pid string, reqs []approve.Request, now time.Time) []E
 func (w *Watcher) Respond(ctx context.Context, r approve.Request, a approve.Answer) error {
 	k := reqKey{r.PairingID, r.ID}
 	w.mu.Lock()
-	if _, done := w.answered[k]; done {
+	if c := w.closed[k]; c.answered {
 		w.mu.Unlock()
 		return approve.ErrAnswered
 	}
@@ -472,7 +502,7 @@ func (w *Watcher) Respond(ctx context.Context, r approve.Request, a approve.Answ
 		w.mu.Unlock()
 		return fmt.Errorf("%w: the request's pairing is not being watched (paused or removed)", approve.ErrBadRequest)
 	}
-	w.answered[k] = r.Expires
+	w.closed[k] = closedReq{expires: r.Expires, answered: true}
 	delete(w.seen, k)
 	w.mu.Unlock()
 	if !w.opts.now().Before(r.Expires) {

@@ -55,7 +55,7 @@ func (h *Handler) demoPairPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) demoSignIn(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(w, r)
+	body, err := h.readBody(w, r)
 	if err != nil {
 		h.writeError(w, err)
 		return

@@ -7,10 +7,10 @@ import (
 	"encoding/hex"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/vault/safetext"
 )
 
 // The device API: pairing registration, long-polls for pending requests,
@@ -22,72 +22,102 @@ func (h *Handler) info(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// authDevice checks a device request's timestamp, signature and nonce. For
-// registration (pub != nil) the key comes from the body; otherwise from the
-// device named in the header.
-func (h *Handler) authDevice(r *http.Request, body []byte, pub ed25519.PublicKey) (Device, error) {
-	var dev Device
-	now := h.now()
-	nonce := r.Header.Get(approve.HeaderNonce)
-	if n, err := approve.DecodeB64(nonce, approve.NonceBytes); err != nil || len(n) != approve.NonceBytes {
-		return dev, fail(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or malformed nonce")
+// deviceAuth is what a device request's headers say, checked before its body
+// is read.
+type deviceAuth struct {
+	dev   Device // the device named in Sesame-Device; zero while registering
+	nonce string
+	ts    string // Sesame-Timestamp as sent
+	sig   []byte
+}
+
+// authHeaders checks a device request's headers before any body is read, in
+// this order: well-formed nonce, timestamp and signature (401 unauthorized),
+// a timestamp within MaxClockSkew of the server's clock (401
+// stale_timestamp), and, unless registering, a known device (401
+// unknown_device). Its errors are not signed: nothing about the request has
+// been verified yet.
+func (h *Handler) authHeaders(r *http.Request, registering bool) (deviceAuth, error) {
+	var a deviceAuth
+	a.nonce = r.Header.Get(approve.HeaderNonce)
+	if n, err := approve.DecodeB64(a.nonce, approve.NonceBytes); err != nil || len(n) != approve.NonceBytes {
+		return a, unsigned(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or malformed nonce")
 	}
-	tsText := r.Header.Get(approve.HeaderTimestamp)
-	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil || len(tsText) > 12 {
-		return dev, fail(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or malformed timestamp")
+	a.ts = r.Header.Get(approve.HeaderTimestamp)
+	ts, err := strconv.ParseInt(a.ts, 10, 64)
+	if err != nil || len(a.ts) > 12 || a.ts != strconv.FormatInt(ts, 10) {
+		return a, unsigned(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or malformed timestamp")
 	}
-	t := time.Unix(ts, 0)
-	if d := now.Sub(t); d > approve.MaxClockSkew || d < -approve.MaxClockSkew {
-		return dev, fail(http.StatusUnauthorized, approve.CodeStaleTimestamp,
+	a.sig, err = approve.DecodeB64(r.Header.Get(approve.HeaderSignature), ed25519.SignatureSize)
+	if err != nil || len(a.sig) != ed25519.SignatureSize {
+		return a, unsigned(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or malformed signature")
+	}
+	if d := h.now().Sub(time.Unix(ts, 0)); d > approve.MaxClockSkew || d < -approve.MaxClockSkew {
+		return a, unsigned(http.StatusUnauthorized, approve.CodeStaleTimestamp,
 			"the request's timestamp is too far from the server's time: check this device's clock")
 	}
-	sig, err := approve.DecodeB64(r.Header.Get(approve.HeaderSignature), ed25519.SignatureSize)
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return dev, fail(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or malformed signature")
-	}
 	id := r.Header.Get(approve.HeaderDevice)
-	if pub == nil {
-		if id == "" || len(id) > 64 {
-			return dev, fail(http.StatusUnauthorized, approve.CodeUnknownDevice, "unknown device: pair again")
+	if registering {
+		if id != "" {
+			return a, unsigned(http.StatusUnauthorized, approve.CodeUnauthorized, "a registration carries no device id")
 		}
-		var ok bool
-		err := h.store.View(func(tx Tx) (err error) {
-			dev, ok, err = getJSON[Device](tx, bDevices, id)
-			return err
-		})
-		if err != nil {
-			return dev, err
-		}
-		if !ok {
-			return dev, fail(http.StatusUnauthorized, approve.CodeUnknownDevice, "unknown device: pair again")
-		}
-		pub = dev.PublicKey
-	} else if id != "" {
-		return dev, fail(http.StatusUnauthorized, approve.CodeUnauthorized, "a registration carries no device id")
+		return a, nil
 	}
-	msg := approve.DeviceRequestSigningBytes(r.Method, r.URL.EscapedPath(), approve.CanonicalQuery(r.URL.Query()), tsText, nonce, id, body)
-	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, msg, sig) {
-		return dev, fail(http.StatusUnauthorized, approve.CodeBadSignature, "the request's signature does not verify")
+	if id == "" || len(id) > 64 {
+		return a, unsigned(http.StatusUnauthorized, approve.CodeUnknownDevice, "unknown device: pair again")
 	}
-	who := id
+	var ok bool
+	err = h.store.View(func(tx Tx) (err error) {
+		a.dev, ok, err = getJSON[Device](tx, bDevices, id)
+		return err
+	})
+	if err != nil {
+		return a, err
+	}
+	if !ok {
+		return a, unsigned(http.StatusUnauthorized, approve.CodeUnknownDevice, "unknown device: pair again")
+	}
+	return a, nil
+}
+
+// verifyDevice checks a device request's signature over its headers and body
+// with pub (401 bad_signature, not signed), then, for a verified request, the
+// device's rate limit (429 rate_limited) and the nonce (401 replayed_nonce,
+// 503 unavailable when the nonce cache is full). A nonce is recorded only
+// once its signature has verified.
+func (h *Handler) verifyDevice(r *http.Request, a deviceAuth, pub ed25519.PublicKey, body []byte) error {
+	msg := approve.DeviceRequestSigningBytes(r.Method, r.URL.EscapedPath(), approve.CanonicalQuery(r.URL.Query()), a.ts, a.nonce, a.dev.ID, body)
+	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, msg, a.sig) {
+		return unsigned(http.StatusUnauthorized, approve.CodeBadSignature, "the request's signature does not verify")
+	}
+	now := h.now()
+	who := a.dev.ID
 	if who == "" {
 		who = "k:" + hex.EncodeToString(pub)
 	}
 	if !h.devices.allow(who, now) {
-		return dev, fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many requests: slow down")
+		return fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many requests: slow down")
 	}
-	fresh, err := h.addNonce(who+"|"+nonce, now)
+	fresh, err := h.addNonce(who+"|"+a.nonce, now)
 	if err != nil {
-		return dev, err
+		return err
 	}
 	switch fresh {
 	case nonceReplayed:
-		return dev, fail(http.StatusUnauthorized, approve.CodeReplayedNonce, "this request was already received (replayed nonce)")
+		return fail(http.StatusUnauthorized, approve.CodeReplayedNonce, "this request was already received (replayed nonce)")
 	case nonceFull:
-		return dev, fail(http.StatusServiceUnavailable, approve.CodeUnavailable, "the server is overloaded: try again later")
+		return fail(http.StatusServiceUnavailable, approve.CodeUnavailable, "the server is overloaded: try again later")
 	}
-	return dev, nil
+	return nil
+}
+
+// authDevice authenticates a device request without a body.
+func (h *Handler) authDevice(r *http.Request) (Device, error) {
+	a, err := h.authHeaders(r, false)
+	if err != nil {
+		return Device{}, err
+	}
+	return a.dev, h.verifyDevice(r, a, a.dev.PublicKey, nil)
 }
 
 // nonceOf is the nonce header for signing a response, capped in length.
@@ -99,37 +129,45 @@ func nonceOf(r *http.Request) string {
 	return n
 }
 
+// register pairs a new device. Its errors are not signed: the server does
+// not know the device's key until the body is read, and the device does not
+// know the server's key until a successful answer.
 func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	nonce := nonceOf(r)
-	if !h.pairs.allow(remoteHost(r), h.now()) {
-		h.writeSigned(w, nonce, 0, fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many pairing attempts: wait a minute"))
+	if !h.pairs.allow(h.clientAddr(r), h.now()) {
+		h.writeError(w, fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many pairing attempts: wait a minute"))
 		return
 	}
-	body, err := readBody(w, r)
+	a, err := h.authHeaders(r, true)
 	if err != nil {
-		h.writeSigned(w, nonce, 0, err)
+		h.writeError(w, err)
+		return
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		h.writeError(w, err)
 		return
 	}
 	var req approve.RegisterRequest
 	if err := decodeStrict(body, &req); err != nil {
-		h.writeSigned(w, nonce, 0, err)
+		h.writeError(w, err)
 		return
 	}
 	if req.V != approve.Version || len(req.PublicKey) != ed25519.PublicKeySize || len(req.Name) > approve.MaxFieldLength {
-		h.writeSigned(w, nonce, 0, fail(http.StatusBadRequest, approve.CodeBadRequest, "bad registration: unsupported version, key or name"))
+		h.writeError(w, fail(http.StatusBadRequest, approve.CodeBadRequest, "bad registration: unsupported version, key or name"))
 		return
 	}
-	if _, err := h.authDevice(r, body, req.PublicKey); err != nil {
-		h.writeSigned(w, nonce, 0, err)
+	if err := h.verifyDevice(r, a, req.PublicKey, body); err != nil {
+		h.writeError(w, err)
 		return
 	}
 	tok, err := approve.DecodeB64(req.Token, approve.MaxTokenBytes)
 	if err != nil || len(tok) < approve.MinTokenBytes {
-		h.writeSigned(w, nonce, 0, fail(http.StatusForbidden, approve.CodeTokenInvalid, "unknown, used or expired pairing token"))
+		h.writeError(w, fail(http.StatusForbidden, approve.CodeTokenInvalid, "unknown, used or expired pairing token"))
 		return
 	}
 	now := h.now()
-	dev := Device{ID: randomID(), Name: strings.ToValidUTF8(req.Name, ""), PublicKey: req.PublicKey, Created: now.UTC().Truncate(time.Second)}
+	dev := Device{ID: randomID(), Name: safetext.Clean(req.Name), PublicKey: req.PublicKey, Created: now.UTC().Truncate(time.Second)}
 	var label string
 	err = h.store.Update(func(tx Tx) error {
 		key := hashToken(tok)
@@ -153,11 +191,11 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		return tx.Put(bUserDevices, t.User+"\x00"+dev.ID, nil)
 	})
 	if err != nil {
-		h.writeSigned(w, nonce, 0, err)
+		h.writeError(w, err)
 		return
 	}
 	if dev.User == "" {
-		h.writeSigned(w, nonce, 0, fail(http.StatusForbidden, approve.CodeTokenInvalid, "unknown, used or expired pairing token"))
+		h.writeError(w, fail(http.StatusForbidden, approve.CodeTokenInvalid, "unknown, used or expired pairing token"))
 		return
 	}
 	h.log.Info("device paired", "user", dev.User, "device", dev.ID)
@@ -179,7 +217,7 @@ func pendingFor(tx Tx, user string, now time.Time) (*requestRecord, error) {
 
 func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 	nonce := nonceOf(r)
-	dev, err := h.authDevice(r, nil, nil)
+	dev, err := h.authDevice(r)
 	if err != nil {
 		h.writeSigned(w, nonce, 0, err)
 		return
@@ -248,16 +286,20 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) answer(w http.ResponseWriter, r *http.Request) {
 	nonce := nonceOf(r)
-	body, err := readBody(w, r)
+	auth, err := h.authHeaders(r, false)
 	if err != nil {
 		h.writeSigned(w, nonce, 0, err)
 		return
 	}
-	dev, err := h.authDevice(r, body, nil)
+	body, err := h.readBody(w, r)
+	if err == nil {
+		err = h.verifyDevice(r, auth, auth.dev.PublicKey, body)
+	}
 	if err != nil {
 		h.writeSigned(w, nonce, 0, err)
 		return
 	}
+	dev := auth.dev
 	var a approve.SignedAnswer
 	if err := decodeStrict(body, &a); err != nil {
 		h.writeSigned(w, nonce, 0, err)
@@ -268,7 +310,7 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.Verify(dev.PublicKey) != nil {
-		h.writeSigned(w, nonce, 0, fail(http.StatusUnauthorized, approve.CodeBadSignature, "the answer's signature does not verify"))
+		h.writeSigned(w, nonce, 0, fail(http.StatusBadRequest, approve.CodeBadSignature, "the answer's signature does not verify"))
 		return
 	}
 	now := h.now()
@@ -338,7 +380,7 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) unpairDevice(w http.ResponseWriter, r *http.Request) {
 	nonce := nonceOf(r)
-	dev, err := h.authDevice(r, nil, nil)
+	dev, err := h.authDevice(r)
 	if err == nil {
 		err = h.deleteDevice(dev.User, dev.ID)
 	}
@@ -351,7 +393,7 @@ func (h *Handler) unpairDevice(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) unblockDevice(w http.ResponseWriter, r *http.Request) {
 	nonce := nonceOf(r)
-	dev, err := h.authDevice(r, nil, nil)
+	dev, err := h.authDevice(r)
 	if err == nil {
 		err = h.unblock(dev.User, "device "+dev.ID)
 	}

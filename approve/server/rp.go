@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/vault/safetext"
 )
 
 // The relying-party API, behind an API key: pairings, sign-ins and their
@@ -22,16 +23,26 @@ import (
 
 func (h *Handler) rp(fn func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		given, ok := bearer(r.Header.Get("Authorization"))
 		a, b := sha256.Sum256([]byte(given)), sha256.Sum256(h.cfg.APIKey)
 		if !ok || len(h.cfg.APIKey) == 0 || subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
-			h.writeError(w, fail(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or wrong API key (Authorization: Bearer KEY)"))
+			h.writeError(w, unsigned(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or wrong API key (Authorization: Bearer KEY)"))
 			return
 		}
 		if err := fn(w, r); err != nil {
 			h.writeError(w, err)
 		}
 	}
+}
+
+// bearer returns the credentials of an "Authorization: Bearer TOKEN" header;
+// the scheme is case-insensitive (RFC 9110, section 11.1).
+func bearer(header string) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
 }
 
 // PairingResponse is the relying-party API's answer to creating a pairing.
@@ -65,7 +76,7 @@ func (h *Handler) CreatePairing(user string) (PairingResponse, error) {
 }
 
 func (h *Handler) rpPairing(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
+	body, err := h.readBody(w, r)
 	if err != nil {
 		return err
 	}
@@ -141,14 +152,7 @@ func (h *Handler) StartSignIn(in SignInRequest) (SignInStarted, error) {
 			return bad(fmt.Sprintf("fields are limited to %d bytes", approve.MaxFieldLength))
 		}
 	}
-	clean := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd {
-				return -1
-			}
-			return r
-		}, strings.ToValidUTF8(s, ""))
-	}
+	clean := safetext.Clean
 	mode := approve.Mode(in.Mode)
 	switch mode {
 	case "":
@@ -202,15 +206,17 @@ func (h *Handler) StartSignIn(in SignInRequest) (SignInStarted, error) {
 		if u.Blocked {
 			return fail(http.StatusForbidden, approve.CodeBlocked, "sign-in requests for this user are blocked after a \"this wasn't me\" answer: the user or an operator must clear it")
 		}
-		if !u.SignIns.take(now, h.cfg.SignInEvery, float64(h.cfg.SignInBurst)) {
-			return fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many sign-in requests for this user: wait a little")
-		}
 		has := false
 		if err := tx.Scan(bUserDevices, in.User+"\x00", func(string, []byte) error { has = true; return errStop }); err != nil && err != errStop {
 			return err
 		}
 		if !has {
 			return fail(http.StatusNotFound, approve.CodeNoDevices, "this user has no paired device: pair one first")
+		}
+		// Only a sign-in that reaches the user's devices uses up the budget
+		// (kept with the user record, so a refusal's rollback gives it back).
+		if !u.SignIns.take(now, h.cfg.SignInEvery, float64(h.cfg.SignInBurst)) {
+			return fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many sign-in requests for this user: wait a little")
 		}
 		if u.Pending != "" {
 			old, ok, err := getJSON[requestRecord](tx, bRequests, u.Pending)
@@ -254,7 +260,7 @@ func containsString(s []string, v string) bool {
 }
 
 func (h *Handler) rpStartSignIn(w http.ResponseWriter, r *http.Request) error {
-	body, err := readBody(w, r)
+	body, err := h.readBody(w, r)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +64,13 @@ type Config struct {
 	// DeviceBurst (default 30), then one per DeviceEvery (default 200 ms).
 	DeviceEvery time.Duration
 	DeviceBurst int
+	// BodyTimeout is how long a client may take to send a request body once
+	// its headers are in: 10 s by default. A slower body is cut off.
+	BodyTimeout time.Duration
+	// TrustedProxies are the addresses of reverse proxies whose
+	// X-Forwarded-For header names the real client, for the per-address
+	// limits. Requests from anywhere else are keyed on their own address.
+	TrustedProxies []netip.Prefix
 	// Logger gets operational events (pairings, not_me answers). Nothing
 	// secret is logged. Discarded when nil.
 	Logger *slog.Logger
@@ -86,6 +95,9 @@ type Handler struct {
 	closing  chan struct{}
 	closeOne sync.Once
 }
+
+// DefaultBodyTimeout is Config.BodyTimeout's default.
+const DefaultBodyTimeout = 10 * time.Second
 
 // Errors from New.
 var ErrConfig = errors.New("bad server configuration")
@@ -133,6 +145,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.DeviceBurst == 0 {
 		cfg.DeviceBurst = 30
+	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
 	}
 	if len(cfg.Label) > approve.MaxFieldLength {
 		return nil, fmt.Errorf("%w: label too long", ErrConfig)
@@ -283,11 +298,24 @@ type apiError struct {
 	status int
 	code   string
 	msg    string
+	// unsigned marks a refusal of a request that was not authenticated (a
+	// device request whose signature was not, or could not be, verified; a
+	// wrong API key): the server signs nothing in reply to it, so that nobody
+	// can have it sign a response to another device's nonce, and closes the
+	// connection instead of reading the rest of the body.
+	unsigned bool
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.msg }
 
-func fail(status int, code, msg string) *apiError { return &apiError{status, code, msg} }
+func fail(status int, code, msg string) *apiError {
+	return &apiError{status: status, code: code, msg: msg}
+}
+
+// unsigned is fail for a refusal that is not signed (see apiError.unsigned).
+func unsigned(status int, code, msg string) *apiError {
+	return &apiError{status: status, code: code, msg: msg, unsigned: true}
+}
 
 func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 	b, _ := json.Marshal(v)
@@ -298,6 +326,11 @@ func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (h *Handler) writeError(w http.ResponseWriter, err error) {
 	ae := h.apiErr(err)
+	if ae.unsigned {
+		// Refused before the client was authenticated: close the connection
+		// rather than wait for (and discard) the rest of a body.
+		w.Header().Set("Connection", "close")
+	}
 	h.writeJSON(w, ae.status, approve.ErrorResponse{V: approve.Version, Error: ae.code, Message: ae.msg})
 }
 
@@ -321,6 +354,10 @@ func (h *Handler) apiErr(err error) *apiError {
 func (h *Handler) writeSigned(w http.ResponseWriter, nonce string, status int, v any) {
 	if err, ok := v.(error); ok {
 		ae := h.apiErr(err)
+		if ae.unsigned {
+			h.writeError(w, err)
+			return
+		}
 		status = ae.status
 		v = approve.ErrorResponse{V: approve.Version, Error: ae.code, Message: ae.msg}
 	}
@@ -334,14 +371,26 @@ func (h *Handler) writeSigned(w http.ResponseWriter, nonce string, status int, v
 	w.Write(b)
 }
 
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// readBody reads a request body of at most MaxBodyBytes within
+// Config.BodyTimeout (a deadline on the connection, in real time). Its errors
+// are unsigned: a body is read before a device's signature is checked.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	// ErrNotSupported only for writers that are not a real connection (tests'
+	// recorders), which have no slow client to cut off.
+	_ = rc.SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, approve.MaxBodyBytes))
+	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, fail(http.StatusRequestEntityTooLarge, approve.CodeTooLarge, "body too large")
+			return nil, unsigned(http.StatusRequestEntityTooLarge, approve.CodeTooLarge, "body too large")
 		}
-		return nil, fail(http.StatusBadRequest, approve.CodeBadRequest, "could not read the body")
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, unsigned(http.StatusRequestTimeout, approve.CodeBadRequest, "the body took too long to arrive")
+		}
+		return nil, unsigned(http.StatusBadRequest, approve.CodeBadRequest, "could not read the body")
 	}
 	return b, nil
 }
@@ -363,6 +412,43 @@ func remoteHost(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// clientAddr is the client's address for the per-address limits: the
+// connection's peer, or, when the peer is a trusted proxy, the last address
+// in X-Forwarded-For that is not itself a trusted proxy.
+func (h *Handler) clientAddr(r *http.Request) string {
+	host := remoteHost(r)
+	if !trusted(h.cfg.TrustedProxies, host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		ip, err := netip.ParseAddr(hop)
+		if err != nil {
+			return host // a malformed list: key on the proxy itself
+		}
+		if !trusted(h.cfg.TrustedProxies, hop) {
+			return ip.Unmap().String()
+		}
+	}
+	return host
+}
+
+// trusted reports whether host is an address inside one of the prefixes.
+func trusted(prefixes []netip.Prefix, host string) bool {
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range prefixes {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // Prune deletes requests that ended more than a day ago and expired pairing

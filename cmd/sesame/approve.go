@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,8 +47,9 @@ func (a *app) deviceOptions() device.Options {
 type serverFlags struct {
 	listen, url, data, database, apiKeyFile, tlsCert, tlsKey, label string
 	demo, allowApprove                                              bool
-	digits                                                          int
-	ttl                                                             time.Duration
+	digits, maxConns, maxConnsPerClient                             int
+	ttl, bodyTimeout                                                time.Duration
+	trustedProxies                                                  []string
 }
 
 func (a *app) serverCmd() *cobra.Command {
@@ -68,6 +70,13 @@ database with --database postgres://... (or SESAME_DATABASE_URL) and the same
 server.key in each --data folder; the server creates and migrates its tables
 itself. See docs/deploy.md. /healthz, /readyz and /metrics serve operations.
 
+Limits against slow or greedy clients: request headers must arrive within 10s
+and a body within --body-timeout; at most --max-conns connections are open,
+at most --max-conns-per-client from one address. Behind a reverse proxy give
+its address with --trusted-proxy CIDR: X-Forwarded-For is then read from it
+(and only from it) for the per-address pairing limit, and its connections
+count only towards --max-conns.
+
 The first line on stdout is the server's URL.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runServer(cmd.Context(), f) },
 	}
@@ -84,6 +93,10 @@ The first line on stdout is the server's URL.`,
 	fl.BoolVar(&f.allowApprove, "allow-approve", false, "allow the plain approve/deny mode without a number")
 	fl.IntVar(&f.digits, "digits", 2, "digits of the number to match: 2 or 3")
 	fl.DurationVar(&f.ttl, "ttl", approve.DefaultSignInTTL, "lifetime of a sign-in request (at most 10m)")
+	fl.DurationVar(&f.bodyTimeout, "body-timeout", server.DefaultBodyTimeout, "time a client has to send a request body")
+	fl.IntVar(&f.maxConns, "max-conns", server.DefaultMaxConns, "open connections at most, in total")
+	fl.IntVar(&f.maxConnsPerClient, "max-conns-per-client", server.DefaultMaxConnsPerClient, "open connections at most from one client address")
+	fl.StringArrayVar(&f.trustedProxies, "trusted-proxy", nil, "address range (CIDR) of a reverse proxy whose X-Forwarded-For is believed; repeatable")
 	return cmd
 }
 
@@ -99,7 +112,7 @@ func (a *app) apiKey(file string) ([]byte, error) {
 		}
 		return []byte(k), nil
 	}
-	if k := a.getenv("SESAME_API_KEY"); k != "" {
+	if k := strings.TrimSpace(a.getenv("SESAME_API_KEY")); k != "" {
 		if len(k) < 16 {
 			return nil, errors.New("SESAME_API_KEY is shorter than 16 characters: use a long random key")
 		}
@@ -179,6 +192,21 @@ func (a *app) runServer(ctx context.Context, f serverFlags) error {
 	if f.demo && !approve.IsLoopback(host) {
 		return usagef("--demo pages start sign-ins without the API key: use them only on a loopback address")
 	}
+	if f.maxConns < 1 || f.maxConnsPerClient < 1 || f.bodyTimeout <= 0 {
+		return usagef("--max-conns, --max-conns-per-client and --body-timeout must be positive")
+	}
+	var proxies []netip.Prefix
+	for _, c := range f.trustedProxies {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			if ip, ierr := netip.ParseAddr(c); ierr == nil {
+				p = netip.PrefixFrom(ip, ip.BitLen())
+			} else {
+				return usagef("--trusted-proxy %q: give an address range like 10.0.0.0/8 or an address", c)
+			}
+		}
+		proxies = append(proxies, p.Masked())
+	}
 	dir := f.data
 	if dir == "" {
 		if dir = a.getenv("SESAME_SERVER_HOME"); dir == "" {
@@ -209,6 +237,7 @@ func (a *app) runServer(ctx context.Context, f serverFlags) error {
 	if err != nil {
 		return err
 	}
+	ln = server.LimitListener(ln, server.ConnLimits{Total: f.maxConns, PerClient: f.maxConnsPerClient, TrustedProxies: proxies})
 	base := f.url
 	if base == "" {
 		scheme := "http"
@@ -221,6 +250,7 @@ func (a *app) runServer(ctx context.Context, f serverFlags) error {
 	h, err := server.New(server.Config{
 		Key: key, Store: store, APIKey: apiKey, URL: base, Label: f.label, Now: a.now, Digits: f.digits,
 		SignInTTL: f.ttl, AllowApprove: f.allowApprove, Demo: f.demo, Logger: logger,
+		BodyTimeout: f.bodyTimeout, TrustedProxies: proxies,
 	})
 	if err != nil {
 		ln.Close()

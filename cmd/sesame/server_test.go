@@ -51,3 +51,23 @@ func TestServerRefusesToMakeAKeyForAnotherDeployment(t *testing.T) {
 		t.Fatalf("a key of its own was made for the deployment: %v", err)
 	}
 }
+
+func TestAPIKeyFromTheEnvironmentIsTrimmed(t *testing.T) {
+	key := "0123456789abcdef0123"
+	for _, v := range []string{key, key + "\n", "  " + key + "\r\n"} {
+		a := &app{getenv: func(k string) string {
+			if k == "SESAME_API_KEY" {
+				return v
+			}
+			return ""
+		}}
+		got, err := a.apiKey("")
+		if err != nil || string(got) != key {
+			t.Errorf("SESAME_API_KEY=%q: %q, %v", v, got, err)
+		}
+	}
+	a := &app{getenv: func(string) string { return "short \n" }}
+	if _, err := a.apiKey(""); err == nil || !strings.Contains(err.Error(), "shorter") {
+		t.Errorf("a short key: %v", err)
+	}
+}

@@ -1,0 +1,187 @@
+package device
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/vault"
+)
+
+// fakeServer is a misbehaving Sesame server with a real key: answer decides
+// each poll's requests and whether the server is down (an unsigned 503).
+type fakeServer struct {
+	t      *testing.T
+	key    ed25519.PrivateKey
+	ts     *httptest.Server
+	answer func(n int, since string) (reqs []approve.SignedRequest, down bool)
+
+	mu    sync.Mutex
+	polls []time.Time
+	query []string
+}
+
+func newFakeServer(t *testing.T, answer func(n int, since string) ([]approve.SignedRequest, bool)) *fakeServer {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	f := &fakeServer{t: t, key: key, answer: answer}
+	f.ts = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.ts.Close)
+	return f
+}
+
+func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	n := len(f.polls)
+	f.polls = append(f.polls, time.Now())
+	f.query = append(f.query, r.URL.RawQuery)
+	f.mu.Unlock()
+	reqs, down := f.answer(n, r.URL.Query().Get("since"))
+	if down {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	state := "none"
+	if len(reqs) > 0 {
+		state = reqs[0].ID
+	}
+	if reqs == nil {
+		reqs = []approve.SignedRequest{}
+	}
+	b, _ := json.Marshal(approve.PollResponse{V: 1, Time: time.Now().UnixMilli(), State: state, Requests: reqs})
+	ms := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	sig := ed25519.Sign(f.key, approve.ServerResponseSigningBytes(r.Header.Get(approve.HeaderNonce), 200, ms, b))
+	w.Header().Set(approve.HeaderTime, ms)
+	w.Header().Set(approve.HeaderSignature, approve.EncodeB64(sig))
+	w.Write(b)
+}
+
+func (f *fakeServer) pairing() vault.Pairing {
+	_, dk, _ := ed25519.GenerateKey(rand.Reader)
+	return vault.Pairing{ID: "p", Provider: "sesame", Server: f.ts.URL, User: "alice", DeviceKey: vault.Secret(dk.Seed()),
+		ServerKey: f.key.Public().(ed25519.PublicKey), Params: map[string]string{"device_id": "d"}}
+}
+
+func (f *fakeServer) request(id string) approve.SignedRequest {
+	now := time.Now().Unix()
+	r := approve.SignedRequest{V: 1, ID: id, User: "alice", Application: "Wiki", Created: now, Expires: now + 120, Mode: "type", Digits: 2}
+	r.Sig = ed25519.Sign(f.key, r.SigningBytes())
+	return r
+}
+
+func (f *fakeServer) pollTimes() []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Time(nil), f.polls...)
+}
+
+func TestFlappingServerCannotMakeTheDeviceSpin(t *testing.T) {
+	var f *fakeServer
+	f = newFakeServer(t, func(n int, _ string) ([]approve.SignedRequest, bool) {
+		if n%2 == 0 {
+			return []approve.SignedRequest{f.request("r1")}, false
+		}
+		return nil, false
+	})
+	w := NewWatcher([]vault.Pairing{f.pairing()}, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx)
+	const polls = 5
+	requests, withdrawn := 0, 0
+	deadline := time.After(20 * time.Second)
+	for len(f.pollTimes()) < polls {
+		select {
+		case ev := <-w.Events():
+			if ev.Request != nil {
+				requests++
+			}
+			if ev.Withdrawn != nil {
+				withdrawn++
+			}
+		case <-time.After(100 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("only %d polls in 20s", len(f.pollTimes()))
+		}
+	}
+	times := f.pollTimes()
+	for i := 1; i < polls; i++ {
+		// Timers never fire early, so this cannot fail by chance.
+		if gap := times[i].Sub(times[i-1]); gap < minPollInterval-50*time.Millisecond {
+			t.Errorf("poll %d came %v after the previous one: a flapping server makes the device spin", i, gap)
+		}
+	}
+	if requests != 1 || withdrawn > 1 {
+		t.Errorf("the flapping request was reported %d times and withdrawn %d times, want once each at most", requests, withdrawn)
+	}
+}
+
+func TestStatusIsOKAsSoonAsTheServerIsBack(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	f := newFakeServer(t, func(n int, since string) ([]approve.SignedRequest, bool) {
+		switch {
+		case n == 1:
+			return nil, true // the server restarts
+		case since != "":
+			// A long-poll with nothing new: held for the whole wait, as a real server does.
+			select {
+			case <-release:
+			case <-time.After(approve.PollWait):
+			}
+		}
+		return nil, false
+	})
+	w := NewWatcher([]vault.Pairing{f.pairing()}, Options{Rand: func(int64) int64 { return 0 }})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx)
+	next(t, w, isState(StateOK))
+	next(t, w, isState(StateDown))
+	// The first poll after the failure must not be held: its answer says "ok".
+	next(t, w, isState(StateOK))
+}
+
+func TestBidiAndEscapesAreRemovedBeforeDisplay(t *testing.T) {
+	w := NewWatcher(nil, Options{})
+	r := approve.Request{ID: "n1", User: "alice", Application: "VPN\u202e", Location: "\u2066Lyon\u2069", UserAgent: "x\x1b[2Jy",
+		Title: "ACME\u200b login", Question: "Sign in\u202e?", Choices: []string{"A\u200d", "B"}, Expires: time.Now().Add(time.Minute)}
+	w.mu.Lock()
+	evs := w.deliver("p", []approve.Request{r}, time.Now())
+	w.mu.Unlock()
+	if len(evs) != 1 || evs[0].Request == nil {
+		t.Fatalf("events = %+v", evs)
+	}
+	got := *evs[0].Request
+	if got.Application != "VPN" || got.Location != "Lyon" || got.UserAgent != "xy" || got.Title != "ACME login" ||
+		got.Question != "Sign in?" || got.Choices[0] != "A" || got.Choices[1] != "B" {
+		t.Fatalf("shown request = %+v", got)
+	}
+	if r.Choices[0] != "A\u200d" {
+		t.Fatal("cleaning changed the provider's request")
+	}
+}
+
+func TestSignedRequestWithBidiIsRefused(t *testing.T) {
+	var f *fakeServer
+	f = newFakeServer(t, func(int, string) ([]approve.SignedRequest, bool) {
+		r := f.request("r1")
+		r.UserAgent = "Chrome on \u202eLinux"
+		r.Sig = ed25519.Sign(f.key, r.SigningBytes())
+		return []approve.SignedRequest{r}, false
+	})
+	c, err := approve.NewClient(f.pairing(), approve.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reqs, err := c.Poll(context.Background()); err == nil {
+		t.Fatalf("a signed request with U+202E was accepted: %+v", reqs)
+	}
+}
