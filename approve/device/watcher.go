@@ -96,7 +96,9 @@ func fmtSkew(d time.Duration) string {
 
 // Event is what the Watcher reports: a new request, a request that went away
 // without an answer from this device (expired, replaced, answered elsewhere),
-// or a pairing's new status. Exactly one field is set.
+// or a pairing's new status. Exactly one field is set. A poll's requests are
+// reported before the status it led to, so once a pairing's status has left
+// StateConnecting, every request that was pending at its first poll is out.
 type Event struct {
 	Request   *approve.Request
 	Withdrawn *approve.Request
@@ -424,10 +426,13 @@ func (w *Watcher) poll(ctx context.Context, wk *worker) {
 			w.mu.Unlock()
 			return
 		}
-		evs := w.setStatus(st)
+		// The poll's requests go before its status, so that a pairing's
+		// first status after connecting means its pending requests are out.
+		var evs []Event
 		if err == nil {
-			evs = append(evs, w.deliver(p.ID, reqs, now)...)
+			evs = w.deliver(p.ID, reqs, now)
 		}
+		evs = append(evs, w.setStatus(st)...)
 		w.mu.Unlock()
 		w.emit(ctx, evs)
 		if wait > 0 {

@@ -532,37 +532,58 @@ func (a *app) unpairCmd() *cobra.Command {
 	return cmd
 }
 
-// --- sesame approve --watch ---
+// --- sesame approve ---
 
 func (a *app) approveCmd() *cobra.Command {
 	var watch, once bool
 	cmd := &cobra.Command{
-		Use:   "approve --watch",
+		Use:   "approve [ID] | approve --watch",
 		Short: "Answer sign-in requests on a plain line-based terminal",
-		Long: `Wait for sign-in requests on every active pairing and answer them line by line:
-type the number shown on the sign-in screen to approve, n to deny, or x if it
-was not you (a Sesame server then blocks further requests until you clear it
-with 'sesame devices unblock'). Connection problems are reported on stderr.`,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !watch {
-				return usagef("use 'sesame approve --watch' (the terminal UI also shows requests)")
+		Long: `Answer a sign-in request line by line: type the number shown on the sign-in
+screen to approve, n to deny, or x if it was not you (a Sesame server then
+blocks further requests until you clear it with 'sesame devices unblock').
+
+Without --watch, answer the oldest pending request (or the one with ID, as a
+notification of 'sesame agent' names it) and exit; with no request pending it
+says so and exits 1. The answer is read from the terminal, or from standard
+input when that is not a terminal. Exit 0 once the answer is delivered
+(approved, denied or "not me"), 1 when it was not (expired, answered
+elsewhere, wrong number).
+
+With --watch, wait for requests on every active pairing and prompt for each
+until stopped. Each new request rings the terminal's bell and sends a
+terminal notification (OSC 9 and OSC 777, passed through tmux and screen);
+--no-notify or SESAME_NO_NOTIFY=1 turns that off. Connection problems are
+reported on stderr.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if watch && len(args) > 0 {
+				return usagef("give a request ID or --watch, not both")
+			}
+			if once && !watch {
+				return usagef("--once goes with --watch")
 			}
 			v, err := a.openVault()
 			if err != nil {
 				return err
 			}
+			if !watch {
+				id := ""
+				if len(args) > 0 {
+					id = args[0]
+				}
+				return a.approveOnce(cmd.Context(), v, id)
+			}
 			return a.watchApprovals(cmd.Context(), v, once)
 		},
 	}
 	cmd.Flags().BoolVar(&watch, "watch", false, "watch for requests and prompt for each")
-	cmd.Flags().BoolVar(&once, "once", false, "exit after answering one request")
+	cmd.Flags().BoolVar(&once, "once", false, "with --watch: exit after answering one request")
 	return cmd
 }
 
-// watchApprovals prompts for each request on a line-based terminal until ctx
-// is done (or, with once, until one request is answered).
-func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) error {
-	d := v.Data()
+// activePairings counts the pairings that are not paused, failing when there is none.
+func activePairings(d vault.Data) (int, error) {
 	active := 0
 	for _, p := range d.Pairings {
 		if !p.Paused {
@@ -570,12 +591,13 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 		}
 	}
 	if active == 0 {
-		return errors.New("no active pairing: pair with 'sesame pair URI' (or resume one with 'sesame devices resume')")
+		return 0, errors.New("no active pairing: pair with 'sesame pair URI' (or resume one with 'sesame devices resume')")
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	w := device.NewWatcher(d.Pairings, a.deviceOptions())
-	go w.Run(ctx)
+	return active, nil
+}
+
+// answerLines delivers the lines typed on stdin, trimmed, until EOF (closed) or ctx is done.
+func (a *app) answerLines(ctx context.Context) <-chan string {
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -588,6 +610,23 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 			}
 		}
 	}()
+	return lines
+}
+
+// watchApprovals prompts for each request on a line-based terminal until ctx
+// is done (or, with once, until one request is answered).
+func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) error {
+	d := v.Data()
+	active, err := activePairings(d)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := device.NewWatcher(d.Pairings, a.deviceOptions())
+	go w.Run(ctx)
+	lines := a.answerLines(ctx)
+	ring := a.terminalNotifier()
 	fmt.Fprintf(a.stderr, "sesame: waiting for sign-in requests on %d pairing(s); Ctrl-C to stop\n", active)
 	var queue []approve.Request
 	prompted := ""
@@ -608,6 +647,7 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 				fmt.Fprintf(a.stderr, "sesame: %s\n", ev.Status)
 			case ev.Request != nil:
 				queue = append(queue, *ev.Request)
+				ring(*ev.Request)
 			case ev.Withdrawn != nil:
 				for i, r := range queue {
 					if r.PairingID == ev.Withdrawn.PairingID && r.ID == ev.Withdrawn.ID {

@@ -154,6 +154,7 @@ Run without a command to open the terminal UI.`,
 		a.clearClipboardCmd(),
 	)
 	root.AddCommand(a.approveCmds()...)
+	root.AddCommand(a.agentCmd())
 	usageErrors(root.Commands())
 	a.addCompletions(root)
 	return root

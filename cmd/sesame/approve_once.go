@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/device"
+	"github.com/sesame-auth/sesame/approve/notify"
+	"github.com/sesame-auth/sesame/vault"
+)
+
+// approveOnce answers one pending request, the one with id or else the
+// oldest, and returns: what 'sesame approve ID' does from a notification.
+func (a *app) approveOnce(ctx context.Context, v *vault.Vault, id string) error {
+	d := v.Data()
+	active, err := activePairings(d)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := device.NewWatcher(d.Pairings, a.deviceOptions())
+	go w.Run(ctx)
+
+	// Every active pairing's first poll lists what is pending there.
+	polled := map[string]bool{}
+	var pending []approve.Request
+	var target *approve.Request
+	for target == nil {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ev, ok := <-w.Events():
+			if !ok {
+				return ctx.Err()
+			}
+			switch {
+			case ev.Status != nil && ev.Status.State != device.StateConnecting:
+				if ev.Status.State != device.StateOK {
+					fmt.Fprintf(a.stderr, "sesame: %s\n", ev.Status)
+				}
+				polled[ev.Status.PairingID] = true
+			case ev.Request != nil:
+				pending = append(pending, *ev.Request)
+			case ev.Withdrawn != nil:
+				pending = slices.DeleteFunc(pending, func(r approve.Request) bool {
+					return r.PairingID == ev.Withdrawn.PairingID && r.ID == ev.Withdrawn.ID
+				})
+			}
+		}
+		if i := slices.IndexFunc(pending, func(r approve.Request) bool { return r.ID == id }); id != "" && i >= 0 {
+			target = &pending[i]
+			break
+		}
+		if len(polled) < active {
+			continue
+		}
+		switch {
+		case id != "":
+			return fmt.Errorf("no sign-in request %s is pending: it was answered, has expired, or its pairing is paused", id)
+		case len(pending) == 0:
+			return errors.New("no sign-in request is waiting")
+		}
+		slices.SortStableFunc(pending, func(x, y approve.Request) int { return x.Created.Compare(y.Created) })
+		target = &pending[0]
+	}
+	r := *target
+	a.printRequest(r, len(pending)-1)
+	lines := a.answerLines(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ev, ok := <-w.Events():
+			if !ok {
+				return ctx.Err()
+			}
+			if g := ev.Withdrawn; g != nil && g.PairingID == r.PairingID && g.ID == r.ID {
+				fmt.Fprintln(a.stdout)
+				return errors.New("the sign-in request expired or was answered elsewhere: nothing was sent")
+			}
+		case line, ok := <-lines:
+			if !ok {
+				fmt.Fprintln(a.stdout)
+				return errors.New("no answer was given (end of input): nothing was sent")
+			}
+			ans, err := parseAnswer(r, line)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "sesame: %v\n", err)
+				fmt.Fprint(a.stdout, promptText(r))
+				continue
+			}
+			rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
+			err = w.Respond(rctx, r, ans)
+			rcancel()
+			decision, detail := outcome(ans, err, blocksAfterNotMe(v.Data(), r.PairingID))
+			fmt.Fprintln(a.stdout, detail)
+			a.record(v, r, decision, detail)
+			if err != nil {
+				return errQuiet
+			}
+			return nil
+		}
+	}
+}
+
+// terminalNotifier returns what rings the terminal for a new request: the
+// bell and OSC 9 / OSC 777 on stdout when it is a terminal, unless
+// --no-notify or SESAME_NO_NOTIFY says not to.
+func (a *app) terminalNotifier() func(approve.Request) {
+	if a.ui.noNotify || a.getenv("SESAME_NO_NOTIFY") != "" || !isTerminal(a.stdout) {
+		return func(approve.Request) {}
+	}
+	t := notify.TerminalFor(a.stdout.(*os.File), a.getenv)
+	return func(r approve.Request) {
+		t.Notify(notify.TerminalText(notify.ForRequest(r, a.now())))
+	}
+}
