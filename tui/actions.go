@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/sesame-auth/sesame/tui/clipboard"
 	"github.com/sesame-auth/sesame/vault"

@@ -7,11 +7,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/transfer"
@@ -61,9 +60,9 @@ func newAddScreen(c *common) *addScreen {
 		ti.Prompt = prompt
 		ti.Placeholder = placeholder
 		ti.CharLimit = limit
-		ti.Width = max(min(c.width-12, 90), 20)
-		c.styles.styleInput(&ti)
-		ti.Cursor.SetMode(cursor.CursorStatic)
+		ti.SetWidth(max(min(c.width-12, 90), 20))
+		ti.SetStyles(c.styles.Input)
+
 		return ti
 	}
 	s.link = input("Link: ", "otpauth://totp/Example:you@example.com?secret=…", vault.MaxURILength)
@@ -167,7 +166,19 @@ func (s *addScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	case completedMsg:
 		s.path.completed(msg)
 		return s, nil
-	case tea.KeyMsg:
+	case tea.PasteMsg:
+		if s.busy {
+			return s, nil
+		}
+		if s.mode == addChoose {
+			// A link pasted straight into the menu goes to the link field.
+			s.mode = addLink
+			s.link.SetValue(strings.TrimSpace(msg.Content))
+			s.checkLink()
+			return s, s.focus()
+		}
+		return s, s.updateText(msg)
+	case tea.KeyPressMsg:
 		if s.busy {
 			return s, nil
 		}
@@ -183,20 +194,27 @@ func (s *addScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.err = ""
 			return s, s.focus()
 		}
-		switch s.mode {
-		case addChoose:
+		if s.mode == addChoose {
 			return s.updateChoose(msg)
-		case addLink:
-			return s, s.updateLink(msg)
-		case addFile:
-			return s, s.updateFile(msg)
-		case addManual:
-			return s, s.updateManual(msg)
-		case addPassphrase:
-			return s, s.updatePassphrase(msg)
 		}
+		return s, s.updateText(msg)
 	}
 	return s, nil
+}
+
+// updateText gives a key or a paste to the mode's fields.
+func (s *addScreen) updateText(msg tea.Msg) tea.Cmd {
+	switch s.mode {
+	case addLink:
+		return s.updateLink(msg)
+	case addFile:
+		return s.updateFile(msg)
+	case addManual:
+		return s.updateManual(msg)
+	case addPassphrase:
+		return s.updatePassphrase(msg)
+	}
+	return nil
 }
 
 func (s *addScreen) focus() tea.Cmd {
@@ -219,14 +237,7 @@ func (s *addScreen) focus() tea.Cmd {
 	return nil
 }
 
-func (s *addScreen) updateChoose(km tea.KeyMsg) (screen, tea.Cmd) {
-	// A link pasted straight into the menu goes to the link field.
-	if km.Paste && len(km.Runes) > 0 {
-		s.mode = addLink
-		s.link.SetValue(strings.TrimSpace(string(km.Runes)))
-		s.checkLink()
-		return s, s.focus()
-	}
+func (s *addScreen) updateChoose(km tea.KeyPressMsg) (screen, tea.Cmd) {
 	var chosen bool
 	if s.choice, chosen = menuKey(km, addChoices, s.choice); chosen {
 		s.mode = addMode(s.choice + 1)
@@ -265,7 +276,8 @@ func summary(a *vault.Account) string {
 	return s
 }
 
-func (s *addScreen) updateLink(km tea.KeyMsg) tea.Cmd {
+func (s *addScreen) updateLink(msg tea.Msg) tea.Cmd {
+	km := keyOf(msg)
 	if key.Matches(km, s.c.formKeys.Submit) {
 		v := strings.TrimSpace(s.link.Value())
 		if v == "" {
@@ -284,7 +296,7 @@ func (s *addScreen) updateLink(km tea.KeyMsg) tea.Cmd {
 		return s.save(saveIntent{accts: []vault.Account{a}})
 	}
 	var cmd tea.Cmd
-	s.link, cmd = s.link.Update(km)
+	s.link, cmd = s.link.Update(msg)
 	s.checkLink()
 	return cmd
 }
@@ -318,7 +330,8 @@ func (s *addScreen) saveFailed(err error) tea.Cmd {
 	return nil
 }
 
-func (s *addScreen) updateManual(km tea.KeyMsg) tea.Cmd {
+func (s *addScreen) updateManual(msg tea.Msg) tea.Cmd {
+	km := keyOf(msg)
 	if key.Matches(km, s.c.formKeys.Submit) {
 		a, err := s.manualAccount()
 		if err != nil {
@@ -326,7 +339,7 @@ func (s *addScreen) updateManual(km tea.KeyMsg) tea.Cmd {
 		}
 		return s.save(saveIntent{accts: []vault.Account{a}})
 	}
-	cmd, _ := s.manual.update(km)
+	cmd, _ := s.manual.update(msg)
 	s.syncManual()
 	return cmd
 }
@@ -371,7 +384,8 @@ func (s *addScreen) manualAccount() (vault.Account, error) {
 	return a, a.Validate()
 }
 
-func (s *addScreen) updatePassphrase(km tea.KeyMsg) tea.Cmd {
+func (s *addScreen) updatePassphrase(msg tea.Msg) tea.Cmd {
+	km := keyOf(msg)
 	if key.Matches(km, s.c.formKeys.Submit) {
 		p1, p2 := s.pass.fields[0], s.pass.fields[1]
 		p1.err, p2.err = "", ""
@@ -389,11 +403,12 @@ func (s *addScreen) updatePassphrase(km tea.KeyMsg) tea.Cmd {
 		s.mode = s.back
 		return s.save(in)
 	}
-	cmd, _ := s.pass.update(km)
+	cmd, _ := s.pass.update(msg)
 	return cmd
 }
 
-func (s *addScreen) updateFile(km tea.KeyMsg) tea.Cmd {
+func (s *addScreen) updateFile(msg tea.Msg) tea.Cmd {
+	km := keyOf(msg)
 	switch {
 	case key.Matches(km, s.c.formKeys.Submit):
 		p := s.path.path()
@@ -415,10 +430,10 @@ func (s *addScreen) updateFile(km tea.KeyMsg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	if s.pathPw.Focused() {
-		s.pathPw, cmd = s.pathPw.Update(km)
+		s.pathPw, cmd = s.pathPw.Update(msg)
 		return cmd
 	}
-	cmd, changed := s.path.update(km)
+	cmd, changed := s.path.update(msg)
 	if changed {
 		if s.needPw {
 			s.needPw = false
@@ -487,7 +502,7 @@ func (s *addScreen) view() string {
 		b.WriteString(menuView(st, addChoices, s.choice))
 		b.WriteString("  " + st.Muted.Render("Tip: paste a link right here to add it."))
 	case addLink:
-		b.WriteString("  " + s.link.View() + "\n\n")
+		b.WriteString("  " + s.c.input(s.link) + "\n\n")
 		switch {
 		case s.linkErr != "":
 			b.WriteString(para(st.FieldError, "✗ "+s.linkErr, s.c.width, 2))
@@ -497,9 +512,9 @@ func (s *addScreen) view() string {
 			b.WriteString("  " + st.Muted.Render("Paste the otpauth:// link (many sites show it under “can't scan the code?”)."))
 		}
 	case addFile:
-		b.WriteString("  " + s.path.View() + "\n")
+		b.WriteString("  " + s.c.input(s.path.Model) + "\n")
 		if s.needPw {
-			b.WriteString("  " + s.pathPw.View() + "\n")
+			b.WriteString("  " + s.c.input(s.pathPw) + "\n")
 		}
 		b.WriteString("\n")
 		if s.path.err != "" {

@@ -10,11 +10,10 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/device"
@@ -295,9 +294,9 @@ func newApprovalScreen(c *common, r approve.Request, more int) *approvalScreen {
 		ti.Prompt = ""
 		ti.Placeholder = "number"
 		ti.CharLimit = 8
-		ti.Width = 10
-		c.styles.styleInput(&ti)
-		ti.Cursor.SetMode(cursor.CursorStatic)
+		ti.SetWidth(10)
+		ti.SetStyles(c.styles.Input)
+
 		s.number = ti
 		s.options = []string{""}
 	default:
@@ -309,7 +308,7 @@ func newApprovalScreen(c *common, r approve.Request, more int) *approvalScreen {
 func (s *approvalScreen) isDialog() {}
 
 func (s *approvalScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
+	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return s, nil
 	}
@@ -331,13 +330,13 @@ func (s *approvalScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	}
 	typing := s.req.Mode == approve.ModeType
 	switch {
-	case typing && km.Type == tea.KeyRunes && len(km.Runes) > 0 && unicode.IsDigit(km.Runes[0]):
+	case typing && km.Text != "" && unicode.IsDigit([]rune(km.Text)[0]):
 		s.focus = 1
 		s.number.Focus()
 		var cmd tea.Cmd
 		s.number, cmd = s.number.Update(km)
 		return s, cmd
-	case typing && s.focus == 1 && km.Type == tea.KeyBackspace:
+	case typing && s.focus == 1 && km.Code == tea.KeyBackspace:
 		s.number, _ = s.number.Update(km)
 		return s, nil
 	case key.Matches(km, k.Close):
@@ -432,7 +431,7 @@ func (s *approvalScreen) view() string {
 	switch r.Mode {
 	case approve.ModeType:
 		b.WriteString(st.Text.Render("Type the number shown on the sign-in screen:") + "\n")
-		field := s.number.View()
+		field := s.c.input(s.number)
 		if s.focus == 1 {
 			field = st.Accent.Render("› ") + field
 		} else {
@@ -476,7 +475,7 @@ func newHistoryScreen(c *common, h []vault.Event) *historyScreen {
 func (s *historyScreen) title() string { return "Sign-in history" }
 
 func (s *historyScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, s.close) {
+	if km, ok := msg.(tea.KeyPressMsg); ok && key.Matches(km, s.close) {
 		return nil, nil
 	}
 	return s, nil
@@ -520,14 +519,14 @@ type pairingsScreen struct {
 
 func newPairingsScreen(c *common, ps []vault.Pairing, st map[string]device.Status) *pairingsScreen {
 	return &pairingsScreen{c: c, pairings: ps, statuses: st,
-		toggle: key.NewBinding(key.WithKeys(" ", "enter", "p"), key.WithHelp("space", "pause/resume")),
+		toggle: key.NewBinding(key.WithKeys("space", "enter", "p"), key.WithHelp("space", "pause/resume")),
 		close:  key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "close"))}
 }
 
 func (s *pairingsScreen) title() string { return "Sign-in pairings" }
 
 func (s *pairingsScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
+	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return s, nil
 	}

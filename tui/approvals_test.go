@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/sesame-auth/sesame/approve"
@@ -94,7 +94,7 @@ func TestApprovalChooseDenyNotMe(t *testing.T) {
 	m, v, fake, bell := approvalsModel(t, clock)
 	r := signIn("r1", approve.ModeChoose, t0.Add(60*time.Second))
 	m = deliver(t, m, device.Event{Request: &r})
-	view := m.View()
+	view := m.text()
 	for _, want := range []string{"Example Portal", "alice", "203.0.113.7 · Berlin, DE", "Expires in  60 s", "12", "47", "85", "[ Deny ]"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("the prompt lacks %q:\n%s", want, view)
@@ -106,8 +106,8 @@ func TestApprovalChooseDenyNotMe(t *testing.T) {
 	golden.RequireEqual(t, []byte(view))
 
 	m = press(t, m, "enter") // Deny has the focus
-	if !strings.Contains(m.View(), "Was this you?") {
-		t.Fatalf("no 'was this you' step:\n%s", m.View())
+	if !strings.Contains(m.text(), "Was this you?") {
+		t.Fatalf("no 'was this you' step:\n%s", m.text())
 	}
 	m = press(t, m, "enter")
 	if a := fake.got(); len(a) != 1 || a[0].Approve || a[0].Reason != approve.NotMe {
@@ -128,8 +128,8 @@ func TestApprovalChooseApproveAndCancelled(t *testing.T) {
 	r2 := signIn("r2", approve.ModeApprove, t0.Add(60*time.Second))
 	m = deliver(t, m, device.Event{Request: &r1})
 	m = deliver(t, m, device.Event{Request: &r2})
-	if !strings.Contains(m.View(), "(+1 waiting)") {
-		t.Fatalf("the queue is not shown:\n%s", m.View())
+	if !strings.Contains(m.text(), "(+1 waiting)") {
+		t.Fatalf("the queue is not shown:\n%s", m.text())
 	}
 	m = press(t, m, "right", "right", "enter") // 47
 	if a := fake.got(); len(a) != 1 || !a[0].Approve || a[0].Number != "47" {
@@ -146,7 +146,7 @@ func TestApprovalChooseApproveAndCancelled(t *testing.T) {
 		t.Fatalf("history = %v", h)
 	}
 	m = press(t, m, "H")
-	if view := m.View(); !strings.Contains(view, "approved") || !strings.Contains(view, "Example Portal") {
+	if view := m.text(); !strings.Contains(view, "approved") || !strings.Contains(view, "Example Portal") {
 		t.Fatalf("history view:\n%s", view)
 	}
 }
@@ -157,12 +157,12 @@ func TestHistoryEscThenKey(t *testing.T) {
 	m, _, _, _ := approvalsModel(t, newClock(t0))
 	m = press(t, m, "H")
 	if _, ok := m.overlay.(*historyScreen); !ok {
-		t.Fatalf("H did not open the history:\n%s", m.View())
+		t.Fatalf("H did not open the history:\n%s", m.text())
 	}
 	next, cmd := m.Update(keyMsg("alt+q"))
 	m = next.(Model)
 	if m.overlay != nil {
-		t.Fatalf("alt+q left the history open:\n%s", m.View())
+		t.Fatalf("alt+q left the history open:\n%s", m.text())
 	}
 	if !quits(cmd) {
 		t.Fatal("the q after esc did not quit")
@@ -200,8 +200,8 @@ func TestApprovalExpires(t *testing.T) {
 	if m.prompt != nil {
 		t.Fatal("an expired request is still on screen")
 	}
-	if !strings.Contains(m.View(), "expired") {
-		t.Errorf("no message about the expiry:\n%s", m.View())
+	if !strings.Contains(m.text(), "expired") {
+		t.Errorf("no message about the expiry:\n%s", m.text())
 	}
 	if len(fake.got()) != 0 {
 		t.Error("an expired request was answered")
@@ -216,8 +216,8 @@ func TestApprovalStatusAndPause(t *testing.T) {
 	m, v, fake, _ := approvalsModel(t, clock)
 	st := device.Status{PairingID: "p1", Label: "Example SSO", State: device.StateDown, At: t0, Until: t0.Add(8 * time.Second)}
 	m = deliver(t, m, device.Event{Status: &st})
-	if !strings.Contains(m.View(), "Example SSO: server down, retrying in 8s") {
-		t.Fatalf("status line:\n%s", m.View())
+	if !strings.Contains(m.text(), "Example SSO: server down, retrying in 8s") {
+		t.Fatalf("status line:\n%s", m.text())
 	}
 	m = press(t, m, "P", " ")
 	if p := v.Data().Pairings; !p[0].Paused {
@@ -229,7 +229,7 @@ func TestApprovalStatusAndPause(t *testing.T) {
 	if !last[0].Paused {
 		t.Fatal("the watcher was not told about the pause")
 	}
-	if !strings.Contains(m.View(), "paused") {
-		t.Errorf("pairings screen:\n%s", m.View())
+	if !strings.Contains(m.text(), "paused") {
+		t.Errorf("pairings screen:\n%s", m.text())
 	}
 }

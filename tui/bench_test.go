@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/sesame-auth/sesame/vault"
 )
@@ -46,7 +46,7 @@ func BenchmarkFirstFrame(b *testing.B) {
 				next, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 				msg := openVault(o.VaultOptions)()
 				next, _ = next.Update(msg)
-				if v := next.View(); len(v) == 0 {
+				if v := next.(Model).frame(); len(v) == 0 {
 					b.Fatal("empty frame")
 				}
 			}
@@ -62,7 +62,7 @@ func BenchmarkView(b *testing.B) {
 				m, _, _ := readyModel(b, size[0], size[1], newClock(t0), manyAccounts(n)...)
 				b.ResetTimer()
 				for b.Loop() {
-					_ = m.View()
+					_ = m.text()
 				}
 			})
 		}

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/sesame-auth/sesame/vault"
 )
@@ -106,7 +106,7 @@ func (s *editScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.err = errorText(msg.err)
 		return s, nil
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		if s.busy {
 			return s, nil
 		}
@@ -127,6 +127,12 @@ func (s *editScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			s.busy, s.err = true, ""
 			return s, send(renameIntent{base: s.base, issuer: issuer, name: name})
+		}
+		cmd, _ := s.form.update(msg)
+		return s, cmd
+	case tea.PasteMsg:
+		if s.busy {
+			return s, nil
 		}
 		cmd, _ := s.form.update(msg)
 		return s, cmd

@@ -9,12 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/transfer"
@@ -242,10 +241,10 @@ func newExportScreen(c *common, n int) *exportScreen {
 		ti.Prompt = ""
 		ti.Placeholder = []string{"to encrypt the export with", "the same again"}[i]
 		ti.CharLimit = 1024
-		ti.Width = 40
+		ti.SetWidth(40)
 		ti.EchoMode, ti.EchoCharacter = textinput.EchoPassword, '•'
-		c.styles.styleInput(&ti)
-		ti.Cursor.SetMode(cursor.CursorStatic)
+		ti.SetStyles(c.styles.Input)
+
 		s.pass[i] = ti
 	}
 	return s
@@ -298,7 +297,11 @@ func (s *exportScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.google, s.mode = msg, exportGoogleIntro
 		return s, nil
-	case tea.KeyMsg:
+	case tea.PasteMsg:
+		if !s.busy && s.mode == exportForm {
+			return s, s.updateForm(msg)
+		}
+	case tea.KeyPressMsg:
 		if s.busy {
 			return s, nil
 		}
@@ -316,7 +319,7 @@ func (s *exportScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	return s, nil
 }
 
-func (s *exportScreen) updateChoose(km tea.KeyMsg) (screen, tea.Cmd) {
+func (s *exportScreen) updateChoose(km tea.KeyPressMsg) (screen, tea.Cmd) {
 	if key.Matches(km, s.k.Back) {
 		return nil, nil
 	}
@@ -333,7 +336,8 @@ func (s *exportScreen) updateChoose(km tea.KeyMsg) (screen, tea.Cmd) {
 	return s, s.focusField(fieldPath)
 }
 
-func (s *exportScreen) updateForm(km tea.KeyMsg) tea.Cmd {
+func (s *exportScreen) updateForm(msg tea.Msg) tea.Cmd {
+	km := keyOf(msg)
 	switch {
 	case key.Matches(km, s.k.Back):
 		s.mode = exportChoose
@@ -352,13 +356,13 @@ func (s *exportScreen) updateForm(km tea.KeyMsg) tea.Cmd {
 		return s.submit()
 	}
 	if s.focus == fieldPath {
-		cmd, _ := s.path().update(km)
+		cmd, _ := s.path().update(msg)
 		return cmd
 	}
 	i := s.focus - 1
 	before := s.pass[i].Value()
 	var cmd tea.Cmd
-	s.pass[i], cmd = s.pass[i].Update(km)
+	s.pass[i], cmd = s.pass[i].Update(msg)
 	if s.pass[i].Value() != before {
 		s.errs[s.focus] = ""
 	}
@@ -412,7 +416,7 @@ func (s *exportScreen) failed(msg exportedMsg) tea.Cmd {
 	return s.focusField(fieldPath)
 }
 
-func (s *exportScreen) updateConfirm(km tea.KeyMsg) tea.Cmd {
+func (s *exportScreen) updateConfirm(km tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(km, s.k.Yes) && s.mode == exportOverwrite:
 		return s.write(s.target, true)
@@ -425,7 +429,7 @@ func (s *exportScreen) updateConfirm(km tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-func (s *exportScreen) updateGoogleIntro(km tea.KeyMsg) (screen, tea.Cmd) {
+func (s *exportScreen) updateGoogleIntro(km tea.KeyPressMsg) (screen, tea.Cmd) {
 	switch {
 	case key.Matches(km, s.k.Back):
 		s.mode = exportChoose
@@ -499,12 +503,12 @@ func (s *exportScreen) formView(width int) string {
 		}
 	}
 	p := s.path()
-	row(fieldPath, "File", p.View())
+	row(fieldPath, "File", s.c.input(p.Model))
 	errLine(p.err)
 	if s.format.encrypted() {
-		row(fieldPass, "Passphrase", s.pass[0].View())
+		row(fieldPass, "Passphrase", s.c.input(s.pass[0]))
 		errLine(s.errs[fieldPass])
-		row(fieldAgain, "Again", s.pass[1].View())
+		row(fieldAgain, "Again", s.c.input(s.pass[1]))
 		errLine(s.errs[fieldAgain])
 	}
 	if m := p.matchesView(st); m != "" {
@@ -620,7 +624,7 @@ func newGoogleQRScreen(c *common, k ExportKeys, g googleMsg) *googleQRScreen {
 func (s *googleQRScreen) fullscreen() {}
 
 func (s *googleQRScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
+	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return s, nil
 	}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/qrcode"
 	"github.com/sesame-auth/sesame/vault/transfer"
@@ -33,7 +31,7 @@ func exportKeys(k ...string) func(*testing.T, Model) Model {
 // clears the field, then the path is typed.
 func setPath(t *testing.T, m Model, path string) Model {
 	t.Helper()
-	next, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlU})
+	next, cmd := m.Update(keyMsg("ctrl+u"))
 	m = drain(t, next.(Model), cmd, 4)
 	return press(t, m, path)
 }
@@ -42,7 +40,7 @@ func exportScreenOf(t *testing.T, m Model) *exportScreen {
 	t.Helper()
 	s, ok := m.overlay.(*exportScreen)
 	if !ok {
-		t.Fatalf("the export screen is not open; view:\n%s", m.View())
+		t.Fatalf("the export screen is not open; view:\n%s", m.text())
 	}
 	return s
 }
@@ -104,7 +102,7 @@ func TestFlowExportEncryptedImportsBack(t *testing.T) {
 			tm.Send(keyMsg(tc.key))
 			waitFor(t, tm, "Passphrase")
 			out := filepath.Join(t.TempDir(), "export-"+tc.name)
-			tm.Send(tea.KeyMsg{Type: tea.KeyCtrlU})
+			tm.Send(keyMsg("ctrl+u"))
 			tm.Type(out)
 			tm.Send(keyMsg("enter")) // on to the empty passphrase field
 			tm.Type(fakePass)
@@ -144,8 +142,8 @@ func TestExportURIListNeedsConfirmation(t *testing.T) {
 	m = press(t, m, "E", "u")
 	m = setPath(t, m, out)
 	m = press(t, m, "enter")
-	if !strings.Contains(m.View(), "UNENCRYPTED export") {
-		t.Fatalf("no confirmation before writing secrets in clear:\n%s", m.View())
+	if !strings.Contains(m.text(), "UNENCRYPTED export") {
+		t.Fatalf("no confirmation before writing secrets in clear:\n%s", m.text())
 	}
 	m = press(t, m, "enter") // enter is not a yes
 	if _, err := os.Stat(out); err == nil {
@@ -160,7 +158,7 @@ func TestExportURIListNeedsConfirmation(t *testing.T) {
 	}
 	m = press(t, m, "enter", "y")
 	if m.overlay != nil {
-		t.Fatalf("the export screen stayed open:\n%s", m.View())
+		t.Fatalf("the export screen stayed open:\n%s", m.text())
 	}
 	lines := strings.Split(strings.TrimSpace(string(requirePrivateFile(t, out))), "\n")
 	var got []vault.Account
@@ -172,7 +170,7 @@ func TestExportURIListNeedsConfirmation(t *testing.T) {
 		got = append(got, a)
 	}
 	requireSameAccounts(t, got, v.Data().Accounts)
-	if view := m.View(); !strings.Contains(view, "exported 5 accounts to "+out) || !strings.Contains(view, "UNENCRYPTED") {
+	if view := m.text(); !strings.Contains(view, "exported 5 accounts to "+out) || !strings.Contains(view, "UNENCRYPTED") {
 		t.Errorf("the toast does not say where the list went and that it is unencrypted:\n%s", view)
 	}
 }
@@ -191,10 +189,10 @@ func TestExportOverwriteNeedsConfirmation(t *testing.T) {
 	m = setPath(t, m, dir) // the folder: the file goes in it under its default name
 	m = press(t, m, "enter", "y")
 	if s := exportScreenOf(t, m); s.mode != exportOverwrite || s.target != out {
-		t.Fatalf("no overwrite question for %s:\n%s", out, m.View())
+		t.Fatalf("no overwrite question for %s:\n%s", out, m.text())
 	}
-	if !strings.Contains(m.View(), "Replace it with this export?") {
-		t.Fatalf("view:\n%s", m.View())
+	if !strings.Contains(m.text(), "Replace it with this export?") {
+		t.Fatalf("view:\n%s", m.text())
 	}
 	m = press(t, m, "n")
 	if b, _ := os.ReadFile(out); string(b) != "old content\n" {
@@ -209,7 +207,7 @@ func TestExportOverwriteNeedsConfirmation(t *testing.T) {
 		t.Fatalf("the file was not replaced by the export: %q", b)
 	}
 	if m.overlay != nil {
-		t.Fatalf("the export screen stayed open:\n%s", m.View())
+		t.Fatalf("the export screen stayed open:\n%s", m.text())
 	}
 }
 
@@ -223,7 +221,7 @@ func TestExportFormKeepsInput(t *testing.T) {
 	m = setPath(t, m, missing)
 	m = press(t, m, "enter", fakePass, "enter", fakePass+"X", "ctrl+r", "enter")
 	s := exportScreenOf(t, m)
-	view := m.View()
+	view := m.text()
 	if !strings.Contains(view, "Again       •") || !strings.Contains(view, "does not match the first one") {
 		t.Fatalf("no inline mismatch error:\n%s", view)
 	}
@@ -237,7 +235,7 @@ func TestExportFormKeepsInput(t *testing.T) {
 	m = press(t, m, "backspace", "enter")
 	s = exportScreenOf(t, m)
 	if !strings.Contains(s.path().err, "does not exist") || s.busy {
-		t.Fatalf("no inline error for the missing folder (%q):\n%s", s.path().err, m.View())
+		t.Fatalf("no inline error for the missing folder (%q):\n%s", s.path().err, m.text())
 	}
 	if s.pass[0].Value() != fakePass || s.pass[1].Value() != fakePass || s.path().Value() != missing {
 		t.Fatal("the write error lost what was typed")
@@ -287,7 +285,7 @@ func TestExportGoogleQRCodesDecode(t *testing.T) {
 	accts = append(accts, acct(vault.TOTP, "Seven", "digits", helloSecret, 7, 30))
 	m, v, _ := readyModel(t, 200, 90, newClock(t0), accts...)
 	m = press(t, m, "E", "g")
-	intro := m.View()
+	intro := m.text()
 	for _, want := range []string{"UNENCRYPTED", "Left out (3)", "AWS (root)", "Steam (gamer)", "Seven (digits)", "17 of the 20 accounts"} {
 		if !strings.Contains(intro, want) {
 			t.Errorf("the warning page does not say %q:\n%s", want, intro)
@@ -296,18 +294,18 @@ func TestExportGoogleQRCodesDecode(t *testing.T) {
 	m = press(t, m, "enter")
 	q, ok := m.overlay.(*googleQRScreen)
 	if !ok {
-		t.Fatalf("no QR code after enter:\n%s", m.View())
+		t.Fatalf("no QR code after enter:\n%s", m.text())
 	}
 	if len(q.pages) < 2 {
 		t.Fatalf("%d QR codes for 17 accounts, want several", len(q.pages))
 	}
 	// esc hides the codes at once (on a copy of the model).
-	if closed := press(t, m, "esc"); closed.overlay != nil || strings.ContainsAny(closed.View(), "▀▄") {
-		t.Fatalf("esc did not hide the QR code:\n%s", closed.View())
+	if closed := press(t, m, "esc"); closed.overlay != nil || strings.ContainsAny(closed.text(), "▀▄") {
+		t.Fatalf("esc did not hide the QR code:\n%s", closed.text())
 	}
 	var links []string
 	for i := range q.pages {
-		view := m.View()
+		view := m.text()
 		if !strings.Contains(view, fmt.Sprintf("QR code %d of %d holds secrets UNENCRYPTED", i+1, len(q.pages))) {
 			t.Fatalf("page %d: no warning:\n%s", i+1, view)
 		}
@@ -321,8 +319,8 @@ func TestExportGoogleQRCodesDecode(t *testing.T) {
 		links = append(links, texts[0])
 		m = press(t, m, "n")
 	}
-	if m.overlay != nil || !strings.Contains(m.View(), fmt.Sprintf("showed 17 accounts in %d QR codes", len(q.pages))) {
-		t.Fatalf("the last n did not close the QR codes:\n%s", m.View())
+	if m.overlay != nil || !strings.Contains(m.text(), fmt.Sprintf("showed 17 accounts in %d QR codes", len(q.pages))) {
+		t.Fatalf("the last n did not close the QR codes:\n%s", m.text())
 	}
 	res, err := transfer.Import(transfer.ImportOptions{}, transfer.Input{Name: "screen", Data: []byte(strings.Join(links, "\n"))})
 	if err != nil {

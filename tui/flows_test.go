@@ -17,8 +17,9 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/exp/teatest"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/qrcode"
@@ -58,7 +59,7 @@ func finalView(t *testing.T, tm *teatest.TestModel) (Model, string) {
 		t.Fatal(err)
 	}
 	m := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(probe).Model
-	return m, m.View()
+	return m, m.text()
 }
 
 // The code on screen comes from the tick's clock, and changes as soon as
@@ -160,8 +161,8 @@ func TestCopyNearExpiryTakesNextCode(t *testing.T) {
 	if got, _ := clip.get(); got != next {
 		t.Fatalf("copied %q, want the next code %s", got, next)
 	}
-	if !strings.Contains(m.View(), "NEXT GitHub code") {
-		t.Errorf("the toast does not say the next code was copied:\n%s", m.View())
+	if !strings.Contains(m.text(), "NEXT GitHub code") {
+		t.Errorf("the toast does not say the next code was copied:\n%s", m.text())
 	}
 	// With 3 s left the current code is still copied.
 	clock.set(t0.Add(17 * time.Second))
@@ -246,7 +247,7 @@ func TestFlowAddLink(t *testing.T) {
 
 	// A bad link: the error names the field, and the link stays.
 	bad := "otpauth://totp/Demo:me?secret=NOT-BASE32-1"
-	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(bad), Paste: true})
+	tm.Send(tea.PasteMsg{Content: bad})
 	waitFor(t, tm, "secret is not valid base32")
 	tm.Send(keyMsg("enter"))
 	for range len("NOT-BASE32-1") {
@@ -279,7 +280,7 @@ func TestAddLinkDuplicateKeepsInput(t *testing.T) {
 	m = press(t, m, "a", "l")
 	m = paste(t, m, link)
 	m = press(t, m, "enter")
-	view := m.View()
+	view := m.text()
 	if !strings.Contains(view, "already has this account") {
 		t.Fatalf("no duplicate error:\n%s", view)
 	}
@@ -293,8 +294,8 @@ func TestAddManual(t *testing.T) {
 	m = press(t, m, "a", "m")
 	// Submitting with no secret names the secret field.
 	m = press(t, m, "enter")
-	if !strings.Contains(m.View(), "Secret is empty") {
-		t.Fatalf("no inline error for the missing secret:\n%s", m.View())
+	if !strings.Contains(m.text(), "Secret is empty") {
+		t.Fatalf("no inline error for the missing secret:\n%s", m.text())
 	}
 	form := &m.overlay.(*addScreen).manual
 	if form.fields[form.focus].name != "secret" {
@@ -312,7 +313,7 @@ func TestAddManual(t *testing.T) {
 	for _, r := range strings.ToLower(rfcSecret[:16]) + " " + rfcSecret[16:] {
 		m = press(t, m, string(r))
 	}
-	if strings.Contains(m.View(), rfcSecret[:16]) {
+	if strings.Contains(m.text(), rfcSecret[:16]) {
 		t.Fatal("the secret is echoed in clear")
 	}
 	m = press(t, m, "tab", "tab", "right", "tab", "right", "right", "tab") // SHA256, 8 digits
@@ -320,14 +321,14 @@ func TestAddManual(t *testing.T) {
 		m = press(t, m, "backspace")
 	}
 	m = press(t, m, "0")
-	if !strings.Contains(m.View(), "Period must be a whole number of seconds from 1") {
-		t.Fatalf("no inline error for period 0:\n%s", m.View())
+	if !strings.Contains(m.text(), "Period must be a whole number of seconds from 1") {
+		t.Fatalf("no inline error for period 0:\n%s", m.text())
 	}
 	m = press(t, m, "backspace", "6", "0", "enter")
 	d := v.Data()
 	a, err := d.Find("Acme")
 	if err != nil {
-		t.Fatalf("not saved: %v\n%s", err, m.View())
+		t.Fatalf("not saved: %v\n%s", err, m.text())
 	}
 	if a.Name != "ops" || a.Algorithm != vault.SHA256 || a.Digits != 8 || a.Period != 60 || a.Secret.Base32() != rfcSecret {
 		t.Errorf("saved %s %s %d %d", a.Name, a.Algorithm, a.Digits, a.Period)
@@ -530,13 +531,13 @@ func TestHOTPEnterAdvancesCounter(t *testing.T) {
 		return a
 	}
 	secret := bank().Secret
-	if strings.Contains(m.View(), group(hotpCode(secret, 3, 6, sha1.New))) {
+	if strings.Contains(m.text(), group(hotpCode(secret, 3, 6, sha1.New))) {
 		t.Fatal("the HOTP code is shown before it was asked for")
 	}
 	m = press(t, m, "G", "k", "enter")
 	want := hotpCode(secret, 3, 6, sha1.New)
-	if got, _ := clip.get(); got != want || !strings.Contains(m.View(), group(want)) {
-		t.Fatalf("copied %q, want %s; view:\n%s", got, want, m.View())
+	if got, _ := clip.get(); got != want || !strings.Contains(m.text(), group(want)) {
+		t.Fatalf("copied %q, want %s; view:\n%s", got, want, m.text())
 	}
 	if c := bank().Counter; c != 4 {
 		t.Fatalf("counter = %d after one code, want 4", c)
@@ -585,8 +586,8 @@ func TestFirstRunCreatesVault(t *testing.T) {
 			m = paste(t, m, "otpauth://totp/First:me?secret="+helloSecret)
 			m = press(t, m, "enter")
 			if tc.store == vault.StorePassphrase {
-				if !strings.Contains(m.View(), "no working OS keyring") {
-					t.Fatalf("no passphrase step:\n%s", m.View())
+				if !strings.Contains(m.text(), "no working OS keyring") {
+					t.Fatalf("no passphrase step:\n%s", m.text())
 				}
 				for _, r := range "long enough" {
 					m = press(t, m, string(r))
@@ -596,8 +597,8 @@ func TestFirstRunCreatesVault(t *testing.T) {
 					m = press(t, m, string(r))
 				}
 				m = press(t, m, "enter")
-				if !strings.Contains(m.View(), "does not match") {
-					t.Fatalf("mismatch not reported:\n%s", m.View())
+				if !strings.Contains(m.text(), "does not match") {
+					t.Fatalf("mismatch not reported:\n%s", m.text())
 				}
 				for _, r := range "long enough" {
 					m = press(t, m, string(r))
@@ -605,7 +606,7 @@ func TestFirstRunCreatesVault(t *testing.T) {
 				m = press(t, m, "enter")
 			}
 			if m.v == nil || m.v.Store() != tc.store {
-				t.Fatalf("vault not created with %s:\n%s", tc.store, m.View())
+				t.Fatalf("vault not created with %s:\n%s", tc.store, m.text())
 			}
 			vo := o.VaultOptions
 			vo.Passphrase = []byte("long enough")
@@ -617,8 +618,8 @@ func TestFirstRunCreatesVault(t *testing.T) {
 			if _, err := d.Find("First"); err != nil {
 				t.Fatal(err)
 			}
-			if !strings.Contains(m.View(), "1 account") {
-				t.Errorf("view:\n%s", m.View())
+			if !strings.Contains(m.text(), "1 account") {
+				t.Errorf("view:\n%s", m.text())
 			}
 		})
 	}
@@ -654,10 +655,10 @@ func TestAddFromQRImage(t *testing.T) {
 	m = press(t, m, "enter")
 	d := v.Data()
 	if _, err := d.Find("Imaged"); err != nil {
-		t.Fatalf("the account in the QR image was not added: %v\n%s", err, m.View())
+		t.Fatalf("the account in the QR image was not added: %v\n%s", err, m.text())
 	}
-	if !strings.Contains(m.View(), "added Imaged (me)") {
-		t.Errorf("view:\n%s", m.View())
+	if !strings.Contains(m.text(), "added Imaged (me)") {
+		t.Errorf("view:\n%s", m.text())
 	}
 
 	// A file that is not an image or export: the error shows, the path stays.
@@ -696,7 +697,7 @@ func TestNoticeLine(t *testing.T) {
 	o.Notice = "demo: open http://127.0.0.1:1/demo"
 	next, _ := New(o).Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	next, _ = next.Update(openedMsg{v: v})
-	view := next.(Model).View()
+	view := next.(Model).text()
 	lines := strings.Split(view, "\n")
 	if len(lines) != 24 {
 		t.Fatalf("the view has %d lines, want 24", len(lines))
@@ -716,8 +717,8 @@ func TestPassphraseChangedAndBackupOnly(t *testing.T) {
 	if _, ok := got.base.(*unlockScreen); !ok || got.v != nil {
 		t.Fatalf("after ErrPassphraseChanged: base %T, vault %v", got.base, got.v)
 	}
-	if !strings.Contains(got.View(), "changed by another Sesame") {
-		t.Fatalf("the unlock screen does not say why:\n%s", got.View())
+	if !strings.Contains(got.text(), "changed by another Sesame") {
+		t.Fatalf("the unlock screen does not say why:\n%s", got.text())
 	}
 
 	o, v, _ := testOptions(t, newClock(t0), sampleAccounts()...)
@@ -730,7 +731,7 @@ func TestPassphraseChangedAndBackupOnly(t *testing.T) {
 	}
 	m2, _ := New(o).Update(tea.WindowSizeMsg{Width: 120, Height: 24})
 	m2, _ = m2.Update(openedMsg{err: err})
-	if view := m2.(Model).View(); strings.Contains(view, "Welcome to Sesame") || !strings.Contains(view, "vault.sesame.bak") {
+	if view := m2.(Model).text(); strings.Contains(view, "Welcome to Sesame") || !strings.Contains(view, "vault.sesame.bak") {
 		t.Fatalf("backup-only folder:\n%s", view)
 	}
 }
@@ -752,8 +753,8 @@ func TestAddManualErrorsAreNeverStale(t *testing.T) {
 	m = press(t, m, "a", "m", "tab", "tab")
 	m = typeText(t, m, helloSecret)
 	m = press(t, m, "enter")
-	if !strings.Contains(m.View(), "Account is empty (give an issuer or a name)") {
-		t.Fatalf("no error for an account with neither issuer nor name:\n%s", m.View())
+	if !strings.Contains(m.text(), "Account is empty (give an issuer or a name)") {
+		t.Fatalf("no error for an account with neither issuer nor name:\n%s", m.text())
 	}
 	// Leave and come back: the form keeps what was typed.
 	m = press(t, m, "esc", "m")
@@ -762,16 +763,16 @@ func TestAddManualErrorsAreNeverStale(t *testing.T) {
 		t.Fatalf("focus on %q, want issuer", f.fields[f.focus].name)
 	}
 	m = typeText(t, m, "Acme")
-	if strings.Contains(m.View(), "is empty") {
-		t.Errorf("the error stays after the issuer was typed:\n%s", m.View())
+	if strings.Contains(m.text(), "is empty") {
+		t.Errorf("the error stays after the issuer was typed:\n%s", m.text())
 	}
 	m = press(t, m, "enter")
 	d := v.Data()
 	if _, err := d.Find("Acme"); err != nil {
-		t.Fatalf("the account was not added once it had an issuer: %v\n%s", err, m.View())
+		t.Fatalf("the account was not added once it had an issuer: %v\n%s", err, m.text())
 	}
 	if m.overlay != nil {
-		t.Fatalf("the form stayed open:\n%s", m.View())
+		t.Fatalf("the form stayed open:\n%s", m.text())
 	}
 
 	// A submit error on one field clears when another field changes, and
@@ -779,17 +780,17 @@ func TestAddManualErrorsAreNeverStale(t *testing.T) {
 	m = press(t, m, "a", "m")
 	m = typeText(t, m, "Beta")
 	m = press(t, m, "enter") // no secret
-	if !strings.Contains(m.View(), "Secret is empty") {
-		t.Fatalf("no error for the missing secret:\n%s", m.View())
+	if !strings.Contains(m.text(), "Secret is empty") {
+		t.Fatalf("no error for the missing secret:\n%s", m.text())
 	}
 	m = typeText(t, m, helloSecret+"!")
-	if !strings.Contains(m.View(), "Secret is not valid base32") {
-		t.Fatalf("no live error for a bad secret:\n%s", m.View())
+	if !strings.Contains(m.text(), "Secret is not valid base32") {
+		t.Fatalf("no live error for a bad secret:\n%s", m.text())
 	}
 	m = press(t, m, "backspace", "enter")
 	d = v.Data()
 	if _, err := d.Find("Beta"); err != nil {
-		t.Fatalf("not added after fixing the secret: %v\n%s", err, m.View())
+		t.Fatalf("not added after fixing the secret: %v\n%s", err, m.text())
 	}
 }
 
@@ -858,8 +859,8 @@ func TestEditKeepsRenameFromAnotherWindow(t *testing.T) {
 	if got.Issuer != "GitHub Enterprise" || got.Name != "bob" {
 		t.Fatalf("after the edit the vault holds %q / %q, want the other window's issuer and the new name", got.Issuer, got.Name)
 	}
-	if m.overlay != nil || !strings.Contains(m.View(), "renamed in another window") {
-		t.Errorf("the save does not say the account had changed:\n%s", m.View())
+	if m.overlay != nil || !strings.Contains(m.text(), "renamed in another window") {
+		t.Errorf("the save does not say the account had changed:\n%s", m.text())
 	}
 }
 
@@ -881,7 +882,7 @@ func TestEditFormFollowsReload(t *testing.T) {
 	if got := e.form.fields[1].input.Value(); got != "carol@example.com" {
 		t.Fatalf("the untouched name field shows %q after the reload, want the new name", got)
 	}
-	if view := m.View(); !strings.Contains(view, "was changed in another window") || !strings.Contains(view, "carol@example.com") {
+	if view := m.text(); !strings.Contains(view, "was changed in another window") || !strings.Contains(view, "carol@example.com") {
 		t.Fatalf("no note about the change:\n%s", view)
 	}
 
@@ -893,8 +894,8 @@ func TestEditFormFollowsReload(t *testing.T) {
 	if got := e.form.fields[0].input.Value(); got != "GitH" {
 		t.Fatalf("the edited issuer became %q after the reload; the user's text was lost", got)
 	}
-	if !strings.Contains(e.note, "Saving replaces its issuer with yours; esc keeps theirs") || !strings.Contains(m.View(), "Saving replaces") {
-		t.Fatalf("the note does not say what saving does:\n%s", m.View())
+	if !strings.Contains(e.note, "Saving replaces its issuer with yours; esc keeps theirs") || !strings.Contains(m.text(), "Saving replaces") {
+		t.Fatalf("the note does not say what saving does:\n%s", m.text())
 	}
 	m = press(t, m, "enter")
 	got := onDisk(t, o.VaultOptions, id)
@@ -914,8 +915,8 @@ func TestEditFormFollowsReload(t *testing.T) {
 	}
 	next, _ = m.Update(reloadMsg{data: d, changed: true})
 	m = press(t, next.(Model), "x", "enter")
-	if !strings.Contains(m.View(), "was removed in another window") {
-		t.Fatalf("no word about the removed account:\n%s", m.View())
+	if !strings.Contains(m.text(), "was removed in another window") {
+		t.Fatalf("no word about the removed account:\n%s", m.text())
 	}
 }
 
@@ -930,9 +931,9 @@ func TestQRFits80x24(t *testing.T) {
 	m = press(t, m, "x")
 	q, ok := m.overlay.(*qrScreen)
 	if !ok {
-		t.Fatalf("no QR screen:\n%s", m.View())
+		t.Fatalf("no QR screen:\n%s", m.text())
 	}
-	view := m.View()
+	view := m.text()
 	if strings.Contains(view, "too small") || !strings.Contains(view, "█") {
 		t.Fatalf("the QR code does not fit 80x24 (it is %dx%d cells):\n%s", q.w, q.h, view)
 	}
@@ -1000,9 +1001,9 @@ func TestQRAsksInPrivacyMode(t *testing.T) {
 	m = press(t, m, "m", "x")
 	q, ok := m.overlay.(*qrScreen)
 	if !ok {
-		t.Fatalf("x did not open the QR screen:\n%s", m.View())
+		t.Fatalf("x did not open the QR screen:\n%s", m.text())
 	}
-	if view := m.View(); strings.Contains(view, "▀") || strings.Contains(view, "█") || !strings.Contains(view, "Press x or enter to show it") {
+	if view := m.text(); strings.Contains(view, "▀") || strings.Contains(view, "█") || !strings.Contains(view, "Press x or enter to show it") {
 		t.Fatalf("in privacy mode the QR code shows at once:\n%s", view)
 	}
 	m = press(t, m, "esc")
@@ -1010,7 +1011,7 @@ func TestQRAsksInPrivacyMode(t *testing.T) {
 		t.Fatal("esc did not cancel")
 	}
 	m = press(t, m, "x", "x")
-	if view := m.View(); !strings.Contains(view, q.art[:20]) {
+	if view := m.text(); !strings.Contains(view, ansi.Strip(q.art)[:20]) {
 		t.Fatalf("the second x did not show the QR code:\n%s", view)
 	}
 	m = press(t, m, "x")
@@ -1080,7 +1081,7 @@ func TestDeleteGoneAndMoveAcrossPins(t *testing.T) {
 		t.Fatal(err)
 	}
 	m = press(t, m, "d", "y")
-	view := m.View()
+	view := m.text()
 	if !strings.Contains(view, "GitHub (alice@example.com) was already removed (in another window)") || strings.Contains(view, "no account matches") {
 		t.Fatalf("deleting an account removed elsewhere:\n%s", view)
 	}
@@ -1089,15 +1090,15 @@ func TestDeleteGoneAndMoveAcrossPins(t *testing.T) {
 	}
 
 	m = press(t, m, "p") // pin Google, the first row now
-	if !strings.Contains(m.View(), "pinned Google") {
-		t.Fatalf("no pin:\n%s", m.View())
+	if !strings.Contains(m.text(), "pinned Google") {
+		t.Fatalf("no pin:\n%s", m.text())
 	}
 	m = press(t, m, "J")
-	if !strings.Contains(m.View(), "Google (alice@gmail.com) is the last pinned account: unpin it (p) to move it below") {
-		t.Errorf("J on the last pinned row says nothing:\n%s", m.View())
+	if !strings.Contains(m.text(), "Google (alice@gmail.com) is the last pinned account: unpin it (p) to move it below") {
+		t.Errorf("J on the last pinned row says nothing:\n%s", m.text())
 	}
 	m = press(t, m, "j", "K")
-	if !strings.Contains(m.View(), "AWS (root) is the first unpinned account: pin it (p) to move it among the pinned ones") {
-		t.Errorf("K on the first unpinned row says nothing:\n%s", m.View())
+	if !strings.Contains(m.text(), "AWS (root) is the first unpinned account: pin it (p) to move it among the pinned ones") {
+		t.Errorf("K on the first unpinned row says nothing:\n%s", m.text())
 	}
 }

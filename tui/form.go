@@ -3,10 +3,9 @@ package tui
 import (
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/sesame-auth/sesame/vault"
 )
@@ -43,9 +42,9 @@ func newTextField(c *common, name, label, placeholder string, limit int) *field 
 	ti.Prompt = ""
 	ti.Placeholder = placeholder
 	ti.CharLimit = limit
-	ti.Width = 40
-	c.styles.styleInput(&ti)
-	ti.Cursor.SetMode(cursor.CursorStatic)
+	ti.SetWidth(40)
+	ti.SetStyles(c.styles.Input)
+
 	return &field{name: name, label: label, input: ti}
 }
 
@@ -89,7 +88,8 @@ func (f *form) step(d int) tea.Cmd {
 
 // update handles navigation and typing. It reports whether the value of a
 // field changed.
-func (f *form) update(km tea.KeyMsg) (tea.Cmd, bool) {
+func (f *form) update(msg tea.Msg) (tea.Cmd, bool) {
+	km := keyOf(msg)
 	k := f.c.formKeys
 	fl := f.fields[f.focus]
 	switch {
@@ -101,7 +101,7 @@ func (f *form) update(km tea.KeyMsg) (tea.Cmd, bool) {
 		fl.choice = (fl.choice + len(fl.choices) - 1) % len(fl.choices)
 		f.revalidate()
 		return nil, true
-	case fl.choices != nil && (key.Matches(km, k.Right) || km.String() == " "):
+	case fl.choices != nil && (key.Matches(km, k.Right) || km.String() == "space"):
 		fl.choice = (fl.choice + 1) % len(fl.choices)
 		f.revalidate()
 		return nil, true
@@ -117,7 +117,7 @@ func (f *form) update(km tea.KeyMsg) (tea.Cmd, bool) {
 	}
 	before := fl.input.Value()
 	var cmd tea.Cmd
-	fl.input, cmd = fl.input.Update(km)
+	fl.input, cmd = fl.input.Update(msg)
 	changed := fl.input.Value() != before
 	if changed {
 		f.revalidate()
@@ -190,7 +190,7 @@ func (f *form) view() string {
 				val = s.Muted.Render("‹") + val + s.Muted.Render("›")
 			}
 		} else {
-			val = fl.input.View()
+			val = f.c.input(fl.input)
 		}
 		lines = append(lines, mark+ls.Render(pad(fl.label, lw))+"  "+val)
 		if fl.err != "" {
@@ -209,7 +209,7 @@ type menuItem struct{ key, label, hint string }
 
 // menuKey moves the menu's selection or picks a choice: enter, or the
 // choice's own key. It returns the selection and whether it was picked.
-func menuKey(km tea.KeyMsg, items []menuItem, choice int) (int, bool) {
+func menuKey(km tea.KeyPressMsg, items []menuItem, choice int) (int, bool) {
 	switch km.String() {
 	case "up", "k", "shift+tab":
 		return (choice + len(items) - 1) % len(items), false

@@ -17,9 +17,11 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/exp/teatest"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/vaulttest"
@@ -162,11 +164,10 @@ func readyModel(t testing.TB, w, h int, clock *fakeClock, accounts ...vault.Acco
 func press(t testing.TB, m Model, keys ...string) Model {
 	t.Helper()
 	for _, k := range keys {
-		var cmd tea.Cmd
-		var next tea.Model
-		next, cmd = m.Update(keyMsg(k))
-		m = next.(Model)
-		m = drain(t, m, cmd, 4)
+		for _, km := range keyMsgs(k) {
+			next, cmd := m.Update(km)
+			m = drain(t, next.(Model), cmd, 4)
+		}
 	}
 	return m
 }
@@ -231,33 +232,69 @@ func quits(cmd tea.Cmd) bool {
 	return false
 }
 
-func keyMsg(k string) tea.KeyMsg {
+// keyMsg is the key press a terminal reports for k, written as
+// key.Binding names it ("enter", "shift+tab", "ctrl+r", "alt+q", "G").
+func keyMsg(k string) tea.KeyPressMsg {
+	named := map[string]rune{
+		"enter": tea.KeyEnter, "esc": tea.KeyEscape, "tab": tea.KeyTab, "backspace": tea.KeyBackspace,
+		"up": tea.KeyUp, "down": tea.KeyDown, "left": tea.KeyLeft, "right": tea.KeyRight,
+		"home": tea.KeyHome, "end": tea.KeyEnd, "pgup": tea.KeyPgUp, "pgdown": tea.KeyPgDown,
+		"delete": tea.KeyDelete, "space": tea.KeySpace, " ": tea.KeySpace,
+	}
+	var mod tea.KeyMod
+	for _, m := range []struct {
+		prefix string
+		mod    tea.KeyMod
+	}{{"ctrl+", tea.ModCtrl}, {"alt+", tea.ModAlt}, {"shift+", tea.ModShift}} {
+		if rest, ok := strings.CutPrefix(k, m.prefix); ok && rest != "" {
+			k, mod = rest, mod|m.mod
+		}
+	}
+	if code, ok := named[k]; ok {
+		km := tea.KeyPressMsg{Code: code, Mod: mod}
+		if code == tea.KeySpace && mod == 0 {
+			km.Text = " "
+		}
+		return km
+	}
+	r := []rune(k)
+	if len(r) != 1 {
+		panic(fmt.Sprintf("keyMsg(%q): not one key; type text with typeText or press", k))
+	}
+	km := tea.KeyPressMsg{Code: r[0], Mod: mod}
+	if mod&^tea.ModShift == 0 {
+		km.Text = k
+	}
+	if unicode.IsUpper(r[0]) {
+		km.Code, km.ShiftedCode, km.Mod = unicode.ToLower(r[0]), r[0], km.Mod|tea.ModShift
+	}
+	return km
+}
+
+// keyMsgs is the key presses of k: one key by name, or text typed a
+// character at a time, as a terminal reports it.
+func keyMsgs(k string) []tea.KeyPressMsg {
+	if isKey(k) {
+		return []tea.KeyPressMsg{keyMsg(k)}
+	}
+	var out []tea.KeyPressMsg
+	for _, r := range k {
+		out = append(out, keyMsg(string(r)))
+	}
+	return out
+}
+
+func isKey(k string) bool {
+	for _, p := range []string{"ctrl+", "alt+", "shift+"} {
+		if rest, ok := strings.CutPrefix(k, p); ok && rest != "" {
+			k = rest
+		}
+	}
 	switch k {
-	case "enter":
-		return tea.KeyMsg{Type: tea.KeyEnter}
-	case "esc":
-		return tea.KeyMsg{Type: tea.KeyEsc}
-	case "tab":
-		return tea.KeyMsg{Type: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyMsg{Type: tea.KeyShiftTab}
-	case "up":
-		return tea.KeyMsg{Type: tea.KeyUp}
-	case "down":
-		return tea.KeyMsg{Type: tea.KeyDown}
-	case "left":
-		return tea.KeyMsg{Type: tea.KeyLeft}
-	case "right":
-		return tea.KeyMsg{Type: tea.KeyRight}
-	case "backspace":
-		return tea.KeyMsg{Type: tea.KeyBackspace}
-	case "ctrl+r":
-		return tea.KeyMsg{Type: tea.KeyCtrlR}
+	case "enter", "esc", "tab", "backspace", "up", "down", "left", "right", "home", "end", "pgup", "pgdown", "delete", "space":
+		return true
 	}
-	if r, ok := strings.CutPrefix(k, "alt+"); ok {
-		return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(r), Alt: true}
-	}
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(k)}
+	return len([]rune(k)) == 1
 }
 
 // totp is an independent RFC 6238 implementation for checking what the UI
@@ -298,7 +335,7 @@ type viewProbe chan string
 
 func (p probe) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if ch, ok := msg.(viewProbe); ok {
-		ch <- p.Model.View()
+		ch <- p.Model.text()
 		return p, nil
 	}
 	next, cmd := p.Model.Update(msg)
@@ -354,3 +391,7 @@ func readGolden(t testing.TB, name string) string {
 	}
 	return string(b)
 }
+
+// text is the frame as plain text, as a terminal without colours shows it:
+// what the golden files hold and what the tests look for.
+func (m Model) text() string { return ansi.Strip(m.frame()) }

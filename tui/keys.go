@@ -1,6 +1,11 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
 
 // ListKeys are the main screen's bindings.
 type ListKeys struct {
@@ -129,7 +134,7 @@ func DefaultExportKeys() ExportKeys {
 		Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes, write it")),
 		No:        key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
-		NextPage:  key.NewBinding(key.WithKeys("n", "enter", " "), key.WithHelp("n/enter", "next")),
+		NextPage:  key.NewBinding(key.WithKeys("n", "enter", "space"), key.WithHelp("n/enter", "next")),
 		PrevPage:  key.NewBinding(key.WithKeys("p", "left"), key.WithHelp("p", "previous")),
 		Close:     key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "close")),
 	}
@@ -177,3 +182,16 @@ type bindings []key.Binding
 
 func (b bindings) ShortHelp() []key.Binding  { return b }
 func (b bindings) FullHelp() [][]key.Binding { return [][]key.Binding{b} }
+
+// keyOf is the key a message presses, for key.Matches: a paste presses
+// none, so that pasted text is never taken for a command.
+func keyOf(msg tea.Msg) fmt.Stringer {
+	if km, ok := msg.(tea.KeyPressMsg); ok {
+		return km
+	}
+	return noKey{}
+}
+
+type noKey struct{}
+
+func (noKey) String() string { return "" }

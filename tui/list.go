@@ -8,11 +8,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sesame-auth/sesame/vault"
@@ -54,8 +53,8 @@ func newListScreen(c *common) *listScreen {
 	ti.Prompt = "/ "
 	ti.Placeholder = "type to filter by issuer or name"
 	ti.CharLimit = 128
-	c.styles.styleInput(&ti)
-	ti.Cursor.SetMode(cursor.CursorStatic)
+	ti.SetStyles(c.styles.Input)
+
 	return &listScreen{c: c, k: DefaultListKeys(), fk: DefaultFilterKeys(), filter: ti}
 }
 
@@ -183,7 +182,10 @@ type (
 func send(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
 
 func (l *listScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
+	if _, ok := msg.(tea.PasteMsg); ok && l.filtering {
+		return l, l.updateFilter(msg)
+	}
+	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return l, nil
 	}
@@ -283,7 +285,8 @@ func (l *listScreen) move(up bool) tea.Cmd {
 	return send(moveIntent{id: a.ID, other: b.ID})
 }
 
-func (l *listScreen) updateFilter(km tea.KeyMsg) tea.Cmd {
+func (l *listScreen) updateFilter(msg tea.Msg) tea.Cmd {
+	km := keyOf(msg)
 	switch {
 	case key.Matches(km, l.fk.Cancel):
 		l.clearFilter()
@@ -306,7 +309,7 @@ func (l *listScreen) updateFilter(km tea.KeyMsg) tea.Cmd {
 	}
 	before := l.filter.Value()
 	var cmd tea.Cmd
-	l.filter, cmd = l.filter.Update(km)
+	l.filter, cmd = l.filter.Update(msg)
 	if l.filter.Value() != before {
 		l.applyFilter()
 		l.cursor, l.offset = 0, 0
@@ -362,7 +365,7 @@ func (l *listScreen) body(h int) string {
 	}
 	if l.filtering || l.filter.Value() != "" {
 		if l.filtering {
-			b.WriteString(" " + l.filter.View())
+			b.WriteString(" " + l.c.input(l.filter))
 		} else {
 			b.WriteString(" " + s.Muted.Render("filter: ") + s.Accent.Render(l.filter.Value()) +
 				s.Muted.Render(fmt.Sprintf("  (%d of %d · esc clears)", len(l.shown), len(l.rows))))

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sesame-auth/sesame/tui/clipboard"
@@ -18,7 +18,6 @@ import (
 // common is what every screen reads: styles, keys, the terminal's size and
 // the time of the last tick. Only the root model's Update writes it.
 type common struct {
-	r          *lipgloss.Renderer
 	styles     Styles
 	formKeys   FormKeys
 	dialogKeys DialogKeys
@@ -65,6 +64,9 @@ type Model struct {
 	undo         *deletedAccount
 	approve      approvalState
 	fatal        error
+	// themeKnown is set once the palette is settled: by Options, by the
+	// terminal's answer or by its silence (backgroundWait).
+	themeKnown bool
 }
 
 type toast struct {
@@ -86,10 +88,9 @@ func New(o Options) Model {
 	if o.Out == nil {
 		o.Out = discard{}
 	}
-	r := newRenderer(&o)
+	dark, known := o.background()
 	c := &common{
-		r:          r,
-		styles:     NewStyles(r, DefaultPalette()),
+		styles:     NewStyles(DefaultPalette(), dark),
 		formKeys:   DefaultFormKeys(),
 		dialogKeys: DefaultDialogKeys(),
 		width:      80,
@@ -103,7 +104,7 @@ func New(o Options) Model {
 	if clip == nil {
 		clip = clipboard.Detect(clipboard.Env{Getenv: o.Getenv, Terminal: o.Out})
 	}
-	m := Model{o: o, c: c, help: h, clip: clip, tickID: 1}
+	m := Model{o: o, c: c, help: h, clip: clip, tickID: 1, themeKnown: known}
 	m.list = newListScreen(c)
 	m.base = newOpeningScreen(c)
 	return m
@@ -113,9 +114,14 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// Init opens the vault and starts the clock.
+// Init opens the vault, starts the clock and, unless the theme is already
+// known, asks the terminal for its background colour.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(openVault(m.o.VaultOptions), m.tick(), tea.SetWindowTitle("Sesame"))
+	cmds := []tea.Cmd{openVault(m.o.VaultOptions), m.tick()}
+	if !m.themeKnown {
+		cmds = append(cmds, tea.RequestBackgroundColor, tea.Tick(backgroundWait, func(time.Time) tea.Msg { return backgroundTimeoutMsg{} }))
+	}
+	return tea.Batch(cmds...)
 }
 
 // tickMsg is the 1 Hz clock. Codes are computed from T, never by counting ticks.
@@ -140,7 +146,17 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.c.width, m.c.height = msg.Width, msg.Height
-		m.help.Width = msg.Width
+		m.help.SetWidth(msg.Width)
+		return m, nil
+	case tea.BackgroundColorMsg:
+		if !m.themeKnown {
+			m.themeKnown = true
+			m.c.styles = NewStyles(DefaultPalette(), msg.IsDark())
+			m.help.Styles = m.c.styles.Help
+		}
+		return m, nil
+	case backgroundTimeoutMsg:
+		m.themeKnown = true // no answer: the dark palette stays, and a late answer changes nothing
 		return m, nil
 	case tickMsg:
 		if msg.id != m.tickID {
@@ -158,21 +174,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			cmds = append(cmds, cmd)
 		}
 		return m, tea.Batch(cmds...)
-	case tea.KeyMsg:
+	case tea.KeyPressMsg:
 		if msg.String() == "ctrl+c" {
 			return m, tea.Quit
 		}
-		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
-			// Keys typed faster than they are read arrive as one message
-			// ("/go"): handle them one by one so that each can be a command.
-			return m.each(msg)
-		}
-		if msg.Alt && !msg.Paste && m.keysOnly() {
+		if msg.Mod.Contains(tea.ModAlt) && m.keysOnly() {
 			// esc then a key, typed faster than they are read, arrive as
 			// alt+key. Sesame binds no alt keys; only text fields use them
 			// (alt+b moves back a word), so elsewhere they are the two keys.
-			msg.Alt = false
-			return m.sequence(tea.KeyMsg{Type: tea.KeyEsc}, msg)
+			msg.Mod &^= tea.ModAlt
+			return m.sequence(tea.KeyPressMsg{Code: tea.KeyEscape}, msg)
 		}
 	}
 	if cmd, handled := m.handle(msg); handled {
@@ -181,17 +192,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m.route(msg)
 }
 
-// each handles a run of typed characters one key at a time.
-func (m Model) each(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	keys := make([]tea.KeyMsg, len(msg.Runes))
-	for i, r := range msg.Runes {
-		keys[i] = tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}
-	}
-	return m.sequence(keys...)
-}
-
 // sequence handles keys one after the other, as if each came on its own.
-func (m Model) sequence(keys ...tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m Model) sequence(keys ...tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	var cmds []tea.Cmd
 	var next tea.Model = m
 	for _, k := range keys {
@@ -227,7 +229,7 @@ func (m Model) focused() screen {
 // route gives a message to the screen that has the focus.
 func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
-	if _, ok := msg.(tea.KeyMsg); ok && m.prompt != nil {
+	if _, ok := msg.(tea.KeyPressMsg); ok && m.prompt != nil {
 		m.prompt, cmd = m.prompt.update(msg)
 		return m, cmd
 	}
@@ -259,8 +261,17 @@ func errorText(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
-// View draws the whole screen: title bar, body, status line, help.
-func (m Model) View() string {
+// View is the program's view of the model: the frame, on the alternate
+// screen unless Options.NoAltScreen.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.frame())
+	v.AltScreen = !m.o.NoAltScreen
+	v.WindowTitle = "Sesame"
+	return v
+}
+
+// frame draws the whole screen: title bar, body, status line, help.
+func (m Model) frame() string {
 	c := m.c
 	w, h := c.width, c.height
 	helpKeys := m.focusedKeys()
@@ -398,7 +409,7 @@ func (m Model) helpView(k help.KeyMap) string {
 		return m.help.View(k)
 	}
 	h := m.help
-	h.Width = 0
+	h.SetWidth(0)
 	var enabled []key.Binding
 	for _, b := range k.ShortHelp() {
 		if b.Enabled() {
@@ -417,7 +428,7 @@ func (m Model) helpView(k help.KeyMap) string {
 		}
 		split = i
 	}
-	h.Width = m.c.width
+	h.SetWidth(m.c.width)
 	return h.ShortHelpView(enabled[:split]) + "\n" + h.ShortHelpView(enabled[split:])
 }
 

@@ -6,9 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
 )
 
 // pathField is a file path input with tab completion, shared by the add
@@ -32,9 +31,9 @@ func newPathField(c *common, prompt, placeholder string) pathField {
 	ti.Prompt = prompt
 	ti.Placeholder = placeholder
 	ti.CharLimit = 4096
-	ti.Width = max(min(c.width-12, 90), 20)
-	c.styles.styleInput(&ti)
-	ti.Cursor.SetMode(cursor.CursorStatic)
+	ti.SetWidth(max(min(c.width-12, 90), 20))
+	ti.SetStyles(c.styles.Input)
+
 	return pathField{Model: ti}
 }
 
@@ -46,10 +45,10 @@ func (p *pathField) complete() tea.Cmd { return completePath(p.Value()) }
 
 // update types into the field. Changing the path clears its error and the
 // listed completions; it reports whether the path changed.
-func (p *pathField) update(km tea.KeyMsg) (tea.Cmd, bool) {
+func (p *pathField) update(msg tea.Msg) (tea.Cmd, bool) {
 	before := p.Value()
 	var cmd tea.Cmd
-	p.Model, cmd = p.Model.Update(km)
+	p.Model, cmd = p.Model.Update(msg)
 	if p.Value() == before {
 		return cmd, false
 	}

@@ -5,12 +5,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sesame-auth/sesame/vault"
@@ -48,7 +47,7 @@ func wrap(text string, w int) string {
 
 // center places block in the middle of the body area.
 func center(c *common, block string, h int) string {
-	return c.r.Place(c.width, max(h, lipgloss.Height(block)), lipgloss.Center, lipgloss.Center, block)
+	return lipgloss.Place(c.width, max(h, lipgloss.Height(block)), lipgloss.Center, lipgloss.Center, block)
 }
 
 // bodyHeight is the height left for a screen's body under the title bar and
@@ -61,7 +60,7 @@ type openingScreen struct{ c *common }
 func newOpeningScreen(c *common) *openingScreen { return &openingScreen{c: c} }
 
 func (s *openingScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	if km, ok := msg.(tea.KeyMsg); ok && key.Matches(km, quitKey) {
+	if km, ok := msg.(tea.KeyPressMsg); ok && key.Matches(km, quitKey) {
 		return s, tea.Quit
 	}
 	return s, nil
@@ -95,9 +94,9 @@ func newUnlockScreen(c *common, mode unlockMode, err string) *unlockScreen {
 	ti.EchoMode = textinput.EchoPassword
 	ti.EchoCharacter = '•'
 	ti.CharLimit = 1024
-	ti.Width = 40
-	c.styles.styleInput(&ti)
-	ti.Cursor.SetMode(cursor.CursorStatic)
+	ti.SetWidth(40)
+	ti.SetStyles(c.styles.Input)
+
 	return &unlockScreen{c: c, mode: mode, input: ti, err: err,
 		submit: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "unlock"))}
 }
@@ -105,12 +104,17 @@ func newUnlockScreen(c *common, mode unlockMode, err string) *unlockScreen {
 func (s *unlockScreen) focus() tea.Cmd { return s.input.Focus() }
 
 func (s *unlockScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
-	if !ok || s.busy {
+	if s.busy {
+		return s, nil
+	}
+	km := keyOf(msg)
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg:
+	default:
 		return s, nil
 	}
 	switch {
-	case km.String() == "esc":
+	case key.Matches(km, s.c.formKeys.Back):
 		return s, tea.Quit
 	case key.Matches(km, s.submit):
 		if s.input.Value() == "" {
@@ -124,7 +128,7 @@ func (s *unlockScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, send(unlockIntent{passphrase: p})
 	}
 	var cmd tea.Cmd
-	s.input, cmd = s.input.Update(km)
+	s.input, cmd = s.input.Update(msg)
 	return s, cmd
 }
 
@@ -136,7 +140,7 @@ func (s *unlockScreen) view() string {
 		title, text = "The vault key is missing from the OS keyring",
 			"Type the vault's recovery passphrase to open it. Then run 'sesame recover' to put the key back in the keyring."
 	}
-	lines := []string{st.Title.Render(title), "", st.Muted.Render(wrap(text, 56)), "", s.input.View()}
+	lines := []string{st.Title.Render(title), "", st.Muted.Render(wrap(text, 56)), "", s.c.input(s.input)}
 	switch {
 	case s.busy:
 		lines = append(lines, "", st.Muted.Render("Unlocking…"))
@@ -172,7 +176,7 @@ func newProblemScreen(c *common, kind problemKind, err error) *problemScreen {
 }
 
 func (s *problemScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
+	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return s, nil
 	}
@@ -234,7 +238,7 @@ func newConfirmScreen(c *common, a vault.Account) *confirmScreen {
 func (s *confirmScreen) isDialog() {}
 
 func (s *confirmScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
+	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return s, nil
 	}
@@ -292,19 +296,19 @@ func qrView(c *common, q qrArt, warn, foot, tooSmall string) string {
 	warn, foot = wrap(warn, c.width), wrap(foot, c.width)
 	if q.err != nil {
 		msg := st.FieldError.Render(wrap("✗ cannot draw the QR code: "+q.err.Error(), min(c.width-4, 60)))
-		return c.r.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, msg+"\n\n"+foot)
+		return lipgloss.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, msg+"\n\n"+foot)
 	}
 	if q.w > c.width || q.h+lipgloss.Height(warn)+lipgloss.Height(foot) > c.height {
 		msg := st.Text.Render(wrap(tooSmall, min(c.width-4, 60)))
-		return c.r.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, msg+"\n\n"+foot)
+		return lipgloss.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, msg+"\n\n"+foot)
 	}
 	block := lipgloss.JoinVertical(lipgloss.Center, warn, q.art, foot)
 	if h := lipgloss.Height(block); h+2 <= c.height {
 		// Room for the title bar too: the screen still says whose it is.
 		title := " " + st.Title.Render("Sesame")
-		return title + "\n" + c.r.Place(c.width, c.height-1, lipgloss.Center, lipgloss.Center, block)
+		return title + "\n" + lipgloss.Place(c.width, c.height-1, lipgloss.Center, lipgloss.Center, block)
 	}
-	return c.r.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, block)
+	return lipgloss.Place(c.width, c.height, lipgloss.Center, lipgloss.Center, block)
 }
 
 // qrScreen shows an account as a QR code, to move it to a phone. In
@@ -349,7 +353,7 @@ func shortURI(a *vault.Account) string {
 func (s *qrScreen) fullscreen() {}
 
 func (s *qrScreen) update(msg tea.Msg) (screen, tea.Cmd) {
-	km, ok := msg.(tea.KeyMsg)
+	km, ok := msg.(tea.KeyPressMsg)
 	switch {
 	case !ok:
 	case s.ask && key.Matches(km, s.show):
@@ -367,7 +371,7 @@ func (s *qrScreen) view() string {
 		msg := st.Danger.Render(wrap("⚠ Codes are masked: someone may see this screen.", w)) + "\n\n" +
 			st.Text.Render(wrap("The QR code holds the secret of "+s.acct.Label()+": anyone who sees it can copy the account.", w)) + "\n\n" +
 			st.Muted.Render(wrap("Press x or enter to show it, esc to cancel.", w))
-		return s.c.r.Place(s.c.width, s.c.height, lipgloss.Center, lipgloss.Center, msg)
+		return lipgloss.Place(s.c.width, s.c.height, lipgloss.Center, lipgloss.Center, msg)
 	}
 	// One line of warning, so that an ordinary account's code (a version 6
 	// QR code, 22 rows) fits 80x24 with it: a long label is shortened.

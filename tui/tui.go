@@ -15,7 +15,8 @@ import (
 	"sync"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/sesame-auth/sesame/approve/device"
 	"github.com/sesame-auth/sesame/tui/clipboard"
@@ -115,8 +116,8 @@ func Run(ctx context.Context, o Options) error {
 	o.runCtx, o.bellTo = ctx, out
 	m := New(o)
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.In), tea.WithOutput(out)}
-	if !o.NoAltScreen {
-		opts = append(opts, tea.WithAltScreen())
+	if o.getenv("NO_COLOR") != "" {
+		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
 	final, err := tea.NewProgram(m, opts...).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {

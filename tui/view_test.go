@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -77,7 +77,7 @@ func TestGolden(t *testing.T) {
 			clock := newClock(sc.at)
 			m, _, _ := readyModel(t, sc.w, sc.h, clock, sampleAccounts()...)
 			m = sc.setup(t, m)
-			golden.RequireEqual(t, []byte(m.View()))
+			golden.RequireEqual(t, []byte(m.text()))
 		})
 	}
 
@@ -97,19 +97,19 @@ func TestGolden(t *testing.T) {
 			m := New(Options{Clock: newClock(t0).now, Clipboard: &fakeClipboard{}, Getenv: testEnv, Theme: "dark"})
 			next, _ := m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 			next, _ = next.Update(st.msg)
-			golden.RequireEqual(t, []byte(next.View()))
+			golden.RequireEqual(t, []byte(next.(Model).text()))
 		})
 	}
 	t.Run("empty_vault", func(t *testing.T) {
 		m, _, _ := readyModel(t, 80, 24, newClock(t0))
-		golden.RequireEqual(t, []byte(m.View()))
+		golden.RequireEqual(t, []byte(m.text()))
 	})
 }
 
 // paste delivers text the way a terminal's bracketed paste does.
 func paste(t testing.TB, m Model, text string) Model {
 	t.Helper()
-	next, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(text), Paste: true})
+	next, cmd := m.Update(tea.PasteMsg{Content: text})
 	return drain(t, next.(Model), cmd, 4)
 }
 
@@ -143,7 +143,7 @@ func TestEveryPeriodHasACountdown(t *testing.T) {
 	for _, size := range [][2]int{{200, 60}, {80, 24}, {60, 20}, {45, 12}, {30, 12}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			m, _, _ := readyModel(t, size[0], size[1], newClock(at), accts...)
-			lines := strings.Split(m.View(), "\n")
+			lines := strings.Split(m.text(), "\n")
 			header := lines[0]
 			for _, a := range accts {
 				left := fmt.Sprintf("%ds", remaining(at, a.Period))
@@ -159,12 +159,12 @@ func TestEveryPeriodHasACountdown(t *testing.T) {
 					}
 				}
 				if row == "" {
-					t.Fatalf("no row for %s:\n%s", a.Issuer, m.View())
+					t.Fatalf("no row for %s:\n%s", a.Issuer, m.text())
 				}
 				onRow := strings.HasSuffix(strings.TrimRight(row, " "), left)
 				if inHeader == onRow {
 					t.Errorf("%s (%d s, %s left): in the header %v, on its row %v; want exactly one:\n%s",
-						a.Issuer, a.Period, left, inHeader, onRow, m.View())
+						a.Issuer, a.Period, left, inHeader, onRow, m.text())
 				}
 				if size[0] >= 200 && !inHeader {
 					t.Errorf("at %d columns the %d s period has no bar in the header:\n%s", size[0], a.Period, header)
@@ -188,7 +188,7 @@ func TestRowColumnsNeverTouch(t *testing.T) {
 	at := t0.Add(47 * time.Second) // 3 s left in the 30, 60 and 120 s periods
 	for _, w := range []int{80, 120, 59, 45} {
 		m, _, _ := readyModel(t, w, 24, newClock(at), accts...)
-		view := m.View()
+		view := m.text()
 		for _, r := range m.list.rows {
 			var line string
 			for _, l := range strings.Split(view, "\n") {
@@ -219,7 +219,7 @@ func TestRowColumnsNeverTouch(t *testing.T) {
 func TestLongTextsWrap(t *testing.T) {
 	m, _, _ := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
 	next, _ := m.Update(copiedMsg{seq: 1, label: "GitHub", where: clipboard.TmuxTerminal, next: true, clearsAfter: DefaultClearAfter})
-	view := next.(Model).View()
+	view := next.(Model).text()
 	if lines := strings.Split(view, "\n"); len(lines) != 24 {
 		t.Fatalf("the view has %d lines", len(lines))
 	}
@@ -234,7 +234,7 @@ func TestLongTextsWrap(t *testing.T) {
 
 	// The manual form's keys, including ctrl+r, all show.
 	m2 := press(t, m, "a", "m")
-	if v := m2.View(); !strings.Contains(v, "ctrl+r show secret") || !strings.Contains(v, "esc back") {
+	if v := m2.text(); !strings.Contains(v, "ctrl+r show secret") || !strings.Contains(v, "esc back") {
 		t.Errorf("the form's footer hides keys:\n%s", v)
 	}
 
@@ -256,7 +256,7 @@ func TestLongTextsWrap(t *testing.T) {
 	if ansi.StringWidth(errText) < 80 {
 		t.Fatalf("test setup: the error %q fits one line", errText)
 	}
-	v3 := m3.View()
+	v3 := m3.text()
 	for _, word := range strings.Fields(errText) {
 		if len(word) > 60 {
 			continue // a path longer than a line breaks at a hyphen or slash
@@ -290,7 +290,7 @@ func TestWrapKeepsWordsWholeAndIndented(t *testing.T) {
 	m := press(t, next.(Model), "a", "l")
 	m = paste(t, m, "otpauth://totp/First:me?secret="+helloSecret)
 	m = press(t, m, "enter")
-	view := m.View()
+	view := m.text()
 	if !strings.Contains(view, "no working OS keyring") {
 		t.Fatalf("no passphrase step:\n%s", view)
 	}
