@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-auth/sesame/approve/rp"
 	"github.com/sesame-auth/sesame/vault/safetext"
 )
 
@@ -68,11 +69,11 @@ const (
 	DecisionApprove = "approve"
 	DecisionDeny    = "deny"
 
-	StatusPending  = "pending"
-	StatusApproved = "approved"
-	StatusDenied   = "denied"
-	StatusNotMe    = "not_me"
-	StatusExpired  = "expired"
+	StatusPending  = rp.StatusPending
+	StatusApproved = rp.StatusApproved
+	StatusDenied   = rp.StatusDenied
+	StatusNotMe    = rp.StatusNotMe
+	StatusExpired  = rp.StatusExpired
 )
 
 // Error codes in ErrorResponse.Error.

@@ -19,7 +19,8 @@ import (
 	"time"
 )
 
-// Statuses of a sign-in, as the server reports them.
+// Statuses of a sign-in on the wire, as the server reports them (package
+// approve uses these too).
 const (
 	StatusPending  = "pending"
 	StatusApproved = "approved"
