@@ -19,12 +19,13 @@ func TestGateEndToEnd(t *testing.T) {
 	u1, u2, u3 := w.users[0], w.users[1], w.users[2]
 
 	t.Run("the right number runs the command", func(t *testing.T) {
+		before := w.count(asked)
 		c := w.startClient(t, w.ssh(u1, "echo", "ok"))
 		n := c.number()
 		if !strings.Contains(c.errText(), "as "+u1+" from 127.0.0.1") {
 			t.Fatalf("the prompt does not say who and from where:\n%s", c.errText())
 		}
-		w.approve.WaitCount(20*time.Second, w.prompts+1, "Are you trying to sign in?")
+		w.waitMore(before, asked)
 		screen := w.approve.Screen()
 		if !strings.Contains(screen, "user:        alice") || !strings.Contains(screen, "using:       command: echo ok") {
 			t.Fatalf("approve --watch does not show the mapped user and the command:\n%s", screen)
@@ -32,7 +33,7 @@ func TestGateEndToEnd(t *testing.T) {
 		if c.outText() != "" {
 			t.Fatalf("the command ran before the approval: %q", c.outText())
 		}
-		w.answer(n)
+		w.answer(before, n)
 		if code := c.wait(); code != 0 || c.outText() != "ok\n" {
 			t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, c.outText(), c.errText())
 		}
@@ -40,24 +41,23 @@ func TestGateEndToEnd(t *testing.T) {
 
 	denied := func(t *testing.T, user, answer, says string) {
 		t.Helper()
+		before := w.count(asked)
 		c := w.startClient(t, w.ssh(user, "echo", "ok"))
-		n := c.number()
-		if answer == "" {
-			answer = n
-		}
-		w.answer(answer)
+		c.number()
+		w.answer(before, answer)
 		if code := c.wait(); code != 1 || c.outText() != "" || !strings.Contains(c.errText(), says) {
 			t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, c.outText(), c.errText())
 		}
 	}
 	t.Run("a wrong number denies", func(t *testing.T) {
+		before := w.count(asked)
 		c := w.startClient(t, w.ssh(u1, "echo", "ok"))
 		n := c.number()
 		wrong := "10"
 		if n == wrong {
 			wrong = "11"
 		}
-		w.answer(wrong)
+		w.answer(before, wrong)
 		if code := c.wait(); code != 1 || c.outText() != "" || !strings.Contains(c.errText(), "Denied: the number typed in Sesame was not the one shown here.") {
 			t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, c.outText(), c.errText())
 		}
@@ -76,9 +76,10 @@ func TestGateEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("no answer in time denies", func(t *testing.T) {
+		w.writeConfig(w.serverURL, "secure", 10)
+		defer w.writeConfig(w.serverURL, "secure", 60)
 		c := w.startClient(t, w.ssh(u2, "echo", "ok"))
 		c.number()
-		w.prompts++
 		if code := c.wait(); code != 1 || c.outText() != "" || !strings.Contains(c.errText(), "no answer from Sesame in time") {
 			t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, c.outText(), c.errText())
 		}
@@ -93,16 +94,18 @@ func TestGateEndToEnd(t *testing.T) {
 		home := filepath.Join(w.dir, "home", u1)
 		homeC := filepath.Join(w.dir, "home", u3)
 		scp := append([]string{"-O", "-P", strconv.Itoa(w.sshPort)}, w.sshOptions()...)
+		before := w.count(asked)
 		c := w.startClient(t, exec.Command("scp", append(scp, src, u1+"@127.0.0.1:"+home+"/by-scp.txt")...))
-		w.answer(c.number())
+		w.answer(before, c.number())
 		if code := c.wait(); code != 0 {
 			t.Fatalf("scp -O: exit %d\n%s", code, c.errText())
 		}
 		batch := filepath.Join(w.dir, "client", "batch")
 		os.WriteFile(batch, []byte("put "+src+" "+homeC+"/by-sftp.txt\n"), 0o644)
 		sftp := append([]string{"-P", strconv.Itoa(w.sshPort), "-s", "/usr/lib/openssh/sftp-server", "-b", batch}, w.sshOptions()...)
+		before = w.count(asked)
 		c = w.startClient(t, exec.Command("sftp", append(sftp, u3+"@127.0.0.1")...))
-		w.answer(c.number())
+		w.answer(before, c.number())
 		if code := c.wait(); code != 0 {
 			t.Fatalf("sftp -s: exit %d\n%s", code, c.errText())
 		}
@@ -137,8 +140,9 @@ func TestGateEndToEnd(t *testing.T) {
 		clone := filepath.Join(w.dir, "client", "clone")
 		cmd := exec.Command("git", "clone", "-q", "ssh://"+u3+"@127.0.0.1:"+strconv.Itoa(w.sshPort)+bare, clone)
 		cmd.Env = []string{"GIT_SSH_COMMAND=ssh " + strings.Join(w.sshOptions(), " ")}
+		before := w.count(asked)
 		c := w.startClient(t, cmd)
-		w.answer(c.number())
+		w.answer(before, c.number())
 		if code := c.wait(); code != 0 {
 			t.Fatalf("git clone: exit %d\n%s", code, c.errText())
 		}
@@ -153,50 +157,48 @@ func TestGateEndToEnd(t *testing.T) {
 		return tuitest.Start(t, tuitest.TermOptions{Width: 150, Height: 40}, "sh", "-c", line)
 	}
 	t.Run("an interactive login shell with a TTY after approval", func(t *testing.T) {
+		before := w.count(asked)
 		tm := sshTerm(u2)
 		screen := tm.WaitMatch(20*time.Second, 1, promptRE.String())
-		w.answer(promptRE.FindStringSubmatch(screen)[3])
+		w.answer(before, promptRE.FindStringSubmatch(screen)[3])
 		tm.WaitFor(20*time.Second, "Approved in Sesame.")
 		tm.Line(`echo "shell=$0 tty=$(tty) home=$PWD user=$USER orig=${SSH_ORIGINAL_COMMAND-unset}"; exit 7`)
 		tm.WaitFor(20*time.Second, "shell=-bash tty=/dev/pts/", "home="+filepath.Join(w.dir, "home", u2)+" user="+u2+" orig=unset", "ssh-exit=7")
 	})
 
-	withdrawn := 0
 	t.Run("Ctrl-C while waiting withdraws the sign-in", func(t *testing.T) {
+		before, gone := w.count(asked), w.count(withdrawn)
 		tm := sshTerm(u2)
 		tm.WaitMatch(20*time.Second, 1, promptRE.String())
-		w.prompts++
-		w.approve.WaitCount(20*time.Second, w.prompts, "Are you trying to sign in?")
+		w.waitMore(before, asked)
 		tm.Keys("C-c")
 		tm.WaitFor(20*time.Second, "Sign-in cancelled.", "ssh-exit=1")
-		withdrawn++
-		w.approve.WaitCount(20*time.Second, withdrawn+1, "expired or was answered elsewhere") // +1: the timeout above
+		w.waitMore(gone, withdrawn)
 	})
 	t.Run("a dropped connection withdraws the sign-in", func(t *testing.T) {
+		before, gone := w.count(asked), w.count(withdrawn)
 		c := w.startClient(t, w.ssh(u1, "echo", "never"))
 		c.number()
-		w.prompts++
-		w.approve.WaitCount(20*time.Second, w.prompts, "Are you trying to sign in?")
+		w.waitMore(before, asked)
 		c.cmd.Process.Kill()
-		withdrawn++
-		w.approve.WaitCount(20*time.Second, withdrawn+1, "expired or was answered elsewhere")
+		w.waitMore(gone, withdrawn)
 		if c.outText() != "" {
 			t.Fatalf("the command ran: %q", c.outText())
 		}
 	})
 
 	t.Run("server down: secure denies, safe allows", func(t *testing.T) {
-		w.writeConfig("http://127.0.0.1:1", "secure")
+		w.writeConfig("http://127.0.0.1:1", "secure", 60)
 		c := w.startClient(t, w.ssh(u1, "echo", "ok"))
 		if code := c.wait(); code != 1 || c.outText() != "" || !strings.Contains(c.errText(), "approval server is unreachable") {
 			t.Fatalf("secure: exit %d, stdout %q, stderr:\n%s", code, c.outText(), c.errText())
 		}
-		w.writeConfig("http://127.0.0.1:1", "safe")
+		w.writeConfig("http://127.0.0.1:1", "safe", 60)
 		c = w.startClient(t, w.ssh(u1, "echo", "ok"))
 		if code := c.wait(); code != 0 || c.outText() != "ok\n" || !strings.Contains(c.errText(), "failmode safe") {
 			t.Fatalf("safe: exit %d, stdout %q, stderr:\n%s", code, c.outText(), c.errText())
 		}
-		w.writeConfig(w.serverURL, "secure")
+		w.writeConfig(w.serverURL, "secure", 60)
 	})
 
 	t.Run("sudo", func(t *testing.T) { sudoThroughTheGate(t, w) })
@@ -226,6 +228,7 @@ func sudoThroughTheGate(t *testing.T, w *world) {
 		t.Fatal(err)
 	}
 	sudo := func(answer func(number string) string) *tuitest.Term {
+		before := w.count(asked)
 		tm := tuitest.Start(t, tuitest.TermOptions{Width: 150, Height: 40}, "runuser", "-u", u3, "--", "sh", "-c",
 			`sudo -k; sudo id -u; echo "sudo-exit=$?"; sleep 600`)
 		screen := tm.WaitMatch(20*time.Second, 1, promptRE.String())
@@ -233,11 +236,11 @@ func sudoThroughTheGate(t *testing.T, w *world) {
 		if m[1] != u3 || m[2] != "" {
 			t.Fatalf("the prompt names %q from %q:\n%s", m[1], m[2], screen)
 		}
-		w.approve.WaitCount(20*time.Second, w.prompts+1, "Are you trying to sign in?")
+		w.waitMore(before, asked)
 		if screen := w.approve.Screen(); !strings.Contains(screen, "application: "+service+" on ") || !strings.Contains(screen, "user:        carol") {
 			t.Fatalf("approve --watch does not show the sudo sign-in:\n%s", screen)
 		}
-		w.answer(answer(m[3]))
+		w.answer(before, answer(m[3]))
 		return tm
 	}
 	t.Run("the right number lets sudo run", func(t *testing.T) {

@@ -47,7 +47,6 @@ type world struct {
 	clientKey  string
 	knownHosts string
 	approve    *tuitest.Term
-	prompts    int // sign-in prompts seen so far in approve --watch
 }
 
 const e2eAPIKey = "gate-e2e-api-key-0123456789abcdef"
@@ -133,7 +132,7 @@ func newWorld(t *testing.T) *world {
 	w.config = filepath.Join(dir, "etc", "gate.toml")
 
 	w.startServer()
-	w.writeConfig(w.serverURL, "secure")
+	w.writeConfig(w.serverURL, "secure", 60)
 	w.startSSHD()
 
 	// A vault paired as alice, bob and carol, answering in tmux.
@@ -199,19 +198,19 @@ func (w *world) rp(method, path, body string, out any) int {
 }
 
 // writeConfig writes the gate's configuration (root 0644).
-func (w *world) writeConfig(serverURL, failmode string) {
+func (w *world) writeConfig(serverURL, failmode string, timeout int) {
 	w.t.Helper()
 	cfg := fmt.Sprintf(`server_url = %q
 api_key_file = %q
 failmode = %q
-timeout = 10
+timeout = %d
 pushinfo = true
 
 [users_map]
 %s = "alice"
 %s = "bob"
 %s = "carol"
-`, serverURL, w.keyFile, failmode, w.users[0], w.users[1], w.users[2])
+`, serverURL, w.keyFile, failmode, timeout, w.users[0], w.users[1], w.users[2])
 	if err := os.WriteFile(w.config, []byte(cfg), 0o644); err != nil {
 		w.t.Fatal(err)
 	}
@@ -386,9 +385,29 @@ func (c *client) wait() int {
 	return 0
 }
 
-// answer waits for the next request in approve --watch and types line.
-func (w *world) answer(line string) {
-	w.prompts++
-	w.approve.WaitCount(20*time.Second, w.prompts, "Are you trying to sign in?")
+// Text that approve --watch prints for each request and for each one withdrawn.
+const (
+	asked     = "Are you trying to sign in?"
+	withdrawn = "expired or was answered elsewhere"
+)
+
+// count is how many times approve --watch has printed text so far. Take it
+// before starting a client, then wait for one more: steps do not depend on
+// what earlier steps left behind.
+func (w *world) count(text string) int {
+	w.t.Helper()
+	return strings.Count(w.approve.Screen(), text)
+}
+
+// waitMore waits until approve --watch has printed text more than before times.
+func (w *world) waitMore(before int, text string) {
+	w.t.Helper()
+	w.approve.WaitCount(40*time.Second, before+1, text)
+}
+
+// answer waits for the request that follows the mark and types line.
+func (w *world) answer(before int, line string) {
+	w.t.Helper()
+	w.waitMore(before, asked)
 	w.approve.Line(line)
 }
