@@ -37,7 +37,7 @@ func SystemdUnit(s Service) string {
 	var b strings.Builder
 	b.WriteString(`[Unit]
 Description=Sesame: desktop notifications for sign-in requests
-Documentation=man:sesame(1)
+Documentation=https://github.com/sesame-auth/sesame#never-miss-a-sign-in-the-agent-and-notifications
 After=graphical-session.target
 
 [Service]

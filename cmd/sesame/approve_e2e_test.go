@@ -62,6 +62,13 @@ type signInOutcome struct{ Status, Reason string }
 
 func startApprovalServer(t *testing.T) *approvalServer {
 	t.Helper()
+	return startApprovalServerStore(t, "passphrase")
+}
+
+// startApprovalServerStore is startApprovalServer with a vault whose key is
+// in store: "passphrase", or "keyring" inside vaulttest.InSecretService.
+func startApprovalServerStore(t *testing.T, store string) *approvalServer {
+	t.Helper()
 	bin := tuitest.Sesame(t)
 	dir := t.TempDir()
 	s := &approvalServer{t: t, bin: bin, apiKey: "e2e-api-key-0123456789abcdef", proxy: &recordingProxy{}}
@@ -95,13 +102,16 @@ func startApprovalServer(t *testing.T) *approvalServer {
 	front.Start()
 	t.Cleanup(front.Close) // after the tmux session (cleanups run last-in first-out)
 
-	// Pair a fresh passphrase vault with the server.
+	// Pair a fresh vault with the server.
 	s.env = []string{"SESAME_HOME=" + filepath.Join(dir, "vault"), "SESAME_PASSPHRASE=e2e passphrase"}
+	if store == "keyring" {
+		s.env[1] = "SESAME_PASSPHRASE="
+	}
 	var pairing struct{ URI string }
 	if st := s.rp("POST", "/v1/rp/pairings", map[string]string{"user": "alice"}, &pairing); st != http.StatusCreated {
 		t.Fatalf("create pairing: %d", st)
 	}
-	if out, errOut, code := runBinary(t, s.env, "", "--store", "passphrase", "pair", pairing.URI); code != 0 || !strings.Contains(out, "paired") {
+	if out, errOut, code := runBinary(t, s.env, "", "--store", store, "pair", pairing.URI); code != 0 || !strings.Contains(out, "paired") {
 		t.Fatalf("pair: %d %s %s", code, out, errOut)
 	}
 	if out, _, code := runBinary(t, s.env, "", "devices", "--json"); code != 0 || !strings.Contains(out, `"user": "alice"`) {
