@@ -240,14 +240,16 @@ func isHiddenFormat(r rune) bool {
 }
 
 // Label is the account as users see it: "Issuer (name)", or whichever is set.
-func (a *Account) Label() string {
+func (a *Account) Label() string { return label(a.Issuer, a.Name) }
+
+func label(issuer, name string) string {
 	switch {
-	case a.Issuer == "":
-		return a.Name
-	case a.Name == "":
-		return a.Issuer
+	case issuer == "":
+		return name
+	case name == "":
+		return issuer
 	}
-	return a.Issuer + " (" + a.Name + ")"
+	return issuer + " (" + name + ")"
 }
 
 // SameAs reports whether b is the same account as a: the same secret, type,

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Data is everything the vault holds. It is encrypted as a whole.
@@ -136,45 +138,82 @@ func (d *Data) index(id string) int {
 // issuer or name first (case-insensitive), then a unique substring of
 // "issuer name". Several matches give an *AmbiguousError listing them.
 func (d *Data) Find(query string) (*Account, error) {
+	i, err := find(query, len(d.Accounts), func(i int) (id, issuer, name string) {
+		a := &d.Accounts[i]
+		return a.ID, a.Issuer, a.Name
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &d.Accounts[i], nil
+}
+
+// find resolves query among n accounts by the rules of Data.Find, given the
+// ID, issuer and name of account i, and returns the index of the match.
+func find(query string, n int, at func(i int) (id, issuer, name string)) (int, error) {
 	q := strings.ToLower(strings.TrimSpace(query))
 	if q == "" {
-		return nil, fmt.Errorf("%w: the query is empty", ErrNotFound)
+		return -1, fmt.Errorf("%w: the query is empty", ErrNotFound)
 	}
-	if i := d.index(query); i >= 0 {
-		return &d.Accounts[i], nil
+	for i := range n {
+		if id, _, _ := at(i); id == query {
+			return i, nil
+		}
 	}
-	pick := func(match func(a *Account) bool) (*Account, error) {
+	pick := func(match func(issuer, name string) bool) (int, error) {
 		var hits []int
-		for i := range d.Accounts {
-			if match(&d.Accounts[i]) {
+		for i := range n {
+			if _, issuer, name := at(i); match(issuer, name) {
 				hits = append(hits, i)
 			}
 		}
 		switch len(hits) {
 		case 0:
-			return nil, nil
+			return -1, nil
 		case 1:
-			return &d.Accounts[hits[0]], nil
+			return hits[0], nil
 		}
 		e := &AmbiguousError{Query: query}
 		for _, i := range hits {
-			e.Candidates = append(e.Candidates, d.Accounts[i].Label())
-			e.IDs = append(e.IDs, d.Accounts[i].ID)
+			id, issuer, name := at(i)
+			e.Candidates = append(e.Candidates, label(issuer, name))
+			e.IDs = append(e.IDs, id)
 		}
-		return nil, e
+		return -1, e
 	}
-	exact := func(a *Account) bool {
-		return strings.ToLower(a.Label()) == q || strings.ToLower(a.Issuer) == q || strings.ToLower(a.Name) == q ||
-			strings.ToLower(a.Issuer+":"+a.Name) == q
+	// Matching compares lower-cased "issuer name" built in one buffer, so
+	// that a query over many accounts allocates nothing per account.
+	var buf []byte
+	lower := func(issuer, name string) (key []byte, k int) {
+		buf = appendLower(buf[:0], issuer)
+		k = len(buf)
+		buf = appendLower(append(buf, ' '), name)
+		return buf, k
 	}
-	if a, err := pick(exact); a != nil || err != nil {
-		return a, err
+	exact := func(issuer, name string) bool {
+		key, k := lower(issuer, name)
+		li, ln := key[:k], key[k+1:]
+		if string(li) == q || string(ln) == q { // also the label when one is empty
+			return true
+		}
+		if len(q) == len(key) && q[k] == ':' && q[:k] == string(li) && q[k+1:] == string(ln) { // "issuer:name"
+			return true
+		}
+		return issuer != "" && name != "" && len(q) == len(key)+2 && // the label "issuer (name)"
+			q[:k] == string(li) && q[k:k+2] == " (" && q[k+2:len(q)-1] == string(ln) && q[len(q)-1] == ')'
 	}
-	sub := func(a *Account) bool { return strings.Contains(strings.ToLower(a.Issuer+" "+a.Name), q) }
-	if a, err := pick(sub); a != nil || err != nil {
-		return a, err
+	qb := []byte(q)
+	sub := func(issuer, name string) bool {
+		key, _ := lower(issuer, name)
+		return bytes.Contains(key, qb)
 	}
-	return nil, fmt.Errorf("%w %q (see sesame list)", ErrNotFound, query)
+	if i, err := pick(exact); i >= 0 || err != nil {
+		return i, err
+	}
+	if i, err := pick(sub); i >= 0 || err != nil {
+		return i, err
+	}
+	return -1, fmt.Errorf("%w %q (see sesame list)", ErrNotFound, query)
 }
 
 // Record appends a sign-in event to the history, dropping the oldest beyond MaxHistory.
@@ -209,4 +248,21 @@ func (d *Data) Clone() Data {
 		}
 	}
 	return c
+}
+
+// appendLower appends strings.ToLower(s) to b, without allocating for ASCII.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(b, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }

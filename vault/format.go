@@ -15,10 +15,23 @@ import (
 	"filippo.io/age"
 )
 
-// What the vault file says it is.
+// The vault file, version 2, is one line of JSON: a short header saying how
+// to find the key, then the age ciphertext of the contents, as raw bytes:
+//
+//	{"format":"sesame-vault","version":2,"store":"keyring","keyring_id":"vault-…","data":"<age binary>"}
+//
+// It stays a JSON document so that Sesame before version 2, which reads the
+// format and version with encoding/json over the whole file, says that the
+// vault was written by a newer Sesame instead of calling it damaged. The
+// ciphertext is not base64: a JSON string may hold any byte but the controls,
+// '"' and '\', so only those and the escape byte are written as two bytes
+// (see stuff), and Sesame reads the header alone with encoding/json and the
+// payload with one pass over it. Version 1 (JSON contents in base64 inside an
+// indented JSON envelope) is still read; every write is version 2.
 const (
 	envelopeFormat  = "sesame-vault"
-	envelopeVersion = 1
+	envelopeVersion = 2
+	dataKey         = `,"data":"` // ends the header; the payload follows
 
 	maxFileSize = 64 << 20 // far above 1,000 accounts; refuse anything bigger as damaged
 )
@@ -33,7 +46,7 @@ type envelope struct {
 	Store      StoreKind `json:"store"`
 	KeyringID  string    `json:"keyring_id,omitempty"`  // keyring item user name, for keyring vaults
 	WrappedKey []byte    `json:"wrapped_key,omitempty"` // the vault key under the (recovery) passphrase
-	Data       []byte    `json:"data"`                  // age ciphertext of the JSON Data
+	Data       []byte    `json:"data,omitempty"`        // age ciphertext of the contents
 }
 
 // newerFormatError says the vault file was written by a newer Sesame.
@@ -93,24 +106,13 @@ func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
 	if len(b) > maxFileSize {
 		return corrupt("it is larger than any vault could be")
 	}
-	// The format and version first: a newer format may change any other field.
-	var head struct {
-		Format  string `json:"format"`
-		Version int    `json:"version"`
+	env, err = parseEnvelope(b)
+	var newer newerFormatError
+	if errors.As(err, &newer) {
+		return envelope{}, nil, err
 	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return corrupt("it is not a Sesame vault or it is truncated")
-	}
-	switch {
-	case head.Format != envelopeFormat:
-		return corrupt("it is not a Sesame vault")
-	case head.Version > envelopeVersion:
-		return envelope{}, nil, newerFormatError(head.Version)
-	case head.Version != envelopeVersion:
-		return corrupt("it names no valid format version")
-	}
-	if err := json.Unmarshal(b, &env); err != nil {
-		return corrupt("it is not a Sesame vault or it is truncated")
+	if err != nil {
+		return corrupt(err.Error())
 	}
 	switch {
 	case env.Store != StoreKeyring && env.Store != StorePassphrase:
@@ -123,19 +125,127 @@ func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
 	return env, st, nil
 }
 
+// parseEnvelope parses a vault file of any version Sesame reads. Its errors
+// are a newerFormatError or the reason why the file is damaged.
+func parseEnvelope(b []byte) (envelope, error) {
+	// Version 2 and later: the header alone says the format and version.
+	if i := bytes.Index(b, []byte(dataKey)); i >= 0 {
+		var env envelope
+		head := append(b[:i:i], '}')
+		if json.Unmarshal(head, &env) == nil && env.Format == envelopeFormat && env.Version >= 2 {
+			if env.Version > envelopeVersion {
+				return envelope{}, newerFormatError(env.Version)
+			}
+			payload := b[i+len(dataKey):]
+			end := bytes.IndexByte(payload, '"')
+			if end < 0 || string(bytes.TrimRight(payload[end+1:], " \t\r\n")) != "}" {
+				return envelope{}, errors.New("it is truncated")
+			}
+			data, ok := unstuff(payload[:end])
+			if !ok {
+				return envelope{}, errors.New("its encrypted contents are damaged")
+			}
+			env.Data = data
+			return env, nil
+		}
+	}
+	// Version 1, or not a vault. The format and version first: a newer
+	// format may change any other field.
+	var head struct {
+		Format  string `json:"format"`
+		Version int    `json:"version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return envelope{}, errors.New("it is not a Sesame vault or it is truncated")
+	}
+	switch {
+	case head.Format != envelopeFormat:
+		return envelope{}, errors.New("it is not a Sesame vault")
+	case head.Version > envelopeVersion:
+		return envelope{}, newerFormatError(head.Version)
+	case head.Version == 2:
+		return envelope{}, errors.New("it is not a Sesame vault or it is truncated") // not laid out as version 2 is
+	case head.Version != 1:
+		return envelope{}, errors.New("it names no valid format version")
+	}
+	var env envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		return envelope{}, errors.New("it is not a Sesame vault or it is truncated")
+	}
+	return env, nil
+}
+
+// encodeEnvelope returns env as a version 2 file.
+func encodeEnvelope(env envelope) ([]byte, error) {
+	data := env.Data
+	env.Data, env.Format, env.Version = nil, envelopeFormat, envelopeVersion
+	head, err := json.Marshal(env)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(head)+len(dataKey)+len(data)+len(data)/6+4)
+	b = append(b, head[:len(head)-1]...) // without its closing brace
+	b = append(b, dataKey...)
+	b = stuff(b, data)
+	return append(b, "\"}\n"...), nil
+}
+
+// stuffEscape starts the two-byte form of a byte that a JSON string cannot
+// hold as it is: the escape, then the byte plus 0x80.
+const stuffEscape = '='
+
+// stuffed lists the bytes written in two-byte form.
+var stuffed = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'], t[stuffEscape] = true, true, true
+	return t
+}()
+
+// stuff appends p to b in a form that a JSON string holds as it is.
+func stuff(b, p []byte) []byte {
+	for _, c := range p {
+		if stuffed[c] {
+			b = append(b, stuffEscape, c|0x80)
+		} else {
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// unstuff reverses stuff. ok is false for anything stuff does not write.
+func unstuff(s []byte) (p []byte, ok bool) {
+	p = make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == stuffEscape {
+			if i++; i == len(s) || s[i] < 0x80 || !stuffed[s[i]&^0x80] {
+				return nil, false
+			}
+			c = s[i] &^ 0x80
+		} else if stuffed[c] {
+			return nil, false
+		}
+		p = append(p, c)
+	}
+	return p, true
+}
+
 // errOtherKey is the reason of a CorruptError for contents that are not
 // encrypted to the key used.
 var errOtherKey = errors.New("its contents are not encrypted to this vault's key")
 
-func (v *Vault) decrypt(env envelope, id *age.X25519Identity) (Data, error) {
-	var d Data
-	corrupt := func(why string) (Data, error) {
-		return Data{}, &CorruptError{Path: v.Path(), Backup: v.BackupPath(), Err: errors.New(why)}
+// decrypt decrypts and parses env's contents.
+func (v *Vault) decrypt(env envelope, id *age.X25519Identity) (*contents, error) {
+	corrupt := func(why string) (*contents, error) {
+		return nil, &CorruptError{Path: v.Path(), Backup: v.BackupPath(), Err: errors.New(why)}
 	}
 	r, err := age.Decrypt(bytes.NewReader(env.Data), id)
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
-		return Data{}, &CorruptError{Path: v.Path(), Backup: v.BackupPath(), Err: errOtherKey}
+		return nil, &CorruptError{Path: v.Path(), Backup: v.BackupPath(), Err: errOtherKey}
 	}
 	if err != nil {
 		return corrupt("its encrypted contents are damaged")
@@ -144,22 +254,29 @@ func (v *Vault) decrypt(env envelope, id *age.X25519Identity) (Data, error) {
 	if err != nil {
 		return corrupt("its encrypted contents are damaged or truncated")
 	}
-	if err := json.Unmarshal(b, &d); err != nil {
-		return corrupt("its contents do not parse")
+	if env.Version == 1 {
+		var d Data
+		if err := json.Unmarshal(b, &d); err != nil {
+			return corrupt("its contents do not parse")
+		}
+		return &contents{decoded: true, accounts: d.Accounts, pairings: d.Pairings, history: d.History}, nil
 	}
-	if d.Accounts == nil {
-		d.Accounts = []Account{}
+	c, err := parseContents(b)
+	if err != nil {
+		return corrupt(err.Error())
 	}
-	return d, nil
+	return c, nil
 }
 
-// encodeFile encrypts d to id into env.Data and returns the vault file's bytes.
-func encodeFile(env *envelope, id *age.X25519Identity, d Data) ([]byte, error) {
-	plain, err := json.Marshal(d)
+// encodeFile encrypts d to id into env.Data and returns the vault file's
+// bytes, in the newest version.
+func encodeFile(env *envelope, id *age.X25519Identity, d *Data) ([]byte, error) {
+	plain, err := encodeContents(d)
 	if err != nil {
 		return nil, err
 	}
 	var ct bytes.Buffer
+	ct.Grow(len(plain) + len(plain)/64 + 256)
 	w, err := age.Encrypt(&ct, id.Recipient())
 	if err != nil {
 		return nil, err
@@ -170,6 +287,6 @@ func encodeFile(env *envelope, id *age.X25519Identity, d Data) ([]byte, error) {
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
-	env.Data = ct.Bytes()
-	return json.MarshalIndent(env, "", "  ")
+	env.Format, env.Version, env.Data = envelopeFormat, envelopeVersion, ct.Bytes()
+	return encodeEnvelope(*env)
 }

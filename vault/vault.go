@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -35,7 +36,8 @@ type Vault struct {
 	mu       sync.Mutex
 	identity *age.X25519Identity
 	env      envelope
-	data     Data
+	cont     *contents // as read from the file
+	data     *Data     // built from cont on first use, or as written
 	stat     fs.FileInfo
 }
 
@@ -69,7 +71,49 @@ func (v *Vault) HasRecovery() bool {
 func (v *Vault) Data() Data {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.data.Clone()
+	return v.dataLocked().Clone()
+}
+
+// dataLocked returns the vault's contents, decoding them on first use. v.mu
+// must be held.
+func (v *Vault) dataLocked() *Data {
+	if v.data == nil {
+		d := v.cont.data()
+		if d.Accounts == nil {
+			d.Accounts = []Account{}
+		}
+		v.data, v.cont = &d, nil
+	}
+	return v.data
+}
+
+// Find resolves a user's query to one account by the rules of Data.Find and
+// returns a copy of it. Until something needs all of the vault's contents,
+// it decodes only what a query matches on (IDs, issuers and names) and the
+// account it returns, so that printing one code builds one account.
+func (v *Vault) Find(query string) (Account, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.data != nil {
+		a, err := v.data.Find(query)
+		if err != nil {
+			return Account{}, err
+		}
+		c := *a
+		c.Secret = slices.Clone(a.Secret)
+		return c, nil
+	}
+	labels := make([][3]string, v.cont.len())
+	for i := range labels {
+		labels[i][0], labels[i][1], labels[i][2] = v.cont.labels(i)
+	}
+	i, err := find(query, len(labels), func(i int) (id, issuer, name string) {
+		return labels[i][0], labels[i][1], labels[i][2]
+	})
+	if err != nil {
+		return Account{}, err
+	}
+	return v.cont.account(i), nil
 }
 
 func options(opts Options) (Options, error) {
@@ -195,11 +239,11 @@ func Open(opts Options) (*Vault, error) {
 	if v.identity, err = unlockKey(env, opts); err != nil {
 		return nil, err
 	}
-	data, err := v.decrypt(env, v.identity)
+	cont, err := v.decrypt(env, v.identity)
 	if err != nil {
 		return nil, err
 	}
-	v.env, v.data, v.stat = env, data, st
+	v.env, v.cont, v.stat = env, cont, st
 	return v, nil
 }
 
@@ -212,15 +256,15 @@ func (v *Vault) Reload() (Data, bool, error) {
 	defer v.mu.Unlock()
 	st, err := os.Stat(v.Path())
 	if err != nil {
-		return v.data.Clone(), false, fmt.Errorf("read the vault: %w", err)
+		return v.dataLocked().Clone(), false, fmt.Errorf("read the vault: %w", err)
 	}
 	if sameFile(v.stat, st) {
-		return v.data.Clone(), false, nil
+		return v.dataLocked().Clone(), false, nil
 	}
 	if err := v.refreshLocked(); err != nil {
-		return v.data.Clone(), false, err
+		return v.dataLocked().Clone(), false, err
 	}
-	return v.data.Clone(), true, nil
+	return v.dataLocked().Clone(), true, nil
 }
 
 func sameFile(a, b fs.FileInfo) bool {
@@ -239,7 +283,7 @@ func (v *Vault) refreshLocked() error {
 		return err
 	}
 	id := v.identity
-	data, err := v.decrypt(env, id)
+	cont, err := v.decrypt(env, id)
 	var ce *CorruptError
 	if errors.As(err, &ce) && ce.Err == errOtherKey && keyChanged(v.env, env) {
 		if env.Store != StoreKeyring {
@@ -248,12 +292,12 @@ func (v *Vault) refreshLocked() error {
 		if id, err = unlockKey(env, Options{Keyring: v.keyring}); err != nil {
 			return err
 		}
-		data, err = v.decrypt(env, id)
+		cont, err = v.decrypt(env, id)
 	}
 	if err != nil {
 		return err
 	}
-	v.env, v.identity, v.data, v.stat = env, id, data, st
+	v.env, v.identity, v.cont, v.data, v.stat = env, id, cont, nil, st
 	return nil
 }
 
@@ -266,25 +310,25 @@ func (v *Vault) Update(fn func(*Data) error) (Data, error) {
 	defer v.mu.Unlock()
 	unlock, err := lock(v.dir)
 	if err != nil {
-		return v.data.Clone(), err
+		return v.dataLocked().Clone(), err
 	}
 	defer unlock()
 	if err := v.refreshLocked(); err != nil {
-		return v.data.Clone(), err
+		return v.dataLocked().Clone(), err
 	}
-	d := v.data.Clone()
+	d := v.dataLocked().Clone()
 	if err := fn(&d); err != nil {
-		return v.data.Clone(), err
+		return v.dataLocked().Clone(), err
 	}
-	if reflect.DeepEqual(d, v.data) {
+	if reflect.DeepEqual(d, *v.dataLocked()) {
 		// Nothing changed: rewriting would only push the real previous
 		// version out of the backup.
 		return d, nil
 	}
 	if err := v.write(d); err != nil {
-		return v.data.Clone(), err
+		return v.dataLocked().Clone(), err
 	}
-	return v.data.Clone(), nil
+	return v.dataLocked().Clone(), nil
 }
 
 // NextHOTP returns the code for an HOTP account's current counter and saves
@@ -352,7 +396,7 @@ func (v *Vault) SetPassphrase(passphrase []byte) error {
 			return fmt.Errorf("%w (%v); nothing was changed", ErrKeyringUnavailable, err)
 		}
 	}
-	placed, err := v.save(env, id, v.data, true)
+	placed, err := v.save(env, id, *v.dataLocked(), true)
 	if !placed {
 		if env.Store == StoreKeyring {
 			_ = v.keyring.Delete(KeyringService, env.KeyringID)
@@ -408,14 +452,14 @@ func (v *Vault) write(d Data) error {
 // placed reports whether the new file was renamed into place, even when a
 // later step failed; v then holds env, id and d.
 func (v *Vault) save(env envelope, id *age.X25519Identity, d Data, fresh bool) (placed bool, err error) {
-	b, err := encodeFile(&env, id, d)
+	b, err := encodeFile(&env, id, &d)
 	if err != nil {
 		return false, err
 	}
 	removeStaleTemps(v.dir)
 	placed, err = atomicWrite(v.dir, FileName, BackupName, b, fresh)
 	if placed {
-		v.env, v.identity, v.data = env, id, d
+		v.env, v.identity, v.cont, v.data = env, id, nil, &d
 		v.stat, _ = os.Stat(v.Path()) // nil makes the next Reload re-read
 	}
 	if err != nil {

@@ -213,7 +213,7 @@ func TestCorruptVault(t *testing.T) {
 		"not json":     []byte("hello"),
 		"other format": []byte(`{"format":"x","version":1}`),
 		"flipped data": flipDataByte(t, good),
-		"no store":     bytes.Replace(good, []byte(`"store": "keyring"`), []byte(`"store": "x"`), 1),
+		"no store":     bytes.Replace(good, []byte(`"store":"keyring"`), []byte(`"store":"x"`), 1),
 	}
 	for name, b := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -412,12 +412,12 @@ func keyringOf(t *testing.T, v *vault.Vault) vault.Keyring {
 
 func flipDataByte(t *testing.T, good []byte) []byte {
 	t.Helper()
-	i := bytes.Index(good, []byte(`"data": "`))
+	i := bytes.Index(good, []byte(`"data":"`))
 	if i < 0 {
 		t.Fatal("no data field")
 	}
 	b := bytes.Clone(good)
-	j := i + len(`"data": "`) + 200
+	j := i + len(`"data":"`) + 200
 	if b[j] == 'A' {
 		b[j] = 'B'
 	} else {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -267,7 +268,8 @@ func (a *app) listCmd() *cobra.Command {
 				fmt.Fprintln(a.stderr, "sesame: the vault is empty: add an account with 'sesame add'")
 				return nil
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			out := bufio.NewWriter(a.stdout) // one write, not one per cell
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ISSUER\tNAME\tTYPE\tDETAILS")
 			for _, acct := range d.Accounts {
 				details := fmt.Sprintf("%s, %d digits, %ds", acct.Algorithm, acct.Digits, acct.Period)
@@ -276,7 +278,10 @@ func (a *app) listCmd() *cobra.Command {
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", dash(acct.Issuer), dash(acct.Name), acct.Type, details)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			return out.Flush()
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array of every non-secret field")
@@ -452,10 +457,9 @@ func (a *app) openAccount(query string) (*vault.Vault, vault.Account, error) {
 	if err != nil {
 		return nil, vault.Account{}, err
 	}
-	d := v.Data()
-	acct, err := d.Find(query)
+	acct, err := v.Find(query)
 	if err != nil {
 		return nil, vault.Account{}, err
 	}
-	return v, *acct, nil
+	return v, acct, nil
 }
