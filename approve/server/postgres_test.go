@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/server/pgtest"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -22,7 +23,7 @@ import (
 // as two replicas behind a load balancer are.
 func replicas(t *testing.T, mod func(*Config)) (a, b *env, url string) {
 	t.Helper()
-	url = needPostgres(t).newDatabase(t)
+	url = newDatabase(t)
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	clock := newClock()
 	open := func() Store {
@@ -153,7 +154,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestPostgresMigratesOnceWhenReplicasStartTogether(t *testing.T) {
-	url := needPostgres(t).newDatabase(t)
+	url := newDatabase(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
@@ -188,7 +189,7 @@ func TestPostgresMigratesOnceWhenReplicasStartTogether(t *testing.T) {
 }
 
 func TestPostgresRefusesANewerSchema(t *testing.T) {
-	url := needPostgres(t).newDatabase(t)
+	url := newDatabase(t)
 	st, err := OpenPostgres(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +211,7 @@ func TestPostgresRefusesANewerSchema(t *testing.T) {
 
 func TestPostgresUnreachableAtStart(t *testing.T) {
 	needPostgres(t)
-	port, err := freePort()
+	port, err := pgtest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +233,7 @@ func TestPostgresLostWhileRunning(t *testing.T) {
 	started, _ := a.start(SignInRequest{User: "alice"})
 	req := pollOne(t, c)
 
-	admin, err := pgx.Connect(context.Background(), needPostgres(t).url("postgres"))
+	admin, err := pgx.Connect(context.Background(), needPostgres(t).URL("postgres"))
 	if err != nil {
 		t.Fatal(err)
 	}
