@@ -1,0 +1,447 @@
+// Command approvebench measures the approval server as it is deployed: whole
+// `sesame server` processes (rate limits on, as shipped), on bbolt (one
+// replica) or on one PostgreSQL shared by two replicas, with thousands of
+// devices long-polling over loopback. It reports the latency from "sign-in
+// started" (the relying party's POST, on a random replica) to "the device has
+// it", and the servers' resident memory per waiting device.
+//
+//	go build -o /tmp/sesame ./cmd/sesame
+//	go run ./scripts/approvebench -sesame /tmp/sesame -store postgres -devices 10000 -rate 60 -for 60s -connect same-second
+//	go run ./scripts/approvebench -sesame /tmp/sesame -kill -devices 2000 -pending 50
+//
+// Results go to stdout, one block per run (BENCHMARKS.md has the figures).
+// Devices pair from many loopback source addresses (127.1.x.y), since the
+// server limits pairings per client address.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/server/pgtest"
+)
+
+const apiKey = "bench-api-key-0123456789abcdef"
+
+var (
+	sesameBin = flag.String("sesame", "", "the sesame binary to run (go build -o /tmp/sesame ./cmd/sesame)")
+	storeKind = flag.String("store", "bbolt", "bbolt (one replica) or postgres (two replicas)")
+	nDevices  = flag.Int("devices", 10000, "devices, one user each")
+	rate      = flag.Float64("rate", 60, "sign-ins started per second")
+	duration  = flag.Duration("for", 60*time.Second, "how long sign-ins are started")
+	connect   = flag.String("connect", "same-second", "same-second: every device connects at once; spread: over one poll wait")
+	killRun   = flag.Bool("kill", false, "the failover run: two replicas on PostgreSQL, kill -9 one")
+	nPending  = flag.Int("pending", 50, "pending sign-ins at the kill")
+)
+
+func main() {
+	flag.Parse()
+	if *sesameBin == "" {
+		fmt.Fprintln(os.Stderr, "approvebench: give -sesame (go build -o /tmp/sesame ./cmd/sesame)")
+		os.Exit(2)
+	}
+	var err error
+	if *killRun {
+		err = runKill()
+	} else {
+		err = runLatency()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "approvebench:", err)
+		os.Exit(1)
+	}
+}
+
+// replica is one `sesame server` process.
+type replica struct {
+	url string
+	cmd *exec.Cmd
+}
+
+func startReplica(dir, database string) (*replica, error) {
+	args := []string{"server", "--listen", "127.0.0.1:0", "--data", dir}
+	if database != "" {
+		args = append(args, "--database", database)
+	}
+	cmd := exec.Command(*sesameBin, args...)
+	cmd.Env = append(os.Environ(), "SESAME_API_KEY="+apiKey)
+	out, _ := cmd.StdoutPipe()
+	logf, _ := os.Create(filepath.Join(dir, "server.log"))
+	cmd.Stderr = logf
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		b, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+		return nil, fmt.Errorf("the server did not start: %s", b)
+	}
+	return &replica{url: strings.TrimSpace(line), cmd: cmd}, nil
+}
+
+func (r *replica) stop() { r.cmd.Process.Signal(os.Interrupt); r.cmd.Wait() }
+
+func rssKiB(pid int) int64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// deployment starts the replicas (and PostgreSQL) of a run.
+func deployment(kind string) (reps []*replica, stop func(), err error) {
+	root, err := os.MkdirTemp("", "approvebench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	var pg *pgtest.Server
+	stop = func() {
+		for _, r := range reps {
+			r.stop()
+		}
+		if pg != nil {
+			pg.Stop()
+		}
+		os.RemoveAll(root)
+	}
+	n, database := 1, ""
+	if kind == "postgres" {
+		n = 2
+		// Durable as in production: undo the test tuning.
+		if pg, err = pgtest.Start("fsync=on", "synchronous_commit=on", "full_page_writes=on"); err != nil {
+			stop()
+			return nil, nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		database, err = pg.NewDatabase(ctx)
+		cancel()
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+	}
+	for i := range n {
+		dir := filepath.Join(root, "replica"+strconv.Itoa(i))
+		os.MkdirAll(dir, 0o700)
+		if i > 0 { // one key for the deployment
+			k, _ := os.ReadFile(filepath.Join(root, "replica0", "server.key"))
+			os.WriteFile(filepath.Join(dir, "server.key"), k, 0o600)
+		}
+		r, err := startReplica(dir, database)
+		if err != nil {
+			stop()
+			return nil, nil, err
+		}
+		reps = append(reps, r)
+	}
+	return reps, stop, nil
+}
+
+// httpFrom is an HTTP client whose connections come from source address src.
+func httpFrom(src string, conns int) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: conns, MaxIdleConns: conns, IdleConnTimeout: 2 * time.Minute}}
+}
+
+var rpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+func rpCall(method, url string, in, out any) (int, error) {
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, body)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	resp, err := rpClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		json.Unmarshal(b, out)
+	}
+	return resp.StatusCode, nil
+}
+
+type device struct {
+	user   string
+	client *approve.Client
+}
+
+// pairDevices pairs n devices, 20 per source address, pairing on replica
+// i%len; they talk to that replica, or to via when given (a load balancer).
+func pairDevices(reps []*replica, n int, via string) ([]device, error) {
+	devs := make([]device, n)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	sem := make(chan struct{}, 8)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			src := fmt.Sprintf("127.1.%d.%d", i/20/250, i/20%250+1)
+			hc := httpFrom(src, 32)
+			user := "user" + strconv.Itoa(i)
+			var pr struct{ URI string }
+			rep := reps[i%len(reps)]
+			if st, err := rpCall("POST", rep.url+"/v1/rp/pairings", map[string]string{"user": user}, &pr); err != nil || st != http.StatusCreated {
+				firstErr.CompareAndSwap(nil, fmt.Errorf("pairing %s: HTTP %d %v", user, st, err))
+				return
+			}
+			p, err := approve.Pair(context.Background(), pr.URI, approve.ClientOptions{HTTPClient: hc})
+			if err != nil {
+				firstErr.CompareAndSwap(nil, fmt.Errorf("pairing %s: %w", user, err))
+				return
+			}
+			if via != "" {
+				p.Server = via
+			}
+			c, err := approve.NewClient(p, approve.ClientOptions{HTTPClient: hc})
+			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
+				return
+			}
+			devs[i] = device{user: user, client: c}
+		}()
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return nil, err
+	}
+	return devs, nil
+}
+
+// waiting sums sesame_waiting_devices over the replicas that answer.
+func waiting(reps []*replica) int {
+	total := 0
+	for _, r := range reps {
+		resp, err := http.Get(r.url + "/metrics")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "sesame_waiting_devices "); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				total += int(f)
+			}
+		}
+	}
+	return total
+}
+
+func waitUntil(what string, limit time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil
+}
+
+type receipt struct {
+	req approve.Request
+	at  time.Time
+}
+
+// pollLoop long-polls like the device watcher: on an error it backs off with
+// the watcher's jittered backoff. Each new request is reported to got.
+func pollLoop(ctx context.Context, c *approve.Client, got func(receipt), ok func()) {
+	attempt := 0
+	seen := ""
+	for ctx.Err() == nil {
+		reqs, err := c.Poll(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			t := time.NewTimer(approve.Backoff(attempt, time.Second, time.Minute, nil))
+			attempt++
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+			continue
+		}
+		attempt = 0
+		if ok != nil {
+			ok()
+		}
+		at := time.Now()
+		for _, r := range reqs {
+			if r.ID != seen {
+				seen = r.ID
+				got(receipt{r, at})
+			}
+		}
+	}
+}
+
+func pct(lat []time.Duration, p float64) string {
+	if len(lat) == 0 {
+		return "-"
+	}
+	d := lat[min(len(lat)-1, int(float64(len(lat))*p))]
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
+
+func runLatency() error {
+	fmt.Printf("== %s, %d devices, connect %s, %.0f sign-ins/s for %v (load before: %s)\n", *storeKind, *nDevices, *connect, *rate, *duration, loadavg())
+	reps, stop, err := deployment(*storeKind)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	t0 := time.Now()
+	devs, err := pairDevices(reps, *nDevices, "")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("paired %d devices in %v\n", len(devs), time.Since(t0).Round(time.Millisecond))
+	runtimeSettle()
+	before := make([]int64, len(reps))
+	for i, r := range reps {
+		before[i] = rssKiB(r.cmd.Process.Pid)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	got := map[string]time.Time{} // request ID -> first receipt
+	start := time.Now()
+	for _, d := range devs {
+		var delay time.Duration
+		if *connect == "spread" {
+			delay = time.Duration(rand.Int64N(int64(approve.PollWait)))
+		}
+		go func() {
+			if delay > 0 {
+				select {
+				case <-time.After(delay):
+				case <-ctx.Done():
+					return
+				}
+			}
+			pollLoop(ctx, d.client, func(r receipt) {
+				mu.Lock()
+				if _, ok := got[r.req.ID]; !ok {
+					got[r.req.ID] = r.at
+				}
+				mu.Unlock()
+			}, nil)
+		}()
+	}
+	if err := waitUntil("every device to wait", 3*time.Minute, func() bool { return waiting(reps) >= len(devs) }); err != nil {
+		return err
+	}
+	fmt.Printf("all %d devices waiting %v after they started connecting\n", len(devs), time.Since(start).Round(time.Millisecond))
+	after := make([]int64, len(reps))
+	for i, r := range reps {
+		after[i] = rssKiB(r.cmd.Process.Pid)
+		per := float64(after[i]-before[i]) / (float64(len(devs)) / float64(len(reps)))
+		fmt.Printf("replica %d: RSS %d KiB before the devices connected, %d KiB with them waiting: %.1f KiB per waiting device\n", i, before[i], after[i], per)
+	}
+
+	// Sign-ins at a steady rate, each on a random replica for a random user.
+	type started struct {
+		id string
+		at time.Time
+	}
+	var sent []started
+	var limited, failed int
+	tick := time.NewTicker(time.Duration(float64(time.Second) / *rate))
+	defer tick.Stop()
+	end := time.Now().Add(*duration)
+	var smu sync.Mutex
+	var swg sync.WaitGroup
+	for time.Now().Before(end) {
+		<-tick.C
+		d := devs[rand.IntN(len(devs))]
+		rep := reps[rand.IntN(len(reps))]
+		swg.Add(1)
+		go func() {
+			defer swg.Done()
+			var out struct{ ID string }
+			at := time.Now()
+			st, err := rpCall("POST", rep.url+"/v1/rp/signins", map[string]string{"user": d.user, "application": "bench"}, &out)
+			smu.Lock()
+			defer smu.Unlock()
+			switch {
+			case err == nil && st == http.StatusCreated:
+				sent = append(sent, started{out.ID, at})
+			case st == http.StatusTooManyRequests:
+				limited++
+			default:
+				failed++
+			}
+		}()
+	}
+	swg.Wait()
+	time.Sleep(2 * time.Second) // the last deliveries
+	cancel()
+	fmt.Printf("load at the end: %s\n", loadavg())
+
+	mu.Lock()
+	defer mu.Unlock()
+	var lat []time.Duration
+	lost := 0
+	for _, s := range sent {
+		at, ok := got[s.id]
+		if !ok {
+			lost++
+			continue
+		}
+		lat = append(lat, at.Sub(s.at))
+	}
+	slices.Sort(lat)
+	maxLat := "-"
+	if len(lat) > 0 {
+		maxLat = fmt.Sprintf("%.1f ms", float64(lat[len(lat)-1])/float64(time.Millisecond))
+	}
+	fmt.Printf("samples %d (sign-ins started %d, rate-limited %d, failed %d, never delivered %d)\n", len(lat), len(sent), limited, failed, lost)
+	fmt.Printf("sign-in -> device: p50 %s, p99 %s, max %s\n", pct(lat, 0.50), pct(lat, 0.99), maxLat)
+	return nil
+}
+
+// runtimeSettle gives the servers a moment after pairing, so that the
+// "before" memory figure is not taken mid-burst.
+func runtimeSettle() { time.Sleep(3 * time.Second) }
