@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -285,41 +284,6 @@ func TestPostgresLostWhileRunning(t *testing.T) {
 	}
 	if s := a.status(started.ID, 0); s.Status != approve.StatusApproved {
 		t.Fatalf("status = %+v", s)
-	}
-}
-
-func TestOpsEndpoints(t *testing.T) {
-	e := newEnv(t, nil)
-	_, c := e.pair("alice")
-	started, _ := e.start(SignInRequest{User: "alice"})
-	r := pollOne(t, c)
-	if err := c.Respond(context.Background(), r, approve.Answer{Approve: true, Number: started.Number}); err != nil {
-		t.Fatal(err)
-	}
-	get := func(path string) (int, string) {
-		resp, err := e.ts.Client().Get(e.ts.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
-	for _, p := range []string{"/healthz", "/readyz"} {
-		if st, _ := get(p); st != http.StatusOK {
-			t.Errorf("%s = %d", p, st)
-		}
-	}
-	st, m := get("/metrics")
-	for _, want := range []string{"sesame_signins_started_total 1", `sesame_signins_answered_total{outcome="approved"} 1`,
-		"sesame_waiting_devices 0", "sesame_delivery_latency_seconds_count 1"} {
-		if st != http.StatusOK || !strings.Contains(m, want) {
-			t.Errorf("/metrics (%d) lacks %q", st, want)
-		}
-	}
-	e.h.Close()
-	if st, _ := get("/readyz"); st != http.StatusServiceUnavailable {
-		t.Errorf("/readyz while shutting down = %d, want 503", st)
 	}
 }
 

@@ -72,12 +72,12 @@ func main() {
 
 // replica is one `sesame server` process.
 type replica struct {
-	url string
-	cmd *exec.Cmd
+	url, dir, database string
+	cmd                *exec.Cmd
 }
 
-func startReplica(dir, database string) (*replica, error) {
-	args := []string{"server", "--listen", "127.0.0.1:0", "--data", dir}
+func startReplica(dir, database, listen string) (*replica, error) {
+	args := []string{"server", "--listen", listen, "--data", dir}
 	if database != "" {
 		args = append(args, "--database", database)
 	}
@@ -95,10 +95,22 @@ func startReplica(dir, database string) (*replica, error) {
 		b, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 		return nil, fmt.Errorf("the server did not start: %s", b)
 	}
-	return &replica{url: strings.TrimSpace(line), cmd: cmd}, nil
+	return &replica{url: strings.TrimSpace(line), dir: dir, database: database, cmd: cmd}, nil
 }
 
 func (r *replica) stop() { r.cmd.Process.Signal(os.Interrupt); r.cmd.Wait() }
+
+// restart stops the replica and starts it again on the same address, so
+// that its memory is measured without what pairing left behind.
+func (r *replica) restart() error {
+	r.stop()
+	n, err := startReplica(r.dir, r.database, strings.TrimPrefix(r.url, "http://"))
+	if err != nil {
+		return err
+	}
+	*r = *n
+	return nil
+}
 
 func rssKiB(pid int) int64 {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -159,7 +171,7 @@ func deployment(kind string) (reps []*replica, stop func(), err error) {
 			k, _ := os.ReadFile(filepath.Join(root, "replica0", "server.key"))
 			os.WriteFile(filepath.Join(dir, "server.key"), k, 0o600)
 		}
-		r, err := startReplica(dir, database)
+		r, err := startReplica(dir, database, "127.0.0.1:0")
 		if err != nil {
 			stop()
 			return nil, nil, err
@@ -337,7 +349,12 @@ func runLatency() error {
 		return err
 	}
 	fmt.Printf("paired %d devices in %v\n", len(devs), time.Since(t0).Round(time.Millisecond))
-	runtimeSettle()
+	for _, r := range reps {
+		if err := r.restart(); err != nil {
+			return err
+		}
+	}
+	time.Sleep(time.Second)
 	before := make([]int64, len(reps))
 	for i, r := range reps {
 		before[i] = rssKiB(r.cmd.Process.Pid)
@@ -378,7 +395,7 @@ func runLatency() error {
 	for i, r := range reps {
 		after[i] = rssKiB(r.cmd.Process.Pid)
 		per := float64(after[i]-before[i]) / (float64(len(devs)) / float64(len(reps)))
-		fmt.Printf("replica %d: RSS %d KiB before the devices connected, %d KiB with them waiting: %.1f KiB per waiting device\n", i, before[i], after[i], per)
+		fmt.Printf("replica %d: RSS %d KiB restarted before the devices connected, %d KiB with them waiting: %.1f KiB per waiting device\n", i, before[i], after[i], per)
 	}
 
 	// Sign-ins at a steady rate, each on a random replica for a random user.
@@ -390,7 +407,8 @@ func runLatency() error {
 	var limited, failed int
 	tick := time.NewTicker(time.Duration(float64(time.Second) / *rate))
 	defer tick.Stop()
-	end := time.Now().Add(*duration)
+	start = time.Now()
+	end := start.Add(*duration)
 	var smu sync.Mutex
 	var swg sync.WaitGroup
 	for time.Now().Before(end) {
@@ -424,14 +442,24 @@ func runLatency() error {
 	defer mu.Unlock()
 	var lat []time.Duration
 	lost := 0
+	const window = 5 * time.Second
+	slowest := make([]time.Duration, int(*duration/window)+1) // per window of the run
 	for _, s := range sent {
 		at, ok := got[s.id]
 		if !ok {
 			lost++
 			continue
 		}
-		lat = append(lat, at.Sub(s.at))
+		d := at.Sub(s.at)
+		lat = append(lat, d)
+		w := min(len(slowest)-1, int(s.at.Sub(start)/window))
+		slowest[w] = max(slowest[w], d)
 	}
+	fmt.Print("slowest delivery per 5 s of the run:")
+	for _, d := range slowest {
+		fmt.Printf(" %d", d.Milliseconds())
+	}
+	fmt.Println(" ms")
 	slices.Sort(lat)
 	maxLat := "-"
 	if len(lat) > 0 {
@@ -441,7 +469,3 @@ func runLatency() error {
 	fmt.Printf("sign-in -> device: p50 %s, p99 %s, max %s\n", pct(lat, 0.50), pct(lat, 0.99), maxLat)
 	return nil
 }
-
-// runtimeSettle gives the servers a moment after pairing, so that the
-// "before" memory figure is not taken mid-burst.
-func runtimeSettle() { time.Sleep(3 * time.Second) }
