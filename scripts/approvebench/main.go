@@ -77,7 +77,8 @@ type replica struct {
 }
 
 func startReplica(dir, database, listen string) (*replica, error) {
-	args := []string{"server", "--listen", listen, "--data", dir}
+	// Connection caps above the devices: docs/deploy.md says to raise them.
+	args := []string{"server", "--listen", listen, "--data", dir, "--max-conns", "15000"}
 	if database != "" {
 		args = append(args, "--database", database)
 	}
