@@ -259,9 +259,9 @@ func pairDevices(reps []*replica, n int, via string) ([]device, error) {
 	return devs, nil
 }
 
-// waiting sums sesame_waiting_devices over the replicas that answer.
-func waiting(reps []*replica) int {
-	total := 0
+// metric sums a metric (without labels) over the replicas that answer.
+func metric(reps []*replica, name string) float64 {
+	total := 0.0
 	for _, r := range reps {
 		resp, err := http.Get(r.url + "/metrics")
 		if err != nil {
@@ -270,14 +270,17 @@ func waiting(reps []*replica) int {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, "sesame_waiting_devices "); ok {
+			if v, ok := strings.CutPrefix(l, name+" "); ok {
 				f, _ := strconv.ParseFloat(v, 64)
-				total += int(f)
+				total += f
 			}
 		}
 	}
 	return total
 }
+
+// waiting sums sesame_waiting_devices over the replicas that answer.
+func waiting(reps []*replica) int { return int(metric(reps, "sesame_waiting_devices")) }
 
 func waitUntil(what string, limit time.Duration, cond func() bool) error {
 	deadline := time.Now().Add(limit)
@@ -357,8 +360,12 @@ func runLatency() error {
 	}
 	time.Sleep(time.Second)
 	before := make([]int64, len(reps))
+	type goMem struct{ heap, stack float64 }
+	goBefore := make([]goMem, len(reps))
 	for i, r := range reps {
 		before[i] = rssKiB(r.cmd.Process.Pid)
+		one := []*replica{r}
+		goBefore[i] = goMem{metric(one, "go_memstats_heap_inuse_bytes"), metric(one, "go_memstats_stack_inuse_bytes")}
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -395,11 +402,18 @@ func runLatency() error {
 	after := make([]int64, len(reps))
 	for i, r := range reps {
 		after[i] = rssKiB(r.cmd.Process.Pid)
-		per := float64(after[i]-before[i]) / (float64(len(devs)) / float64(len(reps)))
-		fmt.Printf("replica %d: RSS %d KiB restarted before the devices connected, %d KiB with them waiting: %.1f KiB per waiting device\n", i, before[i], after[i], per)
+		n := float64(waiting([]*replica{r}))
+		one := []*replica{r}
+		heap := (metric(one, "go_memstats_heap_inuse_bytes") - goBefore[i].heap) / 1024 / n
+		stack := (metric(one, "go_memstats_stack_inuse_bytes") - goBefore[i].stack) / 1024 / n
+		fmt.Printf("replica %d: RSS %d KiB restarted before the devices connected, %d KiB with %.0f waiting: %.1f KiB per waiting device (Go heap %.1f, stacks %.1f)\n",
+			i, before[i], after[i], n, float64(after[i]-before[i])/n, heap, stack)
 	}
 
-	// Sign-ins at a steady rate, each on a random replica for a random user.
+	// Sign-ins at a steady rate, each on a random replica for a random user
+	// that has none yet (a second one would replace the first before its
+	// device saw it, and the first would count as lost).
+	order := rand.Perm(len(devs))
 	type started struct {
 		id string
 		at time.Time
@@ -414,7 +428,11 @@ func runLatency() error {
 	var swg sync.WaitGroup
 	for time.Now().Before(end) {
 		<-tick.C
-		d := devs[rand.IntN(len(devs))]
+		if len(order) == 0 {
+			return fmt.Errorf("more sign-ins than devices: lower -rate or -for")
+		}
+		d := devs[order[0]]
+		order = order[1:]
 		rep := reps[rand.IntN(len(reps))]
 		swg.Add(1)
 		go func() {
