@@ -22,7 +22,7 @@ var t0 = time.Date(2026, 12, 1, 22, 0, 0, 0, time.UTC)
 
 type clock struct{ t time.Time }
 
-func (c *clock) now() time.Time       { return c.t }
+func (c *clock) now() time.Time      { return c.t }
 func (c *clock) add(d time.Duration) { c.t = c.t.Add(d) }
 
 // fakeWatcher is a Watcher fed by the test.
@@ -35,7 +35,7 @@ type fakeWatcher struct {
 
 func newFakeWatcher() *fakeWatcher { return &fakeWatcher{events: make(chan device.Event)} }
 
-func (w *fakeWatcher) Run(ctx context.Context) { <-ctx.Done(); close(w.events) }
+func (w *fakeWatcher) Run(ctx context.Context)     { <-ctx.Done(); close(w.events) }
 func (w *fakeWatcher) Events() <-chan device.Event { return w.events }
 func (w *fakeWatcher) Statuses() []device.Status {
 	w.mu.Lock()
