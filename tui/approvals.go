@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/device"
+	"github.com/sesame-auth/sesame/approve/notify"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -104,7 +104,7 @@ func (m *Model) handleApprovals(msg tea.Msg) (tea.Cmd, bool) {
 			}
 			a.queue = append(a.queue, r)
 			cmd := m.showPrompt()
-			return tea.Batch(next, cmd, m.bell()), true
+			return tea.Batch(next, cmd, m.notifyTerminal(r)), true
 		case ev.Withdrawn != nil:
 			return tea.Batch(next, m.withdraw(*ev.Withdrawn)), true
 		case ev.Status != nil:
@@ -229,13 +229,17 @@ func (m *Model) record(r approve.Request, decision, detail string) tea.Cmd {
 	return update(m.v, "", "", func(d *vault.Data) error { d.Record(e); return nil })
 }
 
-// bell rings the terminal bell.
-func (m *Model) bell() tea.Cmd {
+// notifyTerminal rings the bell and sends the terminal's own notification
+// (OSC 9 and OSC 777, through tmux or screen) for a new request, unless
+// Options.NoNotify; it reaches the user's machine over SSH too.
+func (m *Model) notifyTerminal(r approve.Request) tea.Cmd {
 	w := m.o.bellTo
-	if w == nil {
+	if w == nil || m.o.NoNotify {
 		return nil
 	}
-	return func() tea.Msg { _, _ = io.WriteString(w, "\a"); return nil }
+	t := notify.TerminalFor(w, m.o.getenv)
+	title, body := notify.TerminalText(notify.ForRequest(r, m.c.now))
+	return func() tea.Msg { _ = t.Notify(title, body); return nil }
 }
 
 func appName(r approve.Request) string {

@@ -100,8 +100,9 @@ func TestApprovalChooseDenyNotMe(t *testing.T) {
 			t.Errorf("the prompt lacks %q:\n%s", want, view)
 		}
 	}
-	if bell.String() != "\a" {
-		t.Errorf("bell wrote %q", bell.String())
+	// The bell, then OSC 9 and OSC 777 with the application and user, never a choice.
+	if want := "\a\x1b]9;Sesame: Sign-in to Example Portal?: user: alice\a\x1b]777;notify;Sesame: Sign-in to Example Portal?;user: alice\a"; bell.String() != want {
+		t.Errorf("the terminal got %q, want %q", bell.String(), want)
 	}
 	golden.RequireEqual(t, []byte(view))
 
@@ -231,5 +232,20 @@ func TestApprovalStatusAndPause(t *testing.T) {
 	}
 	if !strings.Contains(m.text(), "paused") {
 		t.Errorf("pairings screen:\n%s", m.text())
+	}
+}
+
+// With NoNotify a new request neither rings nor sends a terminal notification.
+func TestApprovalNoNotify(t *testing.T) {
+	clock := newClock(t0)
+	m, _, _, bell := approvalsModel(t, clock)
+	m.o.NoNotify = true
+	r := signIn("r1", approve.ModeType, t0.Add(60*time.Second))
+	m = deliver(t, m, device.Event{Request: &r})
+	if !strings.Contains(m.text(), "Example Portal") {
+		t.Fatalf("no prompt:\n%s", m.text())
+	}
+	if bell.Len() != 0 {
+		t.Errorf("the terminal got %q with NoNotify", bell.String())
 	}
 }

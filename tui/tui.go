@@ -62,6 +62,9 @@ type Options struct {
 	// ReloadEvery is how often the vault file is checked for changes made by
 	// other processes; 1.5 s when zero.
 	ReloadEvery time.Duration
+	// NoNotify turns off the bell and the terminal notification (OSC 9 and
+	// OSC 777) for a new sign-in request.
+	NoNotify bool
 	// NoAltScreen draws inline instead of on the alternate screen.
 	NoAltScreen bool
 	// DeviceOptions configure the sign-in approval watcher (HTTP client, clock).
@@ -71,7 +74,7 @@ type Options struct {
 	NewApprovals func(pairings []vault.Pairing) Approvals
 
 	runCtx context.Context // set by Run; stops the watcher
-	bellTo io.Writer       // the terminal, for the bell
+	bellTo io.Writer       // the terminal, for the bell and terminal notifications
 }
 
 func (o *Options) ctx() context.Context {

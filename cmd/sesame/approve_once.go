@@ -109,11 +109,15 @@ func (a *app) approveOnce(ctx context.Context, v *vault.Vault, id string) error 
 	}
 }
 
+// noNotify reports whether --no-notify or SESAME_NO_NOTIFY turns terminal
+// notifications off.
+func (a *app) noNotify() bool { return a.ui.noNotify || a.getenv("SESAME_NO_NOTIFY") != "" }
+
 // terminalNotifier returns what rings the terminal for a new request: the
 // bell and OSC 9 / OSC 777 on stdout when it is a terminal, unless
 // --no-notify or SESAME_NO_NOTIFY says not to.
 func (a *app) terminalNotifier() func(approve.Request) {
-	if a.ui.noNotify || a.getenv("SESAME_NO_NOTIFY") != "" || !isTerminal(a.stdout) {
+	if a.noNotify() || !isTerminal(a.stdout) {
 		return func(approve.Request) {}
 	}
 	t := notify.TerminalFor(a.stdout.(*os.File), a.getenv)

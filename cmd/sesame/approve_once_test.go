@@ -66,52 +66,56 @@ func TestApproveOnce(t *testing.T) {
 	}
 }
 
-// TestApproveWatchTerminalNotification: inside tmux with allow-passthrough
-// on, a new request makes 'sesame approve --watch' send OSC 9 and OSC 777
-// notify through tmux to the terminal tmux is attached to (a second tmux
-// here, whose pane output is recorded), without the number.
-func TestApproveWatchTerminalNotification(t *testing.T) {
+// TestTerminalNotificationsThroughTmux: inside tmux with allow-passthrough
+// on, a new request makes the terminal UI and 'sesame approve --watch' send
+// OSC 9 and OSC 777 notify through tmux to the terminal tmux is attached to
+// (a second tmux here, whose pane output is recorded), without the number;
+// with --no-notify nothing is sent.
+func TestTerminalNotificationsThroughTmux(t *testing.T) {
 	srv := startApprovalServer(t)
-	inner := tuitest.Start(t, tuitest.TermOptions{Width: 120, Height: 40, Env: srv.env}, srv.bin, "approve", "--watch")
-	inner.Tmux("set-option", "-g", "allow-passthrough", "on")
-	inner.WaitFor(30*time.Second, ": ok")
-	outer := tuitest.Start(t, tuitest.TermOptions{Width: 120, Height: 40, Env: []string{"TERM=xterm-256color"}},
-		"tmux", "-S", inner.Socket(), "attach")
-	outer.WaitFor(30*time.Second, ": ok")
-	raw := filepath.Join(t.TempDir(), "outer.raw")
-	outer.PipeTo(raw)
+	for _, c := range []struct {
+		name, ready, done string
+		args              []string
+		quiet             bool
+	}{
+		{"tui", "sign-ins on", "approved: sign-in to Wiki", nil, false},
+		{"approve --watch", ": ok", "Approved", []string{"approve", "--watch"}, false},
+		{"approve --watch --no-notify", ": ok", "Approved", []string{"approve", "--watch", "--no-notify"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inner := tuitest.Start(t, tuitest.TermOptions{Width: 100, Height: 30, Env: srv.env}, append([]string{srv.bin}, c.args...)...)
+			inner.Tmux("set-option", "-g", "allow-passthrough", "on")
+			inner.WaitFor(30*time.Second, c.ready)
+			outer := tuitest.Start(t, tuitest.TermOptions{Width: 100, Height: 30, Env: []string{"TERM=xterm-256color"}},
+				"tmux", "-S", inner.Socket(), "attach")
+			outer.WaitFor(30*time.Second, c.ready)
+			raw := filepath.Join(t.TempDir(), "outer.raw")
+			outer.PipeTo(raw)
 
-	s := srv.start(0)
-	inner.WaitFor(15*time.Second, "Are you trying to sign in?")
-	want9 := "\x1b]9;Sesame: Sign-in to Wiki?: user: alice\a"
-	want777 := "\x1b]777;notify;Sesame: Sign-in to Wiki?;user: alice\a"
-	var got string
-	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(got, want9) || !strings.Contains(got, want777) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the outer terminal did not get OSC 9 and OSC 777 within 15 s; it got %q", got)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval
-		b, _ := os.ReadFile(raw)
-		got = string(b)
-	}
-	if strings.Contains(got, "tmux;") {
-		t.Errorf("the passthrough wrapper reached the outer terminal: %q", got)
-	}
-	inner.Line(s.Number)
-	inner.WaitFor(15*time.Second, "Approved")
-
-	// --no-notify: nothing is sent.
-	quiet := tuitest.Start(t, tuitest.TermOptions{Width: 120, Height: 40, Env: srv.env}, srv.bin, "approve", "--watch", "--no-notify")
-	quiet.Tmux("set-option", "-g", "allow-passthrough", "on")
-	quiet.WaitFor(30*time.Second, ": ok")
-	qraw := filepath.Join(t.TempDir(), "quiet.raw")
-	quiet.PipeTo(qraw)
-	s2 := srv.start(0)
-	quiet.WaitFor(15*time.Second, "Are you trying to sign in?")
-	quiet.Line(s2.Number)
-	quiet.WaitFor(15*time.Second, "Approved")
-	if b, _ := os.ReadFile(qraw); strings.Contains(string(b), "]9;") || strings.Contains(string(b), "]777;") {
-		t.Fatalf("--no-notify still sent a notification: %q", b)
+			s := srv.start(0)
+			inner.WaitFor(15*time.Second, "Are you trying to sign in?")
+			want9 := "\x1b]9;Sesame: Sign-in to Wiki?: user: alice\a"
+			want777 := "\x1b]777;notify;Sesame: Sign-in to Wiki?;user: alice\a"
+			read := func() string { b, _ := os.ReadFile(raw); return string(b) }
+			if !c.quiet {
+				deadline := time.Now().Add(15 * time.Second)
+				for got := read(); !strings.Contains(got, want9) || !strings.Contains(got, want777); got = read() {
+					if time.Now().After(deadline) {
+						t.Fatalf("the outer terminal did not get OSC 9 and OSC 777 within 15 s; it got %q", got)
+					}
+					time.Sleep(50 * time.Millisecond) // polling interval
+				}
+			}
+			inner.Type(s.Number)
+			inner.Keys("Enter")
+			inner.WaitFor(15*time.Second, c.done)
+			got := read()
+			if strings.Contains(got, "tmux;") {
+				t.Errorf("the passthrough wrapper reached the outer terminal: %q", got)
+			}
+			if c.quiet && (strings.Contains(got, "]9;") || strings.Contains(got, "]777;")) {
+				t.Errorf("--no-notify still sent a notification: %q", got)
+			}
+		})
 	}
 }

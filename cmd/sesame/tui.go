@@ -62,6 +62,7 @@ func (a *app) runTUIWith(cmd *cobra.Command, notice string) error {
 		Theme:        a.ui.theme,
 		Getenv:       a.getenv,
 		Notice:       notice,
+		NoNotify:     a.noNotify(),
 		ClearLater: func(code string, after time.Duration) {
 			if err := a.spawnClearer(code, after); err != nil {
 				fmt.Fprintf(a.stderr, "sesame: the copied code could not be scheduled for clearing: %v\n", err)
