@@ -60,6 +60,10 @@ type Options struct {
 	// Passphrase, when set, is used for passphrase vaults, for recovery when
 	// the keyring item is missing, and when creating a passphrase vault.
 	Passphrase []byte
+	// KeyCache, when set, is where 'sesame unlock' keeps the key of a
+	// passphrase vault for a while; Open looks there before it needs the
+	// passphrase. Nil: keys are never kept.
+	KeyCache KeyCache
 	// ScryptWorkFactor is the log2 scrypt cost for new passphrase wrappings;
 	// 0 means the default (18). Tests lower it.
 	ScryptWorkFactor int

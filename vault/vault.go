@@ -31,6 +31,7 @@ const (
 type Vault struct {
 	dir     string
 	keyring Keyring
+	cache   KeyCache // where a passphrase vault's key may be kept; nil: nowhere
 	work    int
 
 	mu       sync.Mutex
@@ -199,7 +200,7 @@ func Create(opts Options, kind StoreKind) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Vault{dir: opts.Dir, keyring: opts.Keyring, work: opts.ScryptWorkFactor, identity: id}
+	v := &Vault{dir: opts.Dir, keyring: opts.Keyring, cache: opts.KeyCache, work: opts.ScryptWorkFactor, identity: id}
 	v.env = envelope{Format: envelopeFormat, Version: envelopeVersion, Store: kind}
 	if kind == StorePassphrase {
 		if v.env.WrappedKey, err = wrapKey(id, opts.Passphrase, v.work); err != nil {
@@ -231,10 +232,14 @@ func Open(opts Options) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Vault{dir: opts.Dir, keyring: opts.Keyring, work: opts.ScryptWorkFactor}
+	v := &Vault{dir: opts.Dir, keyring: opts.Keyring, cache: opts.KeyCache, work: opts.ScryptWorkFactor}
 	env, st, err := v.readEnvelope()
 	if err != nil {
 		return nil, err
+	}
+	if id, cont, ok := v.openKept(env); ok {
+		v.identity, v.env, v.cont, v.stat = id, env, cont, st
+		return v, nil
 	}
 	if v.identity, err = unlockKey(env, opts); err != nil {
 		return nil, err
@@ -403,6 +408,7 @@ func (v *Vault) SetPassphrase(passphrase []byte) error {
 		}
 		return err
 	}
+	v.forgetKept() // the key that 'sesame unlock' kept opens nothing now
 	if err != nil {
 		// The new file is in place but may not be durable yet: keep the old
 		// keyring item, which the old file needs.

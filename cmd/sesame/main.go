@@ -67,8 +67,9 @@ type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	now            func() time.Time
-	keyring        vault.Keyring // nil: the OS keyring
-	scryptWork     int           // 0: the default work factor; tests lower it
+	keyring        vault.Keyring  // nil: the OS keyring
+	keyCache       vault.KeyCache // nil: the kernel keyring ('sesame unlock')
+	scryptWork     int            // 0: the default work factor; tests lower it
 	isTerminal     func(io.Reader) bool
 	lineReader     *bufio.Reader
 
@@ -149,6 +150,8 @@ Run without a command to open the terminal UI.`,
 		a.renameCmd(),
 		a.passwdCmd(),
 		a.recoverCmd(),
+		a.unlockCmd(),
+		a.lockCmd(),
 		a.importCmd(),
 		a.exportCmd(),
 		a.clearClipboardCmd(),
@@ -204,6 +207,9 @@ func (a *app) vaultOptions() (vault.Options, error) {
 	o := vault.Options{Dir: a.getenv("SESAME_HOME"), Keyring: a.keyring, ScryptWorkFactor: a.scryptWork}
 	if o.Keyring == nil {
 		o.Keyring = vault.SystemKeyring{Timeout: a.keyringTimeout}
+	}
+	if o.KeyCache = a.keyCache; o.KeyCache == nil {
+		o.KeyCache = vault.KernelKeyring{}
 	}
 	p, err := a.passphraseFromFlags()
 	if err != nil {

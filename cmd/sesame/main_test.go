@@ -34,13 +34,16 @@ type cli struct {
 	home    string
 	env     map[string]string
 	keyring *vaulttest.Keyring
-	now     time.Time
+	// keyCache stands for the kernel keyring of 'sesame unlock', so that
+	// in-process tests never keep keys in the real one.
+	keyCache *vaulttest.KeyCache
+	now      time.Time
 }
 
 func newCLI(t *testing.T) *cli {
 	t.Helper()
 	home := filepath.Join(t.TempDir(), "sesame")
-	return &cli{t: t, home: home, env: map[string]string{"SESAME_HOME": home}, keyring: vaulttest.NewKeyring(), now: testNow}
+	return &cli{t: t, home: home, env: map[string]string{"SESAME_HOME": home}, keyring: vaulttest.NewKeyring(), keyCache: vaulttest.NewKeyCache(), now: testNow}
 }
 
 type result struct {
@@ -58,6 +61,7 @@ func (c *cli) run(stdin string, args ...string) result {
 		getenv:     func(k string) string { return c.env[k] },
 		now:        func() time.Time { return c.now },
 		keyring:    c.keyring,
+		keyCache:   c.keyCache,
 		scryptWork: 10,
 		isTerminal: func(io.Reader) bool { return false },
 	}
