@@ -162,8 +162,11 @@ func TestGateEndToEnd(t *testing.T) {
 		screen := tm.WaitMatch(20*time.Second, 1, promptRE.String())
 		w.answer(before, promptRE.FindStringSubmatch(screen)[3])
 		tm.WaitFor(20*time.Second, "Approved in Sesame.")
-		tm.Line(`echo "shell=$0 tty=$(tty) home=$PWD user=$USER orig=${SSH_ORIGINAL_COMMAND-unset}"; exit 7`)
+		tm.Line(`echo "shell=$0 tty=$(tty) home=$PWD user=$USER orig=${SSH_ORIGINAL_COMMAND-unset}"; ` +
+			`echo "gate-group=$(id -Gn | tr ' ' '\n' | grep -c '^` + w.group + `$') key=$(cat ` + w.keyFile + ` 2>/dev/null || echo unreadable)"; exit 7`)
 		tm.WaitFor(20*time.Second, "shell=-bash tty=/dev/pts/", "home="+filepath.Join(w.dir, "home", u2)+" user="+u2+" orig=unset", "ssh-exit=7")
+		// The shell has none of the gate's privileges: not its group, not the key.
+		tm.WaitFor(time.Second, "gate-group=0 key=unreadable")
 	})
 
 	t.Run("Ctrl-C while waiting withdraws the sign-in", func(t *testing.T) {
