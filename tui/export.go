@@ -61,12 +61,14 @@ func (f exportFormat) describe() string {
 	return "Sesame backup, encrypted"
 }
 
-func (f exportFormat) encode(accts []vault.Account, passphrase []byte) ([]byte, error) {
+// encode writes the accounts in format f; work is the vault's scrypt work
+// factor (0: each format's default), which encrypted exports share.
+func (f exportFormat) encode(accts []vault.Account, passphrase []byte, work int) ([]byte, error) {
 	switch f {
 	case exportBackup:
-		return transfer.ExportBackup(accts, passphrase)
+		return transfer.ExportBackup(accts, passphrase, transfer.WithWorkFactor(work))
 	case exportAegis:
-		return transfer.ExportAegis(accts, passphrase)
+		return transfer.ExportAegis(accts, passphrase, transfer.WithWorkFactor(work))
 	case exportURIs:
 		return transfer.ExportURIs(accts), nil
 	}
@@ -109,7 +111,7 @@ func (m *Model) handleExport(msg tea.Msg) (tea.Cmd, bool) {
 		m.overlay = newExportScreen(m.c, len(m.data.Accounts))
 		return nil, true
 	case exportFileIntent:
-		return exportFile(msg, m.data.Clone().Accounts), true
+		return exportFile(msg, m.data.Clone().Accounts, m.o.VaultOptions.ScryptWorkFactor), true
 	case exportQRIntent:
 		return exportQR(m.data.Clone().Accounts), true
 	case exportedMsg:
@@ -150,8 +152,9 @@ func qrCodes(n int) string {
 
 // exportFile encodes the accounts and writes them to a new 0600 file
 // (atomically, through vault.WriteFile). An existing file is left alone
-// unless force is set; a folder gets the format's default file name.
-func exportFile(in exportFileIntent, accts []vault.Account) tea.Cmd {
+// unless force is set; a folder gets the format's default file name. work
+// is the scrypt work factor of encrypted formats (0: their default).
+func exportFile(in exportFileIntent, accts []vault.Account, work int) tea.Cmd {
 	return func() tea.Msg {
 		out := exportedMsg{format: in.format, path: in.path, n: len(accts)}
 		if fi, err := os.Stat(in.path); err == nil && fi.IsDir() {
@@ -168,7 +171,7 @@ func exportFile(in exportFileIntent, accts []vault.Account) tea.Cmd {
 				return out
 			}
 		}
-		data, err := in.format.encode(accts, in.passphrase)
+		data, err := in.format.encode(accts, in.passphrase, work)
 		if err != nil {
 			out.err = err
 			return out

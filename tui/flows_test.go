@@ -1032,7 +1032,7 @@ func TestAddFileWording(t *testing.T) {
 		t.Fatalf("a folder gives the error %q", got)
 	}
 
-	backup, err := transfer.ExportBackup([]vault.Account{acct(vault.TOTP, "Locked", "me", rfcSecret, 6, 30)}, []byte(fakePass))
+	backup, err := transfer.ExportBackup([]vault.Account{acct(vault.TOTP, "Locked", "me", rfcSecret, 6, 30)}, []byte(fakePass), transfer.WithWorkFactor(10))
 	if err != nil {
 		t.Fatal(err)
 	}

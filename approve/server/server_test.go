@@ -688,10 +688,13 @@ func TestCloseEndsLongPolls(t *testing.T) {
 		e.h.hub.mu.Lock()
 		n := len(e.h.hub.ch)
 		e.h.hub.mu.Unlock()
-		if n > 0 || time.Now().After(deadline) {
+		if n > 0 {
 			break
 		}
-		time.Sleep(5 * time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatal("the long-poll did not park in the hub within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond) // polling the hub, not synchronising
 	}
 	e.h.Close()
 	select {

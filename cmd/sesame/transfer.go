@@ -332,10 +332,11 @@ existing file is not overwritten without --force.`,
 				return err
 			}
 			var data []byte
+			work := transfer.WithWorkFactor(a.scryptWork)
 			if format == exportBackup {
-				data, err = transfer.ExportBackup(accounts, pw)
+				data, err = transfer.ExportBackup(accounts, pw, work)
 			} else {
-				data, err = transfer.ExportAegis(accounts, pw)
+				data, err = transfer.ExportAegis(accounts, pw, work)
 			}
 			if err != nil {
 				return err

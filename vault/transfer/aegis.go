@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strings"
 
 	"golang.org/x/crypto/scrypt"
@@ -291,8 +292,12 @@ const (
 // ExportAegis writes accounts as an encrypted Aegis vault (version 1, one
 // password slot with scrypt N=32768 r=8 p=1, AES-256-GCM) that Aegis
 // imports with the password.
-func ExportAegis(accounts []vault.Account, password []byte) ([]byte, error) {
-	return exportAegis(accounts, password, aegisScryptN)
+func ExportAegis(accounts []vault.Account, password []byte, opts ...ExportOption) ([]byte, error) {
+	logN, err := exportWorkFactor(bits.Len(aegisScryptN)-1, bits.Len(maxAegisScryptN)-1, opts)
+	if err != nil {
+		return nil, err
+	}
+	return exportAegis(accounts, password, 1<<logN)
 }
 
 func exportAegis(accounts []vault.Account, password []byte, n int) ([]byte, error) {

@@ -31,12 +31,45 @@ type backupFile struct {
 	Accounts []vault.Account `json:"accounts"`
 }
 
+// ExportOption adjusts how an encrypted export is written.
+type ExportOption func(*exportConfig)
+
+type exportConfig struct {
+	logN int // log2 of the scrypt cost; 0: the format's default
+}
+
+// WithWorkFactor sets the scrypt work factor (log2 of N) of an encrypted
+// export, backup or Aegis vault; 0 keeps the format's default (2^18 for
+// backups, Aegis' own 2^15). Tests lower it, as vault.Options'
+// ScryptWorkFactor does for vaults; a reader accepts at most 2^22.
+func WithWorkFactor(logN int) ExportOption {
+	return func(c *exportConfig) { c.logN = logN }
+}
+
+func exportWorkFactor(def, max int, opts []ExportOption) (int, error) {
+	var c exportConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	switch {
+	case c.logN == 0:
+		return def, nil
+	case c.logN < 1 || c.logN > max:
+		return 0, fmt.Errorf("scrypt work factor %d is out of range (1 to %d)", c.logN, max)
+	}
+	return c.logN, nil
+}
+
 // ExportBackup writes accounts as Sesame's encrypted backup: an armored age
 // file encrypted to the passphrase (scrypt), holding a versioned JSON
 // document. Import reads it back on any machine with the passphrase.
 // Pairings with sign-in servers are device-bound and not included.
-func ExportBackup(accounts []vault.Account, passphrase []byte) ([]byte, error) {
-	return exportBackup(accounts, passphrase, backupWorkFactor)
+func ExportBackup(accounts []vault.Account, passphrase []byte, opts ...ExportOption) ([]byte, error) {
+	logN, err := exportWorkFactor(backupWorkFactor, bits.Len(maxScryptN)-1, opts)
+	if err != nil {
+		return nil, err
+	}
+	return exportBackup(accounts, passphrase, logN)
 }
 
 func exportBackup(accounts []vault.Account, passphrase []byte, logN int) ([]byte, error) {
