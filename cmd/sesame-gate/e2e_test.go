@@ -189,6 +189,19 @@ func TestGateEndToEnd(t *testing.T) {
 			t.Fatalf("the command ran: %q", c.outText())
 		}
 	})
+	t.Run("a dropped connection with a TTY withdraws the sign-in", func(t *testing.T) {
+		// sshd closes the terminal: the gate gets SIGHUP and sees the hang-up.
+		before, gone := w.count(asked), w.count(withdrawn)
+		args := append([]string{"-tt", "-p", strconv.Itoa(w.sshPort)}, w.sshOptions()...)
+		c := w.startClient(t, exec.Command("ssh", append(args, u3+"@127.0.0.1", "echo", "never")...))
+		c.number()
+		w.waitMore(before, asked)
+		c.cmd.Process.Kill()
+		w.waitMore(gone, withdrawn)
+		if strings.Contains(c.outText(), "never") {
+			t.Fatalf("the command ran: %q", c.outText())
+		}
+	})
 
 	t.Run("server down: secure denies, safe allows", func(t *testing.T) {
 		w.writeConfig("http://127.0.0.1:1", "secure", 60)

@@ -358,7 +358,8 @@ func (c *client) number() string {
 	c.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if m := promptRE.FindStringSubmatch(c.errText()); m != nil {
+		// With a TTY (ssh -tt) the prompt comes through the terminal, on stdout.
+		if m := promptRE.FindStringSubmatch(c.errText() + c.outText()); m != nil {
 			return m[3]
 		}
 		select {
