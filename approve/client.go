@@ -333,9 +333,16 @@ func doSigned(ctx context.Context, hc *http.Client, opts ClientOptions, base *ur
 	}
 	received := opts.now()
 	skew := func(server time.Time) {
-		if setSkew != nil {
-			setSkew(server.Sub(sent.Add(received.Sub(sent) / 2)).Round(time.Second))
+		if setSkew == nil {
+			return
 		}
+		// The server stamps its time when it writes the response: in the
+		// middle of a quick round trip, at the end of a held long-poll.
+		at := sent.Add(received.Sub(sent) / 2)
+		if received.Sub(sent) > time.Second {
+			at = received
+		}
+		setSkew(server.Sub(at).Round(time.Second))
 	}
 	serverTime, verr := VerifyResponse(serverKey, nonce, resp.StatusCode, resp.Header, rb)
 	if verr != nil {

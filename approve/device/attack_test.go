@@ -185,3 +185,24 @@ func TestSignedRequestWithBidiIsRefused(t *testing.T) {
 		t.Fatalf("a signed request with U+202E was accepted: %+v", reqs)
 	}
 }
+
+func TestSkewIsNotTakenFromTheHoldOfALongPoll(t *testing.T) {
+	f := newFakeServer(t, func(n int, since string) ([]approve.SignedRequest, bool) {
+		if since != "" {
+			time.Sleep(3 * time.Second) // a long-poll held by the server, which stamps its time at the end
+		}
+		return nil, false
+	})
+	c, err := approve.NewClient(f.pairing(), approve.ClientOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := c.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := c.Skew(); s != 0 {
+		t.Fatalf("skew after a held poll = %v, want 0 (same clock)", s)
+	}
+}

@@ -472,12 +472,26 @@ func (a *app) devicesCmd() *cobra.Command {
 			},
 		}
 	}
+	var yes bool
 	unblock := &cobra.Command{
 		Use: "unblock PAIRING", Short: "Let sign-in requests through again after a \"this wasn't me\" answer", Args: cobra.ExactArgs(1),
+		Long: `Clear the block that a "this wasn't me" answer put on this pairing's user at
+the service, so that sign-in requests reach this device again. Do it only if
+that answer was a mistake: the block is there to stop someone who knows your
+password from sending requests until you say so.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, p, err := a.openPairing(args[0])
 			if err != nil {
 				return err
+			}
+			if !yes {
+				ok, err := a.confirm(fmt.Sprintf("Let sign-in requests for %s at %s through again? Do it only if \"this wasn't me\" was a mistake.", p.User, pairingLabel(p)))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return errors.New("nothing was changed: sign-in requests stay blocked")
+				}
 			}
 			if err := device.Unblock(cmd.Context(), p, a.deviceOptions()); err != nil {
 				return err
@@ -486,6 +500,7 @@ func (a *app) devicesCmd() *cobra.Command {
 			return nil
 		},
 	}
+	unblock.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.AddCommand(setPaused("pause", "Stop receiving sign-in requests for a pairing", true),
 		setPaused("resume", "Receive sign-in requests for a pairing again", false), unblock)
 	return cmd
@@ -627,17 +642,23 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 	go w.Run(ctx)
 	lines := a.answerLines(ctx)
 	ring := a.terminalNotifier()
-	fmt.Fprintf(a.stderr, "sesame: waiting for sign-in requests on %d pairing(s); Ctrl-C to stop\n", active)
+	fmt.Fprintf(a.stderr, "sesame: waiting for sign-in requests on %s; Ctrl-C to stop\n", plural(active, "pairing"))
+	var hist device.History
+	defer func() { a.writeHistory(v, hist.Flush()) }()
+	tick := time.NewTicker(device.HistoryGap / 4)
+	defer tick.Stop()
 	var queue []approve.Request
-	prompted := ""
+	prompted, promptedAt := "", time.Time{}
 	for {
 		if len(queue) > 0 && prompted != queue[0].ID {
 			a.printRequest(queue[0], len(queue)-1)
-			prompted = queue[0].ID
+			prompted, promptedAt = queue[0].ID, a.now()
 		}
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-tick.C:
+			a.writeHistory(v, hist.Due(a.now()))
 		case ev, ok := <-w.Events():
 			if !ok {
 				return nil
@@ -653,8 +674,16 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 					if r.PairingID == ev.Withdrawn.PairingID && r.ID == ev.Withdrawn.ID {
 						queue = append(queue[:i], queue[i+1:]...)
 						if i == 0 {
-							fmt.Fprintln(a.stdout, "The sign-in request expired or was answered elsewhere.")
-							a.record(v, r, "expired", "")
+							now := a.now()
+							if now.Before(r.Expires) {
+								fmt.Fprintln(a.stdout, "The sign-in request was withdrawn or answered elsewhere.")
+							} else {
+								fmt.Fprintln(a.stdout, "The sign-in request expired.")
+								// Only a request the user had time to see is history.
+								if device.Worth(promptedAt, now) {
+									a.writeHistory(v, hist.Add(historyEvent(r, approve.OutcomeExpired, "", now), now))
+								}
+							}
 							prompted = ""
 						}
 						break
@@ -672,6 +701,11 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 				continue
 			}
 			r := queue[0]
+			if line == "" {
+				// A stray Enter answers nothing.
+				fmt.Fprint(a.stdout, promptText(r))
+				continue
+			}
 			ans, err := parseAnswer(r, line)
 			if err != nil {
 				fmt.Fprintf(a.stderr, "sesame: %v\n", err)
@@ -683,9 +717,11 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 			rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
 			err = w.Respond(rctx, r, ans)
 			rcancel()
-			decision, detail := outcome(ans, err, blocksAfterNotMe(v.Data(), r.PairingID))
+			o := approve.OutcomeOf(ans, err)
+			detail := outcomeText(o, err, blocksAfterNotMe(v.Data(), r.PairingID))
 			fmt.Fprintln(a.stdout, detail)
-			a.record(v, r, decision, detail)
+			now := a.now()
+			a.writeHistory(v, hist.Add(historyEvent(r, o, detail, now), now))
 			if once {
 				return nil
 			}
@@ -716,27 +752,36 @@ func (a *app) printRequest(r approve.Request, more int) {
 	}
 	fmt.Fprintf(w, "  expires in:  %s\n", r.Expires.Sub(a.now()).Round(time.Second))
 	if more > 0 {
-		fmt.Fprintf(w, "  (%d more waiting)\n", more)
+		fmt.Fprintf(w, "  (%s waiting)\n", plural(more, "more request"))
 	}
 	fmt.Fprint(w, promptText(r))
 }
 
+// promptText is the input line's label. The instruction itself is the
+// request's Question, printed once above it.
 func promptText(r approve.Request) string {
+	const others = "n = deny, x = this wasn't me"
 	switch r.Mode {
 	case approve.ModeChoose, approve.ModePresence:
-		return fmt.Sprintf("Which is on the sign-in screen: %s? (or n = deny, x = this wasn't me): ", strings.Join(r.Choices, "  "))
+		return fmt.Sprintf("Your choice, %s (%s): ", orList(r.Choices), others)
 	case approve.ModeApprove:
-		return "Approve? y = yes, n = deny, x = this wasn't me: "
+		return "Approve? y = yes, " + others + ": "
 	}
-	return "Type the number shown on the sign-in screen (or n = deny, x = this wasn't me): "
+	return "Number (" + others + "): "
+}
+
+// orList joins choices as "A, B or C".
+func orList(c []string) string {
+	if len(c) < 2 {
+		return strings.Join(c, "")
+	}
+	return strings.Join(c[:len(c)-1], ", ") + " or " + c[len(c)-1]
 }
 
 // parseAnswer reads one answer line for r.
 func parseAnswer(r approve.Request, line string) (approve.Answer, error) {
 	l := strings.ToLower(line)
 	switch l {
-	case "":
-		return approve.Answer{}, errors.New("nothing typed")
 	case "n", "no", "deny":
 		return approve.Answer{Reason: approve.Cancelled}, nil
 	case "x", "not me", "not_me":
@@ -754,7 +799,7 @@ func parseAnswer(r approve.Request, line string) (approve.Answer, error) {
 				return approve.Answer{Approve: true, Number: c}, nil
 			}
 		}
-		return approve.Answer{}, errors.New("type one of the choices shown, n or x")
+		return approve.Answer{}, fmt.Errorf("type %s (the one on the sign-in screen), n or x", orList(r.Choices))
 	}
 	if strings.Trim(line, "0123456789") != "" || len(line) > 8 {
 		return approve.Answer{}, errors.New("type the digits shown on the sign-in screen, n or x")
@@ -774,35 +819,49 @@ func blocksAfterNotMe(d vault.Data, pairingID string) bool {
 	return false
 }
 
-func outcome(ans approve.Answer, err error, blocks bool) (decision, text string) {
-	switch {
-	case err == nil && ans.Approve:
-		return "approved", "Approved: the sign-in goes ahead."
-	case err == nil && ans.Reason == approve.NotMe && blocks:
-		return "not_me", "Reported as not you: the sign-in was denied and the service blocks further requests until you clear it (sesame devices unblock)."
-	case err == nil && ans.Reason == approve.NotMe:
-		return "not_me", "Reported as not you: the sign-in was denied and the server has recorded it."
-	case err == nil:
-		return "denied", "Denied."
-	case errors.Is(err, approve.ErrWrongNumber):
-		return "denied", "Denied: the number did not match the sign-in screen."
-	case errors.Is(err, approve.ErrExpired):
-		return "expired", "Too late: the sign-in request expired."
-	case errors.Is(err, approve.ErrAnswered):
-		return "failed", "The sign-in request was already answered."
+// outcomeText says what became of an answer, for the line prompt.
+func outcomeText(o approve.Outcome, err error, blocks bool) string {
+	switch o {
+	case approve.OutcomeApproved:
+		return "Approved: the sign-in goes ahead."
+	case approve.OutcomeNotMe:
+		if blocks {
+			return "Reported as not you: the sign-in was denied and the service blocks further requests until you clear it (sesame devices unblock)."
+		}
+		return "Reported as not you: the sign-in was denied and the server has recorded it."
+	case approve.OutcomeDenied:
+		return "Denied."
+	case approve.OutcomeWrongNumber:
+		return "Denied: the number did not match the sign-in screen."
+	case approve.OutcomeExpired:
+		return "Too late: the sign-in request expired."
 	}
-	return "failed", "The answer could not be delivered: " + err.Error()
+	if errors.Is(err, approve.ErrAnswered) {
+		return "The sign-in request was already answered."
+	}
+	return "The answer could not be delivered: " + err.Error()
 }
 
-func (a *app) record(v *vault.Vault, r approve.Request, decision, detail string) {
+// historyEvent is the vault's history entry for request r.
+func historyEvent(r approve.Request, o approve.Outcome, detail string, at time.Time) vault.Event {
+	return vault.Event{
+		PairingID: r.PairingID, RequestID: r.ID, User: r.User, Application: r.Application, IP: r.IP,
+		Location: r.Location, Decision: o.Decision(), Detail: detail, At: at.UTC(),
+	}
+}
+
+// writeHistory adds entries to the vault's sign-in history in one write.
+func (a *app) writeHistory(v *vault.Vault, evs []vault.Event) {
+	if len(evs) == 0 {
+		return
+	}
 	_, err := v.Update(func(d *vault.Data) error {
-		d.Record(vault.Event{
-			PairingID: r.PairingID, RequestID: r.ID, User: r.User, Application: r.Application, IP: r.IP,
-			Location: r.Location, Decision: decision, Detail: detail, At: a.now().UTC(),
-		})
+		for _, e := range evs {
+			d.Record(e)
+		}
 		return nil
 	})
 	if err != nil {
-		fmt.Fprintf(a.stderr, "sesame: the decision was sent but not saved in the history: %v\n", err)
+		fmt.Fprintf(a.stderr, "sesame: the decisions were sent but not saved in the history: %v\n", err)
 	}
 }

@@ -192,6 +192,20 @@ func TestApproveWatchInTmux(t *testing.T) {
 	if regexp.MustCompile(`\b` + s1.Number + `\b`).MatchString(screen) {
 		t.Fatalf("the number %s is shown before it was typed:\n%s", s1.Number, screen)
 	}
+	// The instruction is given once.
+	if n := strings.Count(screen, "number shown on the sign-in screen"); n != 1 {
+		t.Fatalf("the instruction is shown %d times:\n%s", n, screen)
+	}
+	// Two stray Enters answer nothing.
+	tm.Line("")
+	tm.Line("")
+	tm.WaitCount(15*time.Second, 3, "Number (n = deny")
+	if o := outcome(s1.ID); o.Status != "pending" {
+		t.Fatalf("two Enters answered the request: %+v", o)
+	}
+	if n := srv.answersSent(); n != 0 {
+		t.Fatalf("two Enters sent %d answers", n)
+	}
 	tm.Line(s1.Number)
 	tm.WaitFor(15*time.Second, "Approved")
 	if o := outcome(s1.ID); o.Status != "approved" {
@@ -241,9 +255,9 @@ func TestApproveWatchInTmux(t *testing.T) {
 	if st := rp("POST", "/v1/rp/signins", map[string]any{"user": "alice"}, nil); st != http.StatusForbidden {
 		t.Fatalf("sign-in while blocked: %d", st)
 	}
-	if out, errOut, code := runBinary(t, env, "", "devices", "unblock", "alice@Sesame"); code != 0 {
+	if out, errOut, code := runBinary(t, env, "", "devices", "unblock", "--yes", "alice@Sesame"); code != 0 {
 		// The label is the server's host when the server has no --label.
-		out2, errOut2, code2 := runBinary(t, env, "", "devices", "unblock", strings.TrimPrefix(frontURL, "http://"))
+		out2, errOut2, code2 := runBinary(t, env, "", "devices", "unblock", "--yes", strings.TrimPrefix(frontURL, "http://"))
 		if code2 != 0 {
 			t.Fatalf("unblock: %s %s / %s %s", out, errOut, out2, errOut2)
 		}
@@ -252,7 +266,7 @@ func TestApproveWatchInTmux(t *testing.T) {
 	// 4. An unanswered request expires.
 	s4 := start(10)
 	tm.WaitCount(15*time.Second, 4, "Are you trying to sign in?")
-	tm.WaitFor(30*time.Second, "expired or was answered elsewhere")
+	tm.WaitFor(30*time.Second, "The sign-in request expired.")
 	if o := outcome(s4.ID); o.Status != "expired" {
 		t.Fatalf("expiry: %+v", o)
 	}

@@ -89,6 +89,11 @@ func (a *app) approveOnce(ctx context.Context, v *vault.Vault, id string) error 
 				fmt.Fprintln(a.stdout)
 				return errors.New("no answer was given (end of input): nothing was sent")
 			}
+			if line == "" {
+				// A stray Enter answers nothing.
+				fmt.Fprint(a.stdout, promptText(r))
+				continue
+			}
 			ans, err := parseAnswer(r, line)
 			if err != nil {
 				fmt.Fprintf(a.stderr, "sesame: %v\n", err)
@@ -98,9 +103,10 @@ func (a *app) approveOnce(ctx context.Context, v *vault.Vault, id string) error 
 			rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
 			err = w.Respond(rctx, r, ans)
 			rcancel()
-			decision, detail := outcome(ans, err, blocksAfterNotMe(v.Data(), r.PairingID))
+			o := approve.OutcomeOf(ans, err)
+			detail := outcomeText(o, err, blocksAfterNotMe(v.Data(), r.PairingID))
 			fmt.Fprintln(a.stdout, detail)
-			a.record(v, r, decision, detail)
+			a.writeHistory(v, []vault.Event{historyEvent(r, o, detail, a.now())})
 			if err != nil {
 				return errQuiet
 			}
