@@ -18,15 +18,42 @@ func manyAccounts(n int) []vault.Account {
 	return out
 }
 
-// BenchmarkOpen is opening a keyring vault (one keyring call, decrypt, parse).
+// BenchmarkOpen is opening a keyring vault (one call to an in-memory
+// keyring, read, decrypt, check) and decoding every account: what 'sesame
+// list' does in the vault, in-process.
 func BenchmarkOpen(b *testing.B) {
-	for _, n := range []int{10, 1000} {
+	for _, n := range []int{10, 1000, 10000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			v := vaulttest.New(b, manyAccounts(n)...)
 			o := vault.Options{Dir: v.Dir(), Keyring: v.Keyring()}
 			b.ResetTimer()
 			for range b.N {
-				if _, err := vault.Open(o); err != nil {
+				v, err := vault.Open(o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = v.Data()
+			}
+		})
+	}
+}
+
+// BenchmarkFind is opening a keyring vault (in-memory keyring) and resolving
+// a query to one account, decoding only the labels and that account: what
+// 'sesame code NAME' does in the vault, in-process.
+func BenchmarkFind(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			v := vaulttest.New(b, manyAccounts(n)...)
+			o := vault.Options{Dir: v.Dir(), Keyring: v.Keyring()}
+			query := fmt.Sprintf("user%d@example.com", n/2)
+			b.ResetTimer()
+			for range b.N {
+				v, err := vault.Open(o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := v.Find(query); err != nil {
 					b.Fatal(err)
 				}
 			}

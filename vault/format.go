@@ -96,7 +96,7 @@ func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
 	if err != nil {
 		return env, nil, fmt.Errorf("read the vault: %w", err)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	b, err := readAll(io.LimitReader(f, maxFileSize+1), st.Size())
 	if err != nil {
 		return env, nil, fmt.Errorf("read the vault: %w", err)
 	}
@@ -250,7 +250,7 @@ func (v *Vault) decrypt(env envelope, id *age.X25519Identity) (*contents, error)
 	if err != nil {
 		return corrupt("its encrypted contents are damaged")
 	}
-	b, err := io.ReadAll(io.LimitReader(r, maxFileSize))
+	b, err := readAll(io.LimitReader(r, maxFileSize), int64(len(env.Data))) // the plaintext is a little shorter
 	if err != nil {
 		return corrupt("its encrypted contents are damaged or truncated")
 	}
@@ -289,4 +289,13 @@ func encodeFile(env *envelope, id *age.X25519Identity, d *Data) ([]byte, error) 
 	}
 	env.Format, env.Version, env.Data = envelopeFormat, envelopeVersion, ct.Bytes()
 	return encodeEnvelope(*env)
+}
+
+// readAll is io.ReadAll into a buffer sized for what r is expected to hold,
+// so that a large vault is read without growing and copying the buffer.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(int(min(max(size, 0), maxFileSize)) + bytes.MinRead)
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
