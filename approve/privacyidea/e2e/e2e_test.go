@@ -69,7 +69,7 @@ func TestPairAndApproveInTmux(t *testing.T) {
 	tm.WaitFor(wait, "Approved: the sign-in goes ahead.")
 
 	presence := srv.Trigger(pitest.ChallengeOptions{Presence: []string{"K", "Q", "Z"}, Correct: "Q"})
-	tm.WaitFor(wait, "Which is on the sign-in screen: K  Q  Z?")
+	tm.WaitFor(wait, "Your choice, K, Q or Z (n = deny, x = this wasn't me):")
 	tm.Line("Q")
 	if o, ok := srv.WaitOutcome(presence, time.Minute); !ok || o.State != "accepted" || o.PresenceAnswer != "Q" {
 		t.Fatalf("presence challenge: %+v", o)
