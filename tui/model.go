@@ -83,7 +83,7 @@ type deletedAccount struct {
 // New builds the root model. Run calls it; tests use it with teatest.
 func New(o Options) Model {
 	if o.ReloadEvery <= 0 {
-		o.ReloadEvery = 1500 * time.Millisecond
+		o.ReloadEvery = 2 * time.Second
 	}
 	if o.Out == nil {
 		o.Out = discard{}

@@ -60,7 +60,7 @@ type Options struct {
 	// Getenv reads the environment (NO_COLOR, SSH_TTY, ...); os.Getenv when nil.
 	Getenv func(string) string
 	// ReloadEvery is how often the vault file is checked for changes made by
-	// other processes; 1.5 s when zero.
+	// other processes; 2 s when zero.
 	ReloadEvery time.Duration
 	// NoNotify turns off the bell and the terminal notification (OSC 9 and
 	// OSC 777) for a new sign-in request.
@@ -98,6 +98,13 @@ func (o *Options) now() time.Time {
 	return o.Clock()
 }
 
+// framesPerSecond caps how often the renderer looks for a changed frame.
+// Bubble Tea's renderer wakes up this often whether or not anything changed
+// (60 times a second by default, most of an idle UI's CPU time); idle, the
+// screen changes once a second, and 20 frames a second still echo a key
+// within 50 ms.
+const framesPerSecond = 20
+
 // Run shows the terminal UI until the user quits or ctx is cancelled.
 func Run(ctx context.Context, o Options) error {
 	if o.In == nil {
@@ -118,7 +125,7 @@ func Run(ctx context.Context, o Options) error {
 	defer cancel()
 	o.runCtx, o.bellTo = ctx, out
 	m := New(o)
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.In), tea.WithOutput(out)}
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.In), tea.WithOutput(out), tea.WithFPS(framesPerSecond)}
 	if o.getenv("NO_COLOR") != "" {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
