@@ -22,6 +22,7 @@ type fakeApprovals struct {
 	mu       sync.Mutex
 	answers  []approve.Answer
 	pairings [][]vault.Pairing
+	reply    error // what Respond returns, as the server would
 }
 
 func newFakeApprovals() *fakeApprovals { return &fakeApprovals{events: make(chan device.Event, 16)} }
@@ -32,7 +33,7 @@ func (f *fakeApprovals) Respond(_ context.Context, r approve.Request, a approve.
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.answers = append(f.answers, a)
-	return nil
+	return f.reply
 }
 func (f *fakeApprovals) SetPairings(p []vault.Pairing) {
 	f.mu.Lock()
@@ -188,6 +189,27 @@ func TestApprovalTypeNumber(t *testing.T) {
 	}
 	if a := fake.got(); len(a) != 1 || !a[0].Approve || a[0].Number != "47" {
 		t.Fatalf("answers = %+v, want approve with 47", a)
+	}
+}
+
+// A number the server says is wrong denies the sign-in, with no second try.
+func TestApprovalWrongNumber(t *testing.T) {
+	m, v, fake, _ := approvalsModel(t, newClock(t0))
+	fake.reply = approve.ErrWrongNumber
+	r := signIn("r1", approve.ModeType, t0.Add(60*time.Second))
+	m = deliver(t, m, device.Event{Request: &r})
+	m = press(t, m, "1", "0", "enter")
+	if a := fake.got(); len(a) != 1 || !a[0].Approve || a[0].Number != "10" {
+		t.Fatalf("answers = %+v, want one approval with 10", a)
+	}
+	if m.prompt != nil {
+		t.Fatal("the prompt stayed open for a second try")
+	}
+	if view := m.text(); !strings.Contains(view, "did not match") {
+		t.Fatalf("no word about the number:\n%s", view)
+	}
+	if h := history(v); strings.Join(h, ",") != "denied" {
+		t.Fatalf("history = %v", h)
 	}
 }
 
