@@ -140,3 +140,29 @@ func TestPasswdShell(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseConfig checks that any file either fails with an error naming
+// it or yields a configuration within the documented limits.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("server_url = \"https://a.example\"\napi_key_file = \"/k\"\n"))
+	f.Add([]byte("server_url = \"x\"\napi_key_file = \"/k\"\nfailmode = \"safe\"\ntimeout = 600\nmode = \"choose\"\ngroups = [\"a\"]\n[users_map]\nroot = \"alice\"\n"))
+	f.Add([]byte("[users_map]\n\"\" = \"\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig(data, "fuzz.toml")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.toml") {
+				t.Fatalf("error without the file's name: %v", err)
+			}
+			return
+		}
+		if c.ServerURL == "" || c.APIKeyFile == "" || (c.FailMode != FailSecure && c.FailMode != FailSafe) ||
+			(c.Mode != ModeType && c.Mode != ModeChoose) || c.Timeout < MinTimeout || c.Timeout > MaxTimeout {
+			t.Fatalf("accepted %+v", c)
+		}
+		for _, u := range c.UsersMap {
+			if u == "" || len(u) > 128 {
+				t.Fatalf("accepted users_map value %q", u)
+			}
+		}
+	})
+}
