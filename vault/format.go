@@ -128,13 +128,21 @@ func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
 // parseEnvelope parses a vault file of any version Sesame reads. Its errors
 // are a newerFormatError or the reason why the file is damaged.
 func parseEnvelope(b []byte) (envelope, error) {
-	// Version 2 and later: the header alone says the format and version.
+	// Version 2 and later: the header alone says the format and version,
+	// read first because a newer format may change any other field.
+	var head struct {
+		Format  string `json:"format"`
+		Version int    `json:"version"`
+	}
 	if i := bytes.Index(b, []byte(dataKey)); i >= 0 {
-		var env envelope
-		head := append(b[:i:i], '}')
-		if json.Unmarshal(head, &env) == nil && env.Format == envelopeFormat && env.Version >= 2 {
-			if env.Version > envelopeVersion {
-				return envelope{}, newerFormatError(env.Version)
+		header := append(b[:i:i], '}')
+		if json.Unmarshal(header, &head) == nil && head.Format == envelopeFormat && head.Version >= 2 {
+			if head.Version > envelopeVersion {
+				return envelope{}, newerFormatError(head.Version)
+			}
+			var env envelope
+			if err := json.Unmarshal(header, &env); err != nil {
+				return envelope{}, errors.New("it is not a Sesame vault or it is truncated")
 			}
 			payload := b[i+len(dataKey):]
 			end := bytes.IndexByte(payload, '"')
@@ -149,12 +157,8 @@ func parseEnvelope(b []byte) (envelope, error) {
 			return env, nil
 		}
 	}
-	// Version 1, or not a vault. The format and version first: a newer
-	// format may change any other field.
-	var head struct {
-		Format  string `json:"format"`
-		Version int    `json:"version"`
-	}
+	// Version 1, or not a vault: Sesame 1 read the whole file as JSON.
+	head.Format, head.Version = "", 0
 	if err := json.Unmarshal(b, &head); err != nil {
 		return envelope{}, errors.New("it is not a Sesame vault or it is truncated")
 	}
