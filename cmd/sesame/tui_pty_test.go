@@ -195,7 +195,8 @@ func TestTUIInSilentTerminal(t *testing.T) {
 		return
 	}
 	p := startSilentPTY(t, env)
-	p.waitFor(ptyDeadline, "PtyBank")
+	p.waitFor(ptyDeadline, "Sesame")     // the first frame: the title bar
+	p.waitFor(10*time.Second, "PtyBank") // the codes, after a keyring call over D-Bus
 	if _, err := p.tty.Write([]byte("q")); err != nil {
 		t.Fatal(err)
 	}
