@@ -149,7 +149,7 @@ func newWorld(t *testing.T) *world {
 		}
 	}
 	w.approve = tuitest.Start(t, tuitest.TermOptions{Width: 160, Height: 50, Scrollback: 10000, Env: w.vaultEnv}, w.sesame, "approve", "--watch")
-	w.approve.WaitFor(30*time.Second, "waiting for sign-in requests on 3 pairing(s)")
+	w.approve.WaitFor(30*time.Second, "alice@Gate: ok", "bob@Gate: ok", "carol@Gate: ok")
 	return w
 }
 
@@ -389,7 +389,7 @@ func (c *client) wait() int {
 // Text that approve --watch prints for each request and for each one withdrawn.
 const (
 	asked     = "Are you trying to sign in?"
-	withdrawn = "expired or was answered elsewhere"
+	withdrawn = "was withdrawn or answered elsewhere"
 )
 
 // count is how many times approve --watch has printed text so far. Take it
