@@ -55,7 +55,8 @@ type Options struct {
 const (
 	tickEvery   = time.Second
 	reloadEvery = 2 * time.Second
-	stateEvery  = 10 * time.Second
+	stateEvery  = 30 * time.Second
+	callTimeout = 10 * time.Second // for one Show or Close: a hung notification service does not stop the watching
 )
 
 type reqKey struct{ pairing, id string }
@@ -205,14 +206,14 @@ func (a *Agent) Handle(ctx context.Context, ev device.Event) {
 		if s, ok := a.shown[k]; ok {
 			delete(a.shown, k)
 			delete(a.byID, s.id)
-			if err := a.o.Notifier.Close(ctx, s.id); err != nil && a.desktopErr == nil {
+			if err := a.close(ctx, s.id); err != nil && a.desktopErr == nil {
 				a.logf("could not withdraw the notification of request %s: %v", r.ID, err)
 			}
 		}
 		if _, ok := a.summarised[k]; ok {
 			delete(a.summarised, k)
 			if len(a.summarised) == 0 && a.summary != 0 {
-				a.o.Notifier.Close(ctx, a.summary)
+				a.close(ctx, a.summary)
 				a.summary, a.summaryN = 0, 0
 			}
 		}
@@ -231,9 +232,18 @@ func (a *Agent) Handle(ctx context.Context, ev device.Event) {
 	}
 }
 
+// close withdraws a notification, giving the service callTimeout.
+func (a *Agent) close(ctx context.Context, id notify.ID) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	return a.o.Notifier.Close(ctx, id)
+}
+
 // show shows n and reports whether it did; the first failure in a row is
 // logged, the following ones are not.
 func (a *Agent) show(ctx context.Context, n notify.Notification) (notify.ID, bool) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
 	id, err := a.o.Notifier.Show(ctx, n)
 	if err != nil {
 		if a.desktopErr == nil {

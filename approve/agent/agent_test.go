@@ -267,3 +267,23 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
+
+// TestServerDown: a server that is down is logged as its status changes,
+// and never makes a notification.
+func TestServerDown(t *testing.T) {
+	c := &clock{t0}
+	f := notifytest.New()
+	var log bytes.Buffer
+	a := newAgent(c, f, &log)
+	for i := range 10 {
+		c.add(time.Duration(i+1) * time.Second)
+		a.Handle(context.Background(), device.Event{Status: &device.Status{PairingID: "p1", Label: "alice@example.com",
+			State: device.StateDown, Err: errors.New("connection refused"), At: c.t, Until: c.t.Add(time.Duration(1<<i) * time.Second)}})
+	}
+	if n := len(f.Shown()); n != 0 {
+		t.Fatalf("%d notifications for a server that is down", n)
+	}
+	if !strings.Contains(log.String(), "alice@example.com: server down (connection refused), retrying in") {
+		t.Fatalf("log:\n%s", log.String())
+	}
+}

@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"encoding/xml"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,6 +66,14 @@ func TestSystemdUnitQuoting(t *testing.T) {
 
 func TestLaunchdPlistEscapes(t *testing.T) {
 	p := LaunchdPlist(Service{Args: []string{"/Users/a&b/sesame", "agent"}, Env: []string{"SESAME_HOME=/Users/a<b>"}}, "/tmp/log")
+	d := xml.NewDecoder(strings.NewReader(p))
+	for {
+		if _, err := d.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("the plist is not well-formed XML: %v\n%s", err, p)
+		}
+	}
 	for _, want := range []string{"<string>/Users/a&amp;b/sesame</string>", "<key>SESAME_HOME</key><string>/Users/a&lt;b&gt;</string>", "<string>" + LaunchdLabel + "</string>"} {
 		if !strings.Contains(p, want) {
 			t.Errorf("the plist lacks %q:\n%s", want, p)

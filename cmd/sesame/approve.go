@@ -628,18 +628,40 @@ func (a *app) answerLines(ctx context.Context) <-chan string {
 	return lines
 }
 
-// watchApprovals prompts for each request on a line-based terminal until ctx
-// is done (or, with once, until one request is answered).
-func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) error {
+// startWatcher starts watching the vault's active pairings until ctx is
+// done, and says how many there are; it fails when there is none.
+func (a *app) startWatcher(ctx context.Context, v *vault.Vault) (*device.Watcher, int, error) {
 	d := v.Data()
 	active, err := activePairings(d)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	w := device.NewWatcher(d.Pairings, a.deviceOptions())
 	go w.Run(ctx)
+	return w, active, nil
+}
+
+// respond sends the answer to r and prints what came of it; it returns the
+// history event for the caller to record, and the delivery's error.
+func (a *app) respond(ctx context.Context, w *device.Watcher, v *vault.Vault, r approve.Request, ans approve.Answer) (vault.Event, error) {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err := w.Respond(rctx, r, ans)
+	cancel()
+	o := approve.OutcomeOf(ans, err)
+	detail := outcomeText(o, err, blocksAfterNotMe(v.Data(), r.PairingID))
+	fmt.Fprintln(a.stdout, detail)
+	return historyEvent(r, o, detail, a.now()), err
+}
+
+// watchApprovals prompts for each request on a line-based terminal until ctx
+// is done (or, with once, until one request is answered).
+func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, active, err := a.startWatcher(ctx, v)
+	if err != nil {
+		return err
+	}
 	lines := a.answerLines(ctx)
 	ring := a.terminalNotifier()
 	fmt.Fprintf(a.stderr, "sesame: waiting for sign-in requests on %s; Ctrl-C to stop\n", plural(active, "pairing"))
@@ -714,14 +736,9 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 			}
 			queue = queue[1:]
 			prompted = ""
-			rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
-			err = w.Respond(rctx, r, ans)
-			rcancel()
-			o := approve.OutcomeOf(ans, err)
-			detail := outcomeText(o, err, blocksAfterNotMe(v.Data(), r.PairingID))
-			fmt.Fprintln(a.stdout, detail)
+			ev, _ := a.respond(ctx, w, v, r, ans)
 			now := a.now()
-			a.writeHistory(v, hist.Add(historyEvent(r, o, detail, now), now))
+			a.writeHistory(v, hist.Add(ev, now))
 			if once {
 				return nil
 			}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"time"
 
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/device"
@@ -17,15 +16,12 @@ import (
 // approveOnce answers one pending request, the one with id or else the
 // oldest, and returns: what 'sesame approve ID' does from a notification.
 func (a *app) approveOnce(ctx context.Context, v *vault.Vault, id string) error {
-	d := v.Data()
-	active, err := activePairings(d)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, active, err := a.startWatcher(ctx, v)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	w := device.NewWatcher(d.Pairings, a.deviceOptions())
-	go w.Run(ctx)
 
 	// Every active pairing's first poll lists what is pending there.
 	polled := map[string]bool{}
@@ -100,13 +96,8 @@ func (a *app) approveOnce(ctx context.Context, v *vault.Vault, id string) error 
 				fmt.Fprint(a.stdout, promptText(r))
 				continue
 			}
-			rctx, rcancel := context.WithTimeout(ctx, 30*time.Second)
-			err = w.Respond(rctx, r, ans)
-			rcancel()
-			o := approve.OutcomeOf(ans, err)
-			detail := outcomeText(o, err, blocksAfterNotMe(v.Data(), r.PairingID))
-			fmt.Fprintln(a.stdout, detail)
-			a.writeHistory(v, []vault.Event{historyEvent(r, o, detail, a.now())})
+			ev, err := a.respond(ctx, w, v, r, ans)
+			a.writeHistory(v, []vault.Event{ev})
 			if err != nil {
 				return errQuiet
 			}
