@@ -288,7 +288,11 @@ func pruneBefore(ts []time.Time, t time.Time) []time.Time {
 // Action opens somewhere to answer the request of notification id.
 func (a *Agent) Action(id notify.ID) {
 	r, ok := a.byID[id]
-	if !ok || a.o.Answer == nil {
+	if !ok {
+		a.logf("the request of notification %d is gone: nothing to answer", id)
+		return
+	}
+	if a.o.Answer == nil {
 		return
 	}
 	a.logf("opening a terminal to answer request %s", r.ID)

@@ -46,7 +46,9 @@ func (f *FreeDesktop) connect(ctx context.Context) (*dbus.Conn, error) {
 	if f.conn != nil && f.conn.Connected() {
 		return f.conn, nil
 	}
-	conn, err := dbus.ConnectSessionBus(dbus.WithContext(ctx))
+	// Not dbus.WithContext(ctx): that would close the connection, and lose
+	// the action signals, when this one call's context ends.
+	conn, err := dbus.ConnectSessionBus()
 	if err != nil {
 		return nil, fmt.Errorf("%w: no D-Bus session bus (%v)", ErrUnavailable, err)
 	}

@@ -134,7 +134,8 @@ func TestAgentDesktopNotifications(t *testing.T) {
 		t.Fatalf("dbus-update-activation-environment: %v %s", err, out)
 	}
 	var monitor lockedBuffer
-	startProcess(t, nil, &monitor, "dbus-monitor", "--session", "type='method_call',interface='org.freedesktop.Notifications'")
+	startProcess(t, nil, &monitor, "dbus-monitor", "--session", "type='method_call',interface='org.freedesktop.Notifications'",
+		"type='signal',interface='org.freedesktop.Notifications'")
 	eventually(t, 10*time.Second, "dbus-monitor ready", func() bool { return strings.Contains(monitor.String(), "member=NameLost") })
 
 	// The "terminal" records its arguments and runs them, answering from a file.
@@ -146,7 +147,12 @@ func TestAgentDesktopNotifications(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var agentLog lockedBuffer
+	var agentLog, dunstLog lockedBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the agent's log:\n%s\ndunst's log:\n%s\ndbus-monitor:\n%s", agentLog.String(), dunstLog.String(), monitor.String())
+		}
+	})
 	agentCmd, agentDone := startProcess(t, env, &agentLog, srv.bin, "agent", "--terminal", stub)
 	eventually(t, 30*time.Second, "the agent reaches the server", func() bool { return strings.Contains(agentLog.String(), ": ok") })
 
@@ -171,8 +177,7 @@ func TestAgentDesktopNotifications(t *testing.T) {
 	})
 
 	// 2. With dunst.
-	var dunstLog lockedBuffer
-	startProcess(t, []string{"DISPLAY=" + display}, &dunstLog, "dunst")
+	startProcess(t, []string{"DISPLAY=" + display}, &dunstLog, "dunst", "-verbosity", "debug")
 	eventually(t, 15*time.Second, "dunst owns org.freedesktop.Notifications", func() bool {
 		out, _ := exec.Command("dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
 			"org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.Notifications").Output()
