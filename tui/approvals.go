@@ -13,6 +13,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/device"
@@ -50,6 +51,11 @@ type (
 		err error
 	}
 	pauseToggleIntent struct{ id string }
+	unblockIntent     struct{ p vault.Pairing }
+	unblockedMsg      struct {
+		p   vault.Pairing
+		err error
+	}
 )
 
 // startApprovals starts watching the vault's pairings, once there are any.
@@ -121,30 +127,23 @@ func (m *Model) handleApprovals(msg tea.Msg) (tea.Cmd, bool) {
 			return respondedMsg{req: msg.req, ans: msg.ans, err: w.Respond(ctx, msg.req, msg.ans)}
 		}, m.showPrompt()), true
 	case respondedMsg:
-		decision, detail := "approved", ""
-		switch {
-		case errors.Is(msg.err, approve.ErrWrongNumber):
+		o := approve.OutcomeOf(msg.ans, msg.err)
+		detail := ""
+		switch o {
+		case approve.OutcomeFailed:
+			detail = errorText(msg.err)
+			m.fail(fmt.Errorf("the answer to %s was not delivered: %w", appName(msg.req), msg.err))
+		case approve.OutcomeWrongNumber:
 			// Delivered: the server denied the sign-in because the number
 			// did not match, and allows no second try.
-			decision, detail = "denied", "the number did not match the sign-in screen"
-		case errors.Is(msg.err, approve.ErrExpired):
-			decision = "expired"
-		case msg.err != nil:
-			decision, detail = "failed", errorText(msg.err)
-		case !msg.ans.Approve && msg.ans.Reason == approve.NotMe:
-			decision = "not_me"
-		case !msg.ans.Approve:
-			decision = "denied"
-		}
-		switch {
-		case decision == "failed":
-			m.fail(fmt.Errorf("the answer to %s was not delivered: %w", appName(msg.req), msg.err))
-		case detail != "":
+			detail = "the number did not match the sign-in screen"
 			m.fail(fmt.Errorf("denied: sign-in to %s: %s", appName(msg.req), detail))
+		case approve.OutcomeNotMe:
+			m.say(o.Words() + ": sign-in to " + appName(msg.req) + " (clear the block in P if that was a mistake)")
 		default:
-			m.say(decision + ": sign-in to " + appName(msg.req))
+			m.say(o.Words() + ": sign-in to " + appName(msg.req))
 		}
-		return m.record(msg.req, decision, detail), true
+		return m.record(msg.req, o.Decision(), detail), true
 	case historyIntent:
 		m.overlay = newHistoryScreen(m.c, m.data.History)
 		return nil, true
@@ -154,6 +153,16 @@ func (m *Model) handleApprovals(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		m.overlay = newPairingsScreen(m.c, m.data.Pairings, m.approve.statuses)
+		return nil, true
+	case unblockIntent:
+		p, opts, ctx := msg.p, m.o.DeviceOptions, m.o.ctx()
+		return func() tea.Msg { return unblockedMsg{p: p, err: device.Unblock(ctx, p, opts)} }, true
+	case unblockedMsg:
+		if msg.err != nil {
+			m.fail(fmt.Errorf("sign-in requests for %s stay blocked: %w", pairingName(msg.p), msg.err))
+		} else {
+			m.say("Unblocked: sign-in requests for " + pairingName(msg.p) + " come through again")
+		}
 		return nil, true
 	case pauseToggleIntent:
 		if m.v == nil {
@@ -267,7 +276,7 @@ func (a approvalState) status(s *Styles) string {
 	}
 	if len(bad) == 0 {
 		if len(a.queue) > 0 {
-			return s.Accent.Render(fmt.Sprintf("%d sign-in request(s)", len(a.queue)))
+			return s.Accent.Render(plural(len(a.queue), "sign-in request", "sign-in requests"))
 		}
 		return s.Status.Render("sign-ins on")
 	}
@@ -276,7 +285,9 @@ func (a approvalState) status(s *Styles) string {
 }
 
 // approvalScreen is the prompt for one sign-in request, drawn over the code
-// list. Deny has the focus first, so a stray Enter never approves.
+// list. No stray Enter answers it: in type mode the empty number field has
+// the focus, elsewhere Deny has it, and the "Was this you?" step that Deny
+// opens has no answer selected until the user picks one.
 type approvalScreen struct {
 	c       *common
 	req     approve.Request
@@ -284,12 +295,21 @@ type approvalScreen struct {
 	focus   int // 0: Deny, then the choices (or the number field, or Approve)
 	number  textinput.Model
 	askWhy  bool // the denial's "Was this you?" step
-	whyNot  bool // on that step: "no, it wasn't me" has the focus
+	why     int  // on that step: 0 nothing picked yet, whyCancelled or whyNotMe
+	details bool // the full text of every field instead of a summary
 	options []string
+	detail  key.Binding
 }
 
+// Answers of the "Was this you?" step.
+const (
+	whyCancelled = 1
+	whyNotMe     = 2
+)
+
 func newApprovalScreen(c *common, r approve.Request, more int) *approvalScreen {
-	s := &approvalScreen{c: c, req: r, more: more, whyNot: true}
+	s := &approvalScreen{c: c, req: r, more: more,
+		detail: key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "full details"))}
 	switch r.Mode {
 	case approve.ModeChoose, approve.ModePresence:
 		s.options = r.Choices
@@ -300,9 +320,10 @@ func newApprovalScreen(c *common, r approve.Request, more int) *approvalScreen {
 		ti.CharLimit = 8
 		ti.SetWidth(10)
 		ti.SetStyles(c.styles.Input)
-
+		ti.Focus()
 		s.number = ti
 		s.options = []string{""}
+		s.focus = 1
 	default:
 		s.options = []string{"Approve"}
 	}
@@ -319,13 +340,15 @@ func (s *approvalScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	k := s.c.dialogKeys
 	if s.askWhy {
 		switch {
-		case key.Matches(km, k.Left), key.Matches(km, k.Right):
-			s.whyNot = !s.whyNot
+		case key.Matches(km, k.Left) && km.String() != "tab":
+			s.why = whyCancelled
+		case key.Matches(km, k.Right) && km.String() != "shift+tab":
+			s.why = whyNotMe
 		case key.Matches(km, k.Close):
-			s.askWhy = false
-		case key.Matches(km, k.Select):
+			s.askWhy, s.why = false, 0
+		case key.Matches(km, k.Select) && s.why != 0:
 			reason := approve.Cancelled
-			if s.whyNot {
+			if s.why == whyNotMe {
 				reason = approve.NotMe
 			}
 			return s, send(answerIntent{req: s.req, ans: approve.Answer{Approve: false, Reason: reason}})
@@ -343,6 +366,8 @@ func (s *approvalScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	case typing && s.focus == 1 && km.Code == tea.KeyBackspace:
 		s.number, _ = s.number.Update(km)
 		return s, nil
+	case key.Matches(km, s.detail):
+		s.details = !s.details
 	case key.Matches(km, k.Close):
 		s.askWhy = true
 	case key.Matches(km, k.Left):
@@ -354,7 +379,7 @@ func (s *approvalScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		case s.focus == 0:
 			s.askWhy = true
 		case typing && strings.TrimSpace(s.number.Value()) == "":
-			return s, nil
+			return s, nil // an empty number answers nothing
 		case typing:
 			return s, send(answerIntent{req: s.req, ans: approve.Answer{Approve: true, Number: strings.TrimSpace(s.number.Value())}})
 		case s.req.Mode == approve.ModeApprove || len(s.req.Choices) == 0:
@@ -371,88 +396,173 @@ func (s *approvalScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	return s, nil
 }
 
+// innerWidth is the width of the prompt's text: the terminal's, less the
+// box's border and padding, at most 60 columns.
+func (s *approvalScreen) innerWidth() int { return max(min(s.c.width-6, 60), 20) }
+
+// instruction is what the user is asked to do, said once: the provider's
+// question, or the mode's own words.
+func (s *approvalScreen) instruction() string {
+	if s.req.Question != "" {
+		return s.req.Question
+	}
+	switch s.req.Mode {
+	case approve.ModeType:
+		return "Type the number shown on the sign-in screen"
+	case approve.ModeChoose:
+		return "Pick the number shown on the sign-in screen"
+	case approve.ModePresence:
+		return "Pick the option shown on the sign-in screen"
+	}
+	return "Approve this sign-in?"
+}
+
 func (s *approvalScreen) view() string {
 	st := &s.c.styles
 	r := s.req
-	left := int(r.Expires.Sub(s.c.now).Round(time.Second) / time.Second)
-	row := func(label, value string) string {
+	w := s.innerWidth()
+	const labelW = 12
+	valueW := w - labelW
+	// Each field is one line, cut to the box; "i" shows every field in full.
+	row := func(label, value string) []string {
 		if value == "" {
-			return ""
+			return nil
 		}
-		return st.Label.Render(pad(label, 12)) + st.Text.Render(value) + "\n"
+		if !s.details {
+			return []string{st.Label.Render(pad(label, labelW)) + st.Text.Render(ansi.Truncate(value, valueW, "…"))}
+		}
+		lines := strings.Split(wrapHard(value, valueW), "\n")
+		out := []string{st.Label.Render(pad(label, labelW)) + st.Text.Render(lines[0])}
+		for _, l := range lines[1:] {
+			out = append(out, strings.Repeat(" ", labelW)+st.Text.Render(l))
+		}
+		return out
 	}
-	from := strings.Trim(r.IP+" · "+r.Location, " ·")
-	var b strings.Builder
+	const blank = "\x00"
+	var lines []string
+	add := func(ls ...string) { lines = append(lines, ls...) }
 	title := "Sign-in request"
 	if r.Title != "" {
 		title = r.Title
 	}
-	b.WriteString(st.Title.Render(title))
+	head := st.Title.Render(ansi.Truncate(title, w, "…"))
 	if s.more > 0 {
-		b.WriteString(st.Muted.Render(fmt.Sprintf("  (+%d waiting)", s.more)))
+		head += st.Muted.Render("  (" + plural(s.more, "more waiting", "more waiting") + ")")
 	}
-	b.WriteString("\n\n")
-	b.WriteString(row("Application", r.Application))
-	b.WriteString(row("User", r.User))
-	b.WriteString(row("From", from))
-	b.WriteString(row("Device", r.UserAgent))
-	if !r.Created.IsZero() {
-		ago := s.c.now.Sub(r.Created).Round(time.Second)
-		when := "just now"
-		if ago >= 2*time.Second {
-			when = ago.String() + " ago"
-		}
-		b.WriteString(row("When", when))
+	add(ansi.Truncate(head, w, "…"), blank)
+	add(row("Application", r.Application)...)
+	add(row("User", r.User)...)
+	add(row("From", strings.Trim(r.IP+" · "+r.Location, " ·"))...)
+	device := r.UserAgent
+	if !s.details {
+		device = approve.UserAgentSummary(r.UserAgent)
 	}
+	add(row("Device", device)...)
+	left := max(int(r.Expires.Sub(s.c.now).Round(time.Second)/time.Second), 0)
 	ls := st.CodeExpiring
 	if left > 10 {
 		ls = st.Code
 	}
-	b.WriteString(st.Label.Render(pad("Expires in", 12)) + ls.Render(fmt.Sprintf("%d s", max(left, 0))) + "\n\n")
-	if s.askWhy {
-		b.WriteString(st.Text.Render("Was this you?") + "\n\n")
-		yes, no := st.Button.Render("  Yes, I cancelled it  "), st.ButtonDanger.Render("[ No, it wasn't me ]")
-		if !s.whyNot {
-			yes, no = st.ButtonFocused.Render("[ Yes, I cancelled it ]"), st.Button.Render("  No, it wasn't me  ")
-		}
-		b.WriteString(yes + "  " + no + "\n")
-		b.WriteString(st.Muted.Render(wrap("\"It wasn't me\" flags the attempt; a Sesame server also blocks further requests until you clear it.", 48)))
-		return st.DialogDanger.Render(b.String())
-	}
-	if r.Question != "" {
-		b.WriteString(st.Text.Render(wrap(r.Question, 48)) + "\n\n")
-	}
-	button := func(i int, label string, danger bool) string {
-		if s.focus == i {
-			if danger {
-				return st.ButtonDanger.Render("[ " + label + " ]")
-			}
-			return st.ButtonFocused.Render("[ " + label + " ]")
-		}
-		return st.Button.Render("  " + label + "  ")
-	}
-	deny := button(0, "Deny", true)
-	switch r.Mode {
-	case approve.ModeType:
-		b.WriteString(st.Text.Render("Type the number shown on the sign-in screen:") + "\n")
-		field := s.c.input(s.number)
-		if s.focus == 1 {
-			field = st.Accent.Render("› ") + field
+	when := ""
+	if !r.Created.IsZero() {
+		if ago := s.c.now.Sub(r.Created).Round(time.Second); ago >= 2*time.Second {
+			when = st.Muted.Render(" (sent " + ago.String() + " ago)")
 		} else {
-			field = "  " + field
+			when = st.Muted.Render(" (sent just now)")
 		}
-		b.WriteString(field + "\n\n" + deny + st.Muted.Render("   enter approves with the number"))
-	case approve.ModeChoose, approve.ModePresence:
-		b.WriteString(st.Text.Render("Pick the number shown on the sign-in screen:") + "\n\n")
-		var bs []string
-		for i, c := range s.options {
-			bs = append(bs, button(i+1, c, false))
-		}
-		b.WriteString(strings.Join(bs, " ") + "\n\n" + deny)
-	default:
-		b.WriteString(deny + "  " + button(1, "Approve", false))
 	}
-	return st.Dialog.Render(b.String())
+	add(st.Label.Render(pad("Expires in", labelW))+ls.Render(fmt.Sprintf("%d s", left))+when, blank)
+	box := st.Dialog
+	if s.askWhy {
+		box = st.DialogDanger
+		add(st.Text.Render("Was this you?"), blank)
+		yes, no := st.Button.Render("  Yes, I cancelled it  "), st.Button.Render("  No, it wasn't me  ")
+		switch s.why {
+		case whyCancelled:
+			yes = st.ButtonFocused.Render("[ Yes, I cancelled it ]")
+		case whyNotMe:
+			no = st.ButtonDanger.Render("[ No, it wasn't me ]")
+		}
+		add(yes+"  "+no, blank)
+		add(strings.Split(st.Muted.Render(wrap("Pick one with ←/→, then enter. \"It wasn't me\" flags the attempt; a Sesame server also blocks further requests until you clear it (P).", w)), "\n")...)
+	} else {
+		add(strings.Split(st.Text.Render(wrap(s.instruction(), w)), "\n")...)
+		add(blank)
+		button := func(i int, label string, danger bool) string {
+			if s.focus == i {
+				if danger {
+					return st.ButtonDanger.Render("[ " + label + " ]")
+				}
+				return st.ButtonFocused.Render("[ " + label + " ]")
+			}
+			return st.Button.Render("  " + label + "  ")
+		}
+		deny := button(0, "Deny", true)
+		switch r.Mode {
+		case approve.ModeType:
+			field := s.c.input(s.number)
+			if s.focus == 1 {
+				field = st.Accent.Render("› ") + field
+			} else {
+				field = "  " + field
+			}
+			add(field, blank, deny+st.Muted.Render("   enter sends the number"))
+		case approve.ModeChoose, approve.ModePresence:
+			var bs []string
+			for i, c := range s.options {
+				bs = append(bs, button(i+1, c, false))
+			}
+			add(strings.Split(wrapButtons(bs, w), "\n")...)
+			add(blank, deny)
+		default:
+			add(deny + "  " + button(1, "Approve", false))
+		}
+	}
+	// Keep the box inside the body: blank lines go first, then the bottom.
+	room := max(bodyHeight(s.c)-2, 4)
+	if len(lines) > room {
+		lines = slices.DeleteFunc(lines, func(l string) bool { return l == blank })
+	}
+	if len(lines) > room {
+		lines = lines[:room]
+	}
+	for i, l := range lines {
+		if l == blank {
+			lines[i] = ""
+		}
+	}
+	return box.Render(strings.Join(lines, "\n"))
+}
+
+// wrapButtons lays buttons out in rows of at most w columns.
+func wrapButtons(bs []string, w int) string {
+	var rows []string
+	row := ""
+	for _, b := range bs {
+		if row != "" && ansi.StringWidth(row)+1+ansi.StringWidth(b) > w {
+			rows = append(rows, row)
+			row = ""
+		}
+		if row != "" {
+			row += " "
+		}
+		row += b
+	}
+	return strings.Join(append(rows, row), "\n")
+}
+
+// wrapHard wraps text at w columns, at spaces where it can and inside
+// words that are longer than a line.
+func wrapHard(text string, w int) string {
+	var out []string
+	for _, l := range strings.Split(wrap(text, w), "\n") {
+		for ansi.StringWidth(l) > w {
+			out = append(out, ansi.Truncate(l, w, ""))
+			l = ansi.TruncateLeft(l, w, "")
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }
 
 func (s *approvalScreen) keys() help.KeyMap {
@@ -460,7 +570,19 @@ func (s *approvalScreen) keys() help.KeyMap {
 	if s.askWhy {
 		return bindings{k.Left, withHelp(k.Select, "enter", "send"), withHelp(k.Close, "esc", "back")}
 	}
-	return bindings{k.Left, withHelp(k.Select, "enter", "answer"), withHelp(k.Close, "esc", "deny")}
+	detail := s.detail
+	if s.details {
+		detail = withHelp(detail, "i", "summary")
+	}
+	return bindings{k.Left, withHelp(k.Select, "enter", "answer"), withHelp(k.Close, "esc", "deny"), detail}
+}
+
+// plural says n things, e.g. "1 sign-in request", "2 sign-in requests".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // historyScreen lists recent sign-in decisions, newest first.
@@ -496,13 +618,15 @@ func (s *historyScreen) view() string {
 		if i == bodyHeight(s.c)-2 {
 			break
 		}
+		o := approve.OutcomeOfDecision(e.Decision)
 		ds := st.ToastOK
-		if e.Decision != "approved" {
+		if o != approve.OutcomeApproved {
 			ds = st.ToastErr
 		}
 		where := strings.Trim(e.IP+" "+e.Location, " ")
-		b.WriteString("  " + st.Muted.Render(e.At.Local().Format("2006-01-02 15:04")) + "  " + ds.Render(pad(e.Decision, 9)) + " " +
-			st.Text.Render(pad(e.Application, 20)) + " " + st.Muted.Render(pad(e.User, 16)+" "+where) + "\n")
+		line := "  " + st.Muted.Render(e.At.Local().Format("2006-01-02 15:04")) + "  " + ds.Render(pad(o.Words(), 19)) + " " +
+			st.Text.Render(pad(e.Application, 18)) + " " + st.Muted.Render(pad(e.User, 14)+" "+where)
+		b.WriteString(ansi.Truncate(line, s.c.width, "…") + "\n")
 	}
 	return b.String()
 }
@@ -511,20 +635,24 @@ func (s *historyScreen) keys() help.KeyMap { return bindings{s.close} }
 
 func (s *historyScreen) keysOnly() {}
 
-// pairingsScreen lists the pairings and pauses or resumes their sign-in requests.
+// pairingsScreen lists the pairings and pauses or resumes their sign-in
+// requests, or clears the block a "this wasn't me" answer put on one.
 type pairingsScreen struct {
 	c        *common
 	pairings []vault.Pairing
 	statuses map[string]device.Status
 	cursor   int
+	confirm  bool // asking whether to unblock the pairing under the cursor
 	toggle   key.Binding
+	unblock  key.Binding
 	close    key.Binding
 }
 
 func newPairingsScreen(c *common, ps []vault.Pairing, st map[string]device.Status) *pairingsScreen {
 	return &pairingsScreen{c: c, pairings: ps, statuses: st,
-		toggle: key.NewBinding(key.WithKeys("space", "enter", "p"), key.WithHelp("space", "pause/resume")),
-		close:  key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "close"))}
+		toggle:  key.NewBinding(key.WithKeys("space", "enter", "p"), key.WithHelp("space", "pause/resume")),
+		unblock: key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "unblock after \"not me\"")),
+		close:   key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "close"))}
 }
 
 func (s *pairingsScreen) title() string { return "Sign-in pairings" }
@@ -535,6 +663,14 @@ func (s *pairingsScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, nil
 	}
 	ps := s.pairings
+	if s.confirm {
+		k := s.c.dialogKeys
+		s.confirm = false
+		if key.Matches(km, k.Yes) && s.cursor < len(ps) {
+			return s, send(unblockIntent{p: ps[s.cursor]})
+		}
+		return s, nil
+	}
 	switch {
 	case key.Matches(km, s.close):
 		return nil, nil
@@ -544,6 +680,8 @@ func (s *pairingsScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.cursor = min(s.cursor+1, len(ps)-1)
 	case key.Matches(km, s.toggle) && s.cursor < len(ps):
 		return s, send(pauseToggleIntent{id: ps[s.cursor].ID})
+	case key.Matches(km, s.unblock) && s.cursor < len(ps):
+		s.confirm = true
 	}
 	return s, nil
 }
@@ -567,11 +705,26 @@ func (s *pairingsScreen) view() string {
 		if label == "" {
 			label = p.Server
 		}
-		b.WriteString(" " + mark + st.Issuer.Render(pad(label, 28)) + " " + st.Name.Render(pad(p.User, 20)) + " " + state + "\n")
+		line := " " + mark + st.Issuer.Render(pad(label, 28)) + " " + st.Name.Render(pad(p.User, 20)) + " " + state
+		b.WriteString(ansi.Truncate(line, s.c.width, "…") + "\n")
+	}
+	if s.confirm && s.cursor < len(s.pairings) {
+		q := fmt.Sprintf("Let sign-in requests for %s through again? Do it only if \"this wasn't me\" was a mistake. y = yes, any other key = no",
+			pairingName(s.pairings[s.cursor]))
+		b.WriteString("\n" + indent(st.Danger.Render(wrap(q, max(s.c.width-4, 20))), 2) + "\n")
 	}
 	return b.String()
 }
 
-func (s *pairingsScreen) keys() help.KeyMap { return bindings{s.toggle, s.close} }
+func (s *pairingsScreen) keys() help.KeyMap { return bindings{s.toggle, s.unblock, s.close} }
 
 func (s *pairingsScreen) keysOnly() {}
+
+// pairingName is a pairing as users see it: "alice at Example".
+func pairingName(p vault.Pairing) string {
+	label := p.Label
+	if label == "" {
+		label = p.Server
+	}
+	return p.User + " at " + label
+}

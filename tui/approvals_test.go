@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/sesame-auth/sesame/approve"
@@ -111,7 +112,11 @@ func TestApprovalChooseDenyNotMe(t *testing.T) {
 	if !strings.Contains(m.text(), "Was this you?") {
 		t.Fatalf("no 'was this you' step:\n%s", m.text())
 	}
-	m = press(t, m, "enter")
+	m = press(t, m, "enter") // nothing is picked yet: nothing is sent
+	if a := fake.got(); len(a) != 0 || m.prompt == nil {
+		t.Fatalf("a second Enter answered %+v: \"Was this you?\" must have no answer picked", a)
+	}
+	m = press(t, m, "right", "enter") // "No, it wasn't me"
 	if a := fake.got(); len(a) != 1 || a[0].Approve || a[0].Reason != approve.NotMe {
 		t.Fatalf("answers = %+v, want one not_me denial", a)
 	}
@@ -130,7 +135,7 @@ func TestApprovalChooseApproveAndCancelled(t *testing.T) {
 	r2 := signIn("r2", approve.ModeApprove, t0.Add(60*time.Second))
 	m = deliver(t, m, device.Event{Request: &r1})
 	m = deliver(t, m, device.Event{Request: &r2})
-	if !strings.Contains(m.text(), "(+1 waiting)") {
+	if !strings.Contains(m.text(), "(1 more waiting)") {
 		t.Fatalf("the queue is not shown:\n%s", m.text())
 	}
 	m = press(t, m, "right", "right", "enter") // 47
@@ -148,7 +153,7 @@ func TestApprovalChooseApproveAndCancelled(t *testing.T) {
 		t.Fatalf("history = %v", h)
 	}
 	m = press(t, m, "H")
-	if view := m.text(); !strings.Contains(view, "approved") || !strings.Contains(view, "Example Portal") {
+	if view := m.text(); !strings.Contains(view, "Approved") || !strings.Contains(view, "Example Portal") || strings.Contains(view, "not_me") {
 		t.Fatalf("history view:\n%s", view)
 	}
 }
@@ -183,6 +188,11 @@ func TestApprovalTypeNumber(t *testing.T) {
 	m, _, fake, _ := approvalsModel(t, clock)
 	r := signIn("r1", approve.ModeType, t0.Add(60*time.Second))
 	m = deliver(t, m, device.Event{Request: &r})
+	// Two stray Enters on the empty number field answer nothing.
+	m = press(t, m, "enter", "enter")
+	if m.prompt == nil || len(fake.got()) != 0 {
+		t.Fatalf("two Enters answered the request: %+v", fake.got())
+	}
 	m = press(t, m, "4", "7", "enter")
 	if m.prompt != nil {
 		t.Fatal("the prompt stayed open after the answer")
@@ -269,5 +279,85 @@ func TestApprovalNoNotify(t *testing.T) {
 	}
 	if bell.Len() != 0 {
 		t.Errorf("the terminal got %q with NoNotify", bell.String())
+	}
+}
+
+// longUserAgent is a 300-character User-Agent, as a real browser sends.
+var longUserAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.85 Safari/537.36 " +
+	strings.Repeat("ExtensionToken/1.2.3 ", 9) + "the-end"
+
+func TestApprovalPromptFitsEverySize(t *testing.T) {
+	if len(longUserAgent) < 300 {
+		t.Fatalf("the User-Agent is %d characters, want 300", len(longUserAgent))
+	}
+	for _, mode := range []approve.Mode{approve.ModeType, approve.ModeChoose, approve.ModeApprove} {
+		for _, size := range [][2]int{{60, 20}, {80, 24}, {100, 30}, {61, 21}, {200, 50}} {
+			clock := newClock(t0)
+			m, _, _, _ := approvalsModel(t, clock)
+			next, _ := m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			m = next.(Model)
+			r := signIn("r1", mode, t0.Add(60*time.Second))
+			r.Question = "Type the 2-digit number shown on the sign-in screen"
+			r.UserAgent = longUserAgent
+			r.Location = "Saint-Rémy-de-Provence, Provence-Alpes-Côte d'Azur, France"
+			m = deliver(t, m, device.Event{Request: &r})
+			for _, details := range []bool{false, true} {
+				if details {
+					m = press(t, m, "i")
+				}
+				view := m.text()
+				lines := strings.Split(view, "\n")
+				if len(lines) > size[1] {
+					t.Errorf("%s at %dx%d: %d lines", mode, size[0], size[1], len(lines))
+				}
+				for _, l := range lines {
+					if w := ansi.StringWidth(l); w > size[0] {
+						t.Errorf("%s at %dx%d: a line of %d columns: %q", mode, size[0], size[1], w, l)
+					}
+				}
+				// The whole box is on screen: both corners of each side.
+				for _, corner := range []string{"╭", "╮", "╰", "╯"} {
+					if !strings.Contains(view, corner) {
+						t.Errorf("%s at %dx%d (details %v): the box lost its %s corner:\n%s", mode, size[0], size[1], details, corner, view)
+					}
+				}
+				if !details && !strings.Contains(view, "Chrome on Linux") {
+					t.Errorf("%s at %dx%d: the User-Agent is not summarised:\n%s", mode, size[0], size[1], view)
+				}
+				if details && !strings.Contains(view, "ExtensionToken") {
+					t.Errorf("%s at %dx%d: i does not show the full User-Agent:\n%s", mode, size[0], size[1], view)
+				}
+				if n := strings.Count(view, "number shown on the sign-in screen"); n > 1 {
+					t.Errorf("%s at %dx%d: the instruction is shown %d times", mode, size[0], size[1], n)
+				}
+			}
+		}
+	}
+}
+
+func TestApprovalPromptLongUserAgentAt80x24(t *testing.T) {
+	m, _, _, _ := approvalsModel(t, newClock(t0))
+	r := signIn("r1", approve.ModeType, t0.Add(60*time.Second))
+	r.Question = "Type the 2-digit number shown on the sign-in screen"
+	r.UserAgent = longUserAgent
+	m = deliver(t, m, device.Event{Request: &r})
+	golden.RequireEqual(t, []byte(m.text()))
+}
+
+func TestUnblockFromThePairingsScreenAsksFirst(t *testing.T) {
+	m, _, _, _ := approvalsModel(t, newClock(t0))
+	m = press(t, m, "P", "u")
+	if !strings.Contains(m.text(), "Let sign-in requests for alice at Example SSO through again?") {
+		t.Fatalf("u does not ask first:\n%s", m.text())
+	}
+	m = press(t, m, "n")
+	if strings.Contains(m.text(), "through again?") || strings.Contains(m.text(), "blocked") {
+		t.Fatalf("n did not cancel:\n%s", m.text())
+	}
+	// y asks the pairing's server; this test pairing's key is damaged, so
+	// the attempt fails and says so (the real server is in the tmux test).
+	m = press(t, m, "u", "y")
+	if !strings.Contains(m.text(), "stay blocked") {
+		t.Fatalf("y did not try to unblock:\n%s", m.text())
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,10 +37,38 @@ func TestApprovalsInTUI(t *testing.T) {
 	}
 	tm.Type(s1.Number)
 	tm.Keys("Enter")
-	tm.WaitFor(15*time.Second, "approved: sign-in to Wiki")
+	tm.WaitFor(15*time.Second, "Approved: sign-in to Wiki")
 	if o := srv.outcome(s1.ID); o.Status != "approved" {
 		t.Fatalf("right number: %+v", o)
 	}
+
+	// 2. "No, it wasn't me" blocks at the server; said by mistake, it is
+	// cleared from the pairings screen after a confirmation.
+	s2 := srv.start(0)
+	tm.WaitFor(15*time.Second, "Are you trying to sign in?")
+	tm.Keys("Escape")
+	tm.WaitFor(15*time.Second, "Was this you?")
+	tm.Keys("Right")
+	tm.WaitFor(15*time.Second, "[ No, it wasn't me ]")
+	tm.Keys("Enter")
+	tm.WaitFor(15*time.Second, "Reported as not you: sign-in to Wiki")
+	if o := srv.outcome(s2.ID); o.Status != "not_me" {
+		t.Fatalf("not me: %+v", o)
+	}
+	if st := srv.rp("POST", "/v1/rp/signins", map[string]any{"user": "alice"}, nil); st != http.StatusForbidden {
+		t.Fatalf("sign-in while blocked: %d", st)
+	}
+	tm.Keys("P")
+	tm.WaitFor(15*time.Second, "Sign-in pairings")
+	tm.Keys("u")
+	tm.WaitFor(15*time.Second, "through again?")
+	tm.Keys("y")
+	tm.WaitFor(15*time.Second, "Unblocked: sign-in requests for alice")
+	if st := srv.rp("POST", "/v1/rp/signins", map[string]any{"user": "alice"}, nil); st != http.StatusCreated {
+		t.Fatalf("sign-in after the unblock: %d", st)
+	}
+	tm.Keys("Escape")
+	tm.WaitGone(15*time.Second, "Sign-in pairings")
 
 	// The history view lists the decisions.
 	tm.Keys("H")
