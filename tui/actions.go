@@ -88,6 +88,9 @@ type (
 		// merge skips accounts the vault already has (imports) instead of failing.
 		merge   bool
 		skipped int // entries the import could not use
+		// ctx, when cancelled (esc while saving), stops the save before it
+		// writes any account; nil: the save cannot be cancelled.
+		ctx context.Context
 	}
 	confirmDeleteIntent struct{ acct vault.Account }
 	recoverIntent       struct{}
@@ -95,6 +98,11 @@ type (
 
 // errNeedPassphrase says a new vault needs a passphrase because the keyring does not work.
 var errNeedPassphrase = errors.New("no working OS keyring: choose a passphrase for the new vault")
+
+// errSaveCancelled is the outcome of a save cancelled with esc: no account
+// was written (the vault may have been created, empty, if the keyring
+// answered after all).
+var errSaveCancelled = errors.New("cancelled: nothing was saved")
 
 func openVault(o vault.Options) tea.Cmd {
 	return func() tea.Msg {
@@ -467,6 +475,10 @@ func (m *Model) save(msg saveIntent) tea.Cmd {
 	if len(msg.passphrase) > 0 {
 		o.Passphrase, store = msg.passphrase, vault.StorePassphrase
 	}
+	ctx := msg.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	return func() tea.Msg {
 		var created *vault.Vault
 		if v == nil {
@@ -480,9 +492,17 @@ func (m *Model) save(msg saveIntent) tea.Cmd {
 			}
 			created = v
 		}
+		if ctx.Err() != nil {
+			// Cancelled while the keyring was asked: keep the new (empty)
+			// vault, so that the next save does not try to create it again.
+			return savedMsg{v: created, data: v.Data(), err: errSaveCancelled}
+		}
 		var added []vault.Account
 		dups := 0
 		d, err := v.Update(func(d *vault.Data) error {
+			if ctx.Err() != nil {
+				return errSaveCancelled
+			}
 			added, dups = nil, 0
 			if msg.merge {
 				a, skips, err := transfer.Merge(d, accts, now)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -44,7 +45,9 @@ type addScreen struct {
 	manual  form
 	pass    form
 	pending saveIntent
-	err     string
+	// cancelSave cancels the pending save, if any (esc while saving).
+	cancelSave context.CancelFunc
+	err        string
 }
 
 var addChoices = []menuItem{
@@ -160,6 +163,9 @@ type (
 func (s *addScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case savedMsg:
+		if errors.Is(msg.err, errSaveCancelled) {
+			return s, nil // esc said so already
+		}
 		return s, s.saveFailed(msg.err)
 	case importedMsg:
 		return s, s.imported(msg)
@@ -180,6 +186,14 @@ func (s *addScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, s.updateText(msg)
 	case tea.KeyPressMsg:
 		if s.busy {
+			if s.cancelSave != nil && key.Matches(msg, s.c.formKeys.Back) {
+				// A save can wait on the OS keyring (a prompt nobody sees):
+				// esc gives up on it and keeps what was typed.
+				s.cancelSave()
+				s.cancelSave, s.busy = nil, false
+				s.err = errSaveCancelled.Error() + "; what you typed is kept"
+				return s, s.focus()
+			}
 			return s, nil
 		}
 		if key.Matches(msg, s.c.formKeys.Back) {
@@ -303,6 +317,7 @@ func (s *addScreen) updateLink(msg tea.Msg) tea.Cmd {
 
 func (s *addScreen) save(in saveIntent) tea.Cmd {
 	s.busy, s.err = true, ""
+	in.ctx, s.cancelSave = context.WithCancel(context.Background())
 	s.pending = in
 	return send(in)
 }
@@ -310,6 +325,10 @@ func (s *addScreen) save(in saveIntent) tea.Cmd {
 // saveFailed shows why saving failed, next to what the user typed.
 func (s *addScreen) saveFailed(err error) tea.Cmd {
 	s.busy = false
+	if s.cancelSave != nil {
+		s.cancelSave() // the save is over; release its context
+		s.cancelSave = nil
+	}
 	if errors.Is(err, errNeedPassphrase) {
 		s.back, s.mode = s.mode, addPassphrase
 		return s.focus()
@@ -533,7 +552,9 @@ func (s *addScreen) view() string {
 		b.WriteString(para(st.Text, "There is no working OS keyring here, so the new vault will be protected by a passphrase. You will type it each time Sesame starts (or set SESAME_PASSPHRASE).", min(s.c.width-2, 72), 2) + "\n\n")
 		b.WriteString(s.pass.view())
 	}
-	if s.busy {
+	if s.busy && s.cancelSave != nil {
+		b.WriteString("\n\n  " + st.Muted.Render("Saving… (esc cancels)"))
+	} else if s.busy {
 		b.WriteString("\n\n  " + st.Muted.Render("Saving…"))
 	} else if s.err != "" {
 		b.WriteString("\n\n" + para(st.FieldError, "✗ "+s.err, s.c.width, 2))
