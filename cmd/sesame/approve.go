@@ -653,6 +653,22 @@ func (a *app) respond(ctx context.Context, w *device.Watcher, v *vault.Vault, r 
 	return historyEvent(r, o, detail, a.now()), err
 }
 
+// readAnswer reads the answer line typed for r. An empty line (a stray
+// Enter) answers nothing and a bad one says why; both ask again.
+func (a *app) readAnswer(r approve.Request, line string) (approve.Answer, bool) {
+	if line == "" {
+		fmt.Fprint(a.stdout, promptText(r))
+		return approve.Answer{}, false
+	}
+	ans, err := parseAnswer(r, line)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "sesame: %v\n", err)
+		fmt.Fprint(a.stdout, promptText(r))
+		return approve.Answer{}, false
+	}
+	return ans, true
+}
+
 // watchApprovals prompts for each request on a line-based terminal until ctx
 // is done (or, with once, until one request is answered).
 func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) error {
@@ -723,15 +739,8 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 				continue
 			}
 			r := queue[0]
-			if line == "" {
-				// A stray Enter answers nothing.
-				fmt.Fprint(a.stdout, promptText(r))
-				continue
-			}
-			ans, err := parseAnswer(r, line)
-			if err != nil {
-				fmt.Fprintf(a.stderr, "sesame: %v\n", err)
-				fmt.Fprint(a.stdout, promptText(r))
+			ans, ok := a.readAnswer(r, line)
+			if !ok {
 				continue
 			}
 			queue = queue[1:]

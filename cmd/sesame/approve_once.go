@@ -85,15 +85,8 @@ func (a *app) approveOnce(ctx context.Context, v *vault.Vault, id string) error 
 				fmt.Fprintln(a.stdout)
 				return errors.New("no answer was given (end of input): nothing was sent")
 			}
-			if line == "" {
-				// A stray Enter answers nothing.
-				fmt.Fprint(a.stdout, promptText(r))
-				continue
-			}
-			ans, err := parseAnswer(r, line)
-			if err != nil {
-				fmt.Fprintf(a.stderr, "sesame: %v\n", err)
-				fmt.Fprint(a.stdout, promptText(r))
+			ans, ok := a.readAnswer(r, line)
+			if !ok {
 				continue
 			}
 			ev, err := a.respond(ctx, w, v, r, ans)
