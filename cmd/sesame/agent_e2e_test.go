@@ -229,6 +229,9 @@ func TestAgentDesktopNotifications(t *testing.T) {
 	if n := len(notifyCalls(monitor.String())); n != 1 {
 		t.Fatalf("%d Notify calls, want 1:\n%s", n, monitor.String())
 	}
+	if n := srv.answersSent(); n != 2 {
+		t.Fatalf("%d answers reached the server, want 2 (one per 'sesame approve'; the agent never answers)", n)
+	}
 	if strings.Contains(agentLog.String(), s2.Number+" ") {
 		// Log lines never hold the number (ids and times aside).
 		for _, line := range strings.Split(agentLog.String(), "\n") {
