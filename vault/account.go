@@ -72,6 +72,11 @@ func ParseSecret(s string) (Secret, error) {
 	if clean == "" {
 		return nil, &FieldError{Field: "secret", Reason: "is empty"}
 	}
+	if i := strings.IndexFunc(clean, notBase32); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(clean[i:])
+		return nil, &FieldError{Field: "secret", Reason: fmt.Sprintf("is not valid base32: character %d is %s%s; use letters A-Z and digits 2-7",
+			utf8.RuneCountInString(clean[:i])+1, quoteRune(r), base32Hint(r))}
+	}
 	if len(clean) > MaxSecretBytes*8/5+8 {
 		return nil, &FieldError{Field: "secret", Reason: "is too long"}
 	}
@@ -91,6 +96,31 @@ func ParseSecret(s string) (Secret, error) {
 		return nil, &FieldError{Field: "secret", Reason: "is empty"}
 	}
 	return b, nil
+}
+
+// notBase32 reports whether r is outside the base32 alphabet (upper case).
+func notBase32(r rune) bool { return (r < 'A' || r > 'Z') && (r < '2' || r > '7') }
+
+// quoteRune shows one character of a refused secret: printable ones quoted,
+// others as their code point, so that nothing invisible reaches a terminal.
+func quoteRune(r rune) string {
+	if unicode.IsPrint(r) && r < utf8.RuneSelf {
+		return fmt.Sprintf("%q", r)
+	}
+	return fmt.Sprintf("%U", r)
+}
+
+// base32Hint names the letter a digit that base32 lacks is usually mistaken for.
+func base32Hint(r rune) string {
+	switch r {
+	case '0':
+		return " (did you mean the letter O?)"
+	case '1':
+		return " (did you mean the letter I or L?)"
+	case '8':
+		return " (did you mean the letter B?)"
+	}
+	return ""
 }
 
 // Account is one enrolled authenticator account.
@@ -216,7 +246,7 @@ func (a *Account) Validate() error {
 		}
 		// Labels are printed to terminals: an ESC or newline from a hostile
 		// QR code or import must not reach them.
-		if strings.IndexFunc(f.v, unicode.IsControl) >= 0 {
+		if strings.IndexFunc(f.v, isControl) >= 0 {
 			return &FieldError{Field: f.field, Reason: "contains control characters (tabs, newlines or terminal escapes): remove them"}
 		}
 		// Nor invisible format characters, with which "Git\u200bHub" or a
@@ -229,6 +259,13 @@ func (a *Account) Validate() error {
 		return &FieldError{Field: "name", Reason: "is empty (give an issuer or a name)"}
 	}
 	return nil
+}
+
+// isControl reports whether r breaks a line or moves the cursor: a C0 or C1
+// control character, or the line and paragraph separators (U+2028, U+2029),
+// which some terminals and most text widgets take for newlines.
+func isControl(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
 }
 
 // isHiddenFormat reports whether r is an invisible format character (Unicode

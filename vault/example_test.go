@@ -38,7 +38,7 @@ func ExampleParseURI_errors() {
 	// Output:
 	// counter: counter is missing (HOTP links must say which counter to start from)
 	// algorithm: algorithm "MD5" is not supported (use SHA1, SHA256 or SHA512)
-	// secret: secret is not valid base32 (letters A-Z and digits 2-7)
+	// secret: secret is not valid base32: character 1 is '0' (did you mean the letter O?); use letters A-Z and digits 2-7
 }
 
 func ExampleParseURI_steam() {
@@ -105,5 +105,5 @@ func ExampleParseSecret() {
 	fmt.Println(err)
 	// Output:
 	// JBSWY3DPEHPK3PXP 10 <nil>
-	// secret is not valid base32 (letters A-Z and digits 2-7)
+	// secret is not valid base32: character 16 is '1' (did you mean the letter I or L?); use letters A-Z and digits 2-7
 }

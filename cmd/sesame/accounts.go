@@ -25,14 +25,19 @@ func (a *app) addCmd() *cobra.Command {
 		algo   string
 	)
 	cmd := &cobra.Command{
-		Use:   "add [URI] | add --qr FILE... | add --secret B32 --issuer X --name Y",
+		Use:   "add [URI] | add --qr FILE... | add --secret - --issuer X --name Y",
 		Short: "Add accounts from otpauth:// URIs, QR code images or a typed secret",
 		Long: `Add accounts to the vault, creating the vault if there is none yet.
 
   sesame add 'otpauth://totp/Example:alice?secret=...&issuer=Example'
   sesame add < uris.txt                      one URI per line
   sesame add --qr screenshot.png ...         PNG, JPEG or GIF images of QR codes
-  sesame add --secret - --issuer Example --name alice   (secret read from stdin)
+  sesame add --secret - --issuer Example --name alice
+                                   the secret is asked without echo on a
+                                   terminal, or read from stdin
+
+--secret takes only "-": a secret written on the command line would be seen
+by other users in the process list and kept in your shell history.
 
 Nothing is added unless every input is valid; an account already in the vault
 is refused. To move accounts from another authenticator, use 'sesame import'.`,
@@ -54,7 +59,7 @@ is refused. To move accounts from another authenticator, use 'sesame import'.`,
 					return usagef("give either a URI or --secret, not both")
 				}
 				manual.Type, manual.Algorithm = vault.Type(strings.ToLower(typ)), vault.Algorithm(strings.ToUpper(algo))
-				accounts, err = a.accountFromFlags(manual, secret)
+				accounts, err = a.accountFromFlags(manual)
 			case len(args) > 0:
 				accounts, err = accountsFromURIs(args, "argument")
 			case a.terminal():
@@ -95,7 +100,7 @@ is refused. To move accounts from another authenticator, use 'sesame import'.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&qr, "qr", false, "read otpauth:// QR codes from image files (PNG, JPEG, GIF)")
-	f.StringVar(&secret, "secret", "", `base32 secret ("-" reads it from stdin, which keeps it out of your shell history)`)
+	f.StringVar(&secret, "secret", "", `"-": type in a base32 secret (asked without echo, or read from stdin)`)
 	f.StringVar(&manual.Issuer, "issuer", "", "issuer (service) of a --secret account")
 	f.StringVar(&manual.Name, "name", "", "account name of a --secret account")
 	f.StringVar(&typ, "type", "totp", "totp, hotp or steam")
@@ -114,6 +119,9 @@ var manualFlags = []string{"issuer", "name", "type", "algorithm", "digits", "per
 // their range, rather than quietly dropping or defaulting them.
 func checkManualFlags(cmd *cobra.Command) error {
 	f := cmd.Flags()
+	if f.Changed("qr") && f.Changed("secret") {
+		return usagef("give either --qr or --secret, not both")
+	}
 	if !f.Changed("secret") {
 		for _, name := range manualFlags {
 			if f.Changed(name) {
@@ -121,6 +129,9 @@ func checkManualFlags(cmd *cobra.Command) error {
 			}
 		}
 		return nil
+	}
+	if s, _ := f.GetString("secret"); s != "-" {
+		return usagef(`--secret takes only "-": the secret is then asked without echo, or read from stdin; on the command line it would show in the process list and your shell history`)
 	}
 	if !f.Changed("issuer") && !f.Changed("name") {
 		return usagef("--secret needs --issuer, --name or both, to tell the account apart")
@@ -142,15 +153,24 @@ func checkManualFlags(cmd *cobra.Command) error {
 	return nil
 }
 
-func (a *app) accountFromFlags(acct vault.Account, secret string) ([]vault.Account, error) {
-	if secret == "-" {
+// accountFromFlags makes the account of --secret -: the secret is asked
+// without echo on a terminal, or read as the first line of stdin.
+func (a *app) accountFromFlags(acct vault.Account) ([]vault.Account, error) {
+	var secret string
+	if a.terminal() {
+		b, err := a.ask("Secret: ", true)
+		if err != nil {
+			return nil, err
+		}
+		secret = string(b)
+	} else {
 		line, err := a.lines().ReadString('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("read the secret from stdin: %w", err)
 		}
-		secret = strings.TrimSpace(line)
+		secret = line
 	}
-	s, err := vault.ParseSecret(secret)
+	s, err := vault.ParseSecret(strings.TrimSpace(secret))
 	if err != nil {
 		return nil, err
 	}
@@ -323,6 +343,9 @@ code and a newline, so that $(sesame code github) works. For an HOTP account
 the counter advances and is saved before the code is printed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("clear-after") && !copyIt {
+				return usagef("--clear-after is for --copy")
+			}
 			v, acct, err := a.openAccount(args[0])
 			if err != nil {
 				return err

@@ -17,8 +17,15 @@ func (a *app) addCompletions(root *cobra.Command) {
 		"type":      {"totp", "hotp", "steam"},
 		"algorithm": {"SHA1", "SHA256", "SHA512"},
 	}
+	formats := map[string][]string{
+		"export": {exportURI, exportGoogle, exportBackup, exportAegis},
+		"import": strings.Split(formatNames(), ", "),
+	}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
+		if values, ok := formats[c.Name()]; ok {
+			_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))
+		}
 		for name, values := range fixed {
 			if c.Flags().Lookup(name) != nil || c.PersistentFlags().Lookup(name) != nil {
 				_ = c.RegisterFlagCompletionFunc(name, cobra.FixedCompletions(values, cobra.ShellCompDirectiveNoFileComp))

@@ -13,10 +13,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,26 +27,9 @@ import (
 // plain build reports the module version or "dev".
 var version = ""
 
-// signalGrace is how long a command has, after SIGINT or SIGTERM cancelled
-// its context, to finish on its own (restore the terminal, say why it
-// stopped) before the process ends anyway: a call that cannot be cancelled,
-// such as an OS keyring waiting for a prompt nobody sees, must not keep it
-// alive.
-const signalGrace = 2 * time.Second
-
 func main() {
-	ctx, stop := context.WithCancel(context.Background())
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		sig := <-signals
-		stop()
-		select {
-		case <-signals: // a second signal: end now
-		case <-time.After(signalGrace):
-		}
-		os.Exit(128 + int(sig.(syscall.Signal)))
-	}()
+	harden()
+	ctx, stop := notifySignals()
 	a := &app{
 		stdin:  os.Stdin,
 		stdout: os.Stdout,
@@ -63,6 +45,7 @@ func main() {
 // app is one invocation of the command: its streams, environment and flags.
 // Tests build their own with fakes.
 type app struct {
+	ctx            context.Context // ends on SIGINT or SIGTERM; every wait watches it
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
@@ -93,6 +76,7 @@ var errQuiet = errors.New("")
 
 // run executes the command line and returns the exit status.
 func (a *app) run(ctx context.Context, args []string) int {
+	a.ctx = ctx
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(a.stdin)
@@ -101,6 +85,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
+	}
+	if code, ok := cancelStatus(ctx, err); ok {
+		fmt.Fprintf(a.stderr, "sesame: %v\n", errCancelled)
+		return code
 	}
 	if !errors.Is(err, errQuiet) {
 		fmt.Fprintf(a.stderr, "sesame: %v\n", err)
@@ -126,8 +114,14 @@ Run without a command to open the terminal UI.`,
 		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
-		PersistentPreRunE: func(*cobra.Command, []string) error {
+		Args:          unknownCommand,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := refuseIgnoredGlobals(cmd); err != nil {
+				return err
+			}
+			if a.ui.clearAfter < 0 {
+				return usagef("--clear-after must be 0 (never clear) or a positive duration, not %s", a.ui.clearAfter)
+			}
 			_, err := a.storeKind()
 			return err
 		},
@@ -137,6 +131,7 @@ Run without a command to open the terminal UI.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.SetVersionTemplate("sesame {{.Version}}\n")
+	root.SuggestionsMinimumDistance = 2
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.passphraseFile, "passphrase-file", "", "read the vault passphrase from this file (first line)")
 	pf.StringVar(&a.store, "store", "auto", "where a new vault keeps its key: auto, keyring or passphrase")
@@ -182,32 +177,66 @@ func usageErrors(cmds []*cobra.Command) {
 	}
 }
 
+// unknownCommand refuses arguments to the root command, which takes none:
+// any is a mistyped command, and the error suggests the nearest ones.
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(": did you mean '%s'?", strings.Join(s, "' or '"))
+	}
+	return usageError{errors.New(msg)}
+}
+
+// buildVersion is the version --version prints: the version set at build
+// time or the module's, and the commit it was built from.
 func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			return "dev (" + s.Value[:12] + ")"
+	bi, _ := debug.ReadBuildInfo()
+	return versionString(version, bi)
+}
+
+func versionString(set string, bi *debug.BuildInfo) string {
+	v := set
+	if v == "" {
+		v = "dev"
+		if bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
 		}
 	}
-	return "dev"
+	if bi == nil {
+		return v
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	switch {
+	case rev == "":
+		return v
+	case modified == "true":
+		return v + " (commit " + rev + ", with uncommitted changes)"
+	}
+	return v + " (commit " + rev + ")"
 }
 
 // vaultOptions gathers where the vault is and how to unlock it. The
 // passphrase comes from --passphrase-file or SESAME_PASSPHRASE, if either is given.
 func (a *app) vaultOptions() (vault.Options, error) {
-	o := vault.Options{Dir: a.getenv("SESAME_HOME"), Keyring: a.keyring, ScryptWorkFactor: a.scryptWork}
-	if o.Keyring == nil {
-		o.Keyring = vault.SystemKeyring{Timeout: a.keyringTimeout}
+	var k vault.Keyring = vault.SystemKeyring{Timeout: a.keyringTimeout}
+	if a.keyring != nil {
+		k = a.keyring
 	}
+	o := vault.Options{Dir: a.getenv("SESAME_HOME"), Keyring: waitKeyring{a.ctx, k}, ScryptWorkFactor: a.scryptWork}
 	if o.KeyCache = a.keyCache; o.KeyCache == nil {
 		o.KeyCache = vault.KernelKeyring{}
 	}
@@ -305,4 +334,29 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// globalUsers names, for each global flag, the commands that read it (by
+// their path after "sesame"; "" is the terminal UI). Any other command
+// refuses it, as it refuses every flag it would ignore.
+var globalUsers = map[string][]string{
+	"passphrase-file": {"", "add", "list", "code", "rm", "rename", "passwd", "recover", "import", "export",
+		"pair", "devices", "devices pause", "devices resume", "devices unblock", "unpair", "approve"},
+	"store":       {"", "add", "import", "pair"},
+	"clear-after": {"", "code", "demo", "clear-clipboard"},
+}
+
+// refuseIgnoredGlobals refuses a global flag given to a command that would
+// ignore it. Shell completion reads what it is given.
+func refuseIgnoredGlobals(cmd *cobra.Command) error {
+	path := strings.TrimPrefix(strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()), " ")
+	if path == "completion" || strings.HasPrefix(path, "completion ") || strings.HasPrefix(path, "__complete") || path == "help" {
+		return nil
+	}
+	for name, users := range globalUsers {
+		if cmd.Flags().Changed(name) && !slices.Contains(users, path) {
+			return usagef("--%s means nothing to 'sesame %s': leave it out", name, path)
+		}
+	}
+	return nil
 }

@@ -27,29 +27,71 @@ func (a *app) prompt(question string) ([]byte, error) {
 	if !a.terminal() {
 		return nil, errors.New("a passphrase is needed: set SESAME_PASSPHRASE or use --passphrase-file")
 	}
-	fmt.Fprint(a.stderr, question)
-	var (
-		b   []byte
-		err error
-	)
-	if f, ok := a.stdin.(*os.File); ok && a.isTerminal == nil {
-		b, err = term.ReadPassword(int(f.Fd()))
-	} else {
-		var line string
-		line, err = a.lines().ReadString('\n')
-		b = []byte(strings.TrimRight(line, "\r\n"))
-		if errors.Is(err, io.EOF) && len(b) > 0 {
-			err = nil
-		}
-	}
-	fmt.Fprintln(a.stderr)
+	b, err := a.ask(question, true)
 	if err != nil {
-		return nil, fmt.Errorf("read the passphrase: %w", err)
+		return nil, err
 	}
 	if len(b) == 0 {
 		return nil, errors.New("the passphrase is empty: nothing was changed")
 	}
 	return b, nil
+}
+
+// ask shows question on stderr and reads one line of answer from the
+// terminal, without echo when secret. Ctrl-C (or SIGTERM) and Ctrl-D end it
+// at once with errCancelled; the terminal is left as it was found.
+func (a *app) ask(question string, secret bool) ([]byte, error) {
+	fmt.Fprint(a.stderr, question)
+	type answer struct {
+		b   []byte
+		err error
+	}
+	got := make(chan answer, 1)
+	restore := func() {}
+	if f, ok := a.stdin.(*os.File); ok && secret && a.isTerminal == nil {
+		fd := int(f.Fd())
+		if st, err := term.GetState(fd); err == nil {
+			restore = func() { _ = term.Restore(fd, st) }
+		}
+		go func() {
+			b, err := term.ReadPassword(fd)
+			got <- answer{b, err}
+		}()
+	} else {
+		r := a.lines()
+		go func() {
+			line, err := r.ReadString('\n')
+			if errors.Is(err, io.EOF) && line != "" {
+				err = nil // a last line without a newline
+			}
+			got <- answer{[]byte(strings.TrimRight(line, "\r\n")), err}
+		}()
+	}
+	var ans answer
+	select {
+	case ans = <-got:
+	case <-a.done():
+		restore()
+		ans.err = errCancelled
+	}
+	if secret || ans.err != nil {
+		fmt.Fprintln(a.stderr) // the Enter the terminal did not echo, or a clean line after ^C
+	}
+	switch {
+	case errors.Is(ans.err, io.EOF), errors.Is(ans.err, errCancelled):
+		return nil, errCancelled
+	case ans.err != nil:
+		return nil, fmt.Errorf("read the answer: %w", ans.err)
+	}
+	return ans.b, nil
+}
+
+// done is closed when the user stops the command (SIGINT, SIGTERM).
+func (a *app) done() <-chan struct{} {
+	if a.ctx == nil {
+		return nil
+	}
+	return a.ctx.Done()
 }
 
 // newPassphrase asks for a new passphrase twice, or takes it from
@@ -98,12 +140,11 @@ func (a *app) confirm(question string) (bool, error) {
 	if !a.terminal() {
 		return false, usagef("%s: confirm with --yes when not running in a terminal", strings.TrimSuffix(question, "?"))
 	}
-	fmt.Fprintf(a.stderr, "%s [y/N] ", question)
-	line, err := a.lines().ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	line, err := a.ask(question+" [y/N] ", false)
+	if err != nil {
 		return false, err
 	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
+	switch strings.ToLower(strings.TrimSpace(string(line))) {
 	case "y", "yes":
 		return true, nil
 	}

@@ -37,7 +37,8 @@ their content:
                         multi-QR export in one run
   Aegis                 vault JSON, plain or encrypted
   2FAS                  .2fas backups, plain or encrypted
-  andOTP                JSON, plain or encrypted (current and old format)
+  andOTP                JSON, plain or encrypted (current and old format;
+                        an old encrypted backup needs --format andotp)
   Bitwarden             unencrypted JSON or CSV export (login.totp)
   Ente Auth             plain text export; any text file of otpauth:// URIs
   FreeOTP+              JSON export; FreeOTP/FreeOTP+ internal tokens.xml
@@ -111,7 +112,10 @@ listed as warnings. FILE "-" reads standard input.`,
 			}
 			skipped := append(res.Skipped, dups...)
 			if asJSON {
-				return writeJSON(a.stdout, importReport(res, added, skipped, dryRun))
+				if err := writeJSON(a.stdout, importReport(res, added, skipped, dryRun)); err != nil {
+					return err
+				}
+				return nothingImported(added, dryRun)
 			}
 			verb := "added"
 			if dryRun {
@@ -137,7 +141,7 @@ listed as warnings. FILE "-" reads standard input.`,
 				formats = append(formats, fmt.Sprintf("%s (%s)", filepath.Base(in.Name), in.Format))
 			}
 			fmt.Fprintf(a.stdout, "%s %d, skipped %d, from %s\n", verb, len(added), len(skipped), strings.Join(formats, ", "))
-			return nil
+			return nothingImported(added, dryRun)
 		},
 	}
 	f := cmd.Flags()
@@ -147,6 +151,18 @@ listed as warnings. FILE "-" reads standard input.`,
 	f.BoolVar(&dryRun, "dry-run", false, "show what would be imported without changing the vault")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
+}
+
+// nothingImported is the error of an import that skipped every account it
+// read: like an export with no accounts, it is not taken for success.
+func nothingImported(added []vault.Account, dryRun bool) error {
+	switch {
+	case len(added) > 0:
+		return nil
+	case dryRun:
+		return errors.New("nothing would be imported: every account was skipped (see the reasons above)")
+	}
+	return errors.New("nothing imported: every account was skipped (see the reasons above)")
 }
 
 func formatNames() string {
@@ -312,6 +328,13 @@ existing file is not overwritten without --force.`,
 				return usagef("choose a format with --format uri, google, backup or aegis")
 			default:
 				return usagef("unknown export format %q: use uri, google, backup or aegis", format)
+			}
+			encrypted := format == exportBackup || format == exportAegis
+			switch {
+			case passwordFile != "" && !encrypted:
+				return usagef("--password-file is for the encrypted formats, backup and aegis; a %s export has no passphrase", format)
+			case force && out == "" && format != exportURI:
+				return usagef("--force overwrites files given with --out; without --out there is nothing to overwrite")
 			}
 			v, err := a.openVault()
 			if err != nil {

@@ -101,10 +101,12 @@ func TestImportFixtureCLI(t *testing.T) {
 	if got := c.accounts(); !slices.Equal(got, aegisVectors) {
 		t.Errorf("vault has %v, want %v", got, aegisVectors)
 	}
-	// The same file again: every account is already there.
-	out = c.okT("", "import", file, "--password-file", pw)
-	if strings.Count(out, "already in the vault") != 7 || !strings.HasSuffix(out, "added 0, skipped 7, from aegis_encrypted.json (aegis)\n") {
-		t.Errorf("second import printed %q", out)
+	// The same file again: every account is already there, so nothing is
+	// imported, and that is a failure.
+	r = c.runT("", false, "import", file, "--password-file", pw)
+	out = r.stdout
+	if r.code != 1 || !strings.Contains(r.stderr, "nothing imported") || strings.Count(out, "already in the vault") != 7 || !strings.HasSuffix(out, "added 0, skipped 7, from aegis_encrypted.json (aegis)\n") {
+		t.Errorf("second import: %+v", r)
 	}
 	if strings.Contains(out+r.stderr, "4SJHB4GSD43FZBAI7C2HLRJGPQ") {
 		t.Error("a secret was printed")
@@ -190,12 +192,16 @@ func TestExportRoundTripsCLI(t *testing.T) {
 	for _, format := range []string{"uri", "backup", "aegis"} {
 		t.Run(format, func(t *testing.T) {
 			out := filepath.Join(dir, "export."+format)
-			c.okT("", "export", "--format", format, "--out", out, "--password-file", pw)
+			pwFlag := []string{"--password-file", pw} // only the encrypted formats take one
+			if format == "uri" {
+				pwFlag = nil
+			}
+			c.okT("", append([]string{"export", "--format", format, "--out", out}, pwFlag...)...)
 			fi, err := os.Stat(out)
 			if err != nil || fi.Mode().Perm() != 0o600 {
 				t.Fatalf("export file: %v, %v", fi, err)
 			}
-			if r := c.runT("", false, "export", "--format", format, "--out", out, "--password-file", pw); r.code != 1 || !strings.Contains(r.stderr, "--force") {
+			if r := c.runT("", false, append([]string{"export", "--format", format, "--out", out}, pwFlag...)...); r.code != 1 || !strings.Contains(r.stderr, "--force") {
 				t.Errorf("overwrite without --force: %+v", r)
 			}
 			other := newCLI(t)

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -10,8 +11,10 @@ import (
 
 // Detect guesses the format of an export file from its content. A UTF-8
 // byte-order mark is ignored. Binary data that is nothing else it knows is
-// taken for an encrypted andOTP backup, which has no header; decrypting it
-// then tells for sure.
+// taken for an encrypted andOTP backup when it starts like one (a plausible
+// PBKDF2 iteration count); decrypting it then tells for sure. Other binary
+// data is refused: an old-format andOTP backup, which has no header at all,
+// must be named with Format.
 func Detect(data []byte) (Format, error) {
 	return detect(stripBOM(data))
 }
@@ -24,6 +27,22 @@ const utf8BOM = "\xef\xbb\xbf"
 // importer has to.
 func stripBOM(data []byte) []byte {
 	return bytes.TrimPrefix(data, []byte(utf8BOM))
+}
+
+// readable lists, for errors, what Import reads.
+const readable = "Google Authenticator, Aegis, 2FAS, andOTP, Bitwarden, Ente Auth, FreeOTP and FreeOTP+, " +
+	"Proton Authenticator, Stratum, Steam Desktop Authenticator, Duo and Authenticator Plus exports, " +
+	"otpauth:// links, QR code images (PNG, JPEG, GIF) and Sesame backups"
+
+// andOTPHeader reports whether data starts like a current-format encrypted
+// andOTP backup: a 4-byte iteration count that Sesame accepts, then room for
+// the salt, nonce and tag. Random data passes this about once in 400 times.
+func andOTPHeader(data []byte) bool {
+	if len(data) < 4+andOTPSaltLen+andOTPMinLen {
+		return false
+	}
+	iter := binary.BigEndian.Uint32(data)
+	return iter >= 1 && iter <= maxPBKDF2Iter
 }
 
 func detect(data []byte) (Format, error) {
@@ -51,10 +70,11 @@ func detect(data []byte) (Format, error) {
 		return "", fmt.Errorf("%w: the file is empty", ErrUnknownFormat)
 	}
 	if !utf8.Valid(trimmed) || bytes.IndexByte(trimmed, 0) >= 0 {
-		if len(trimmed) >= andOTPMinLen {
+		if andOTPHeader(data) {
 			return FormatAndOTP, nil
 		}
-		return "", fmt.Errorf("%w: binary data that is no known export", ErrUnknownFormat)
+		return "", fmt.Errorf("%w: binary data that Sesame does not recognise; it reads %s. "+
+			"an old-format encrypted andOTP backup has no header to recognise: import it with --format andotp", ErrUnknownFormat, readable)
 	}
 	switch trimmed[0] {
 	case '{', '[':

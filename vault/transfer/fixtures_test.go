@@ -149,57 +149,58 @@ func TestFixtures(t *testing.T) {
 		path   []string
 		pw     string
 		format Format
+		forced bool // not detected: imported with Format
 		want   []want
 		skips  int
 	}{
-		{[]string{"aegis", "aegis_plain.json"}, "", FormatAegis, pick(v, all7, exact), 0},
-		{[]string{"aegis", "aegis_encrypted.json"}, "test", FormatAegis, pick(v, all7, exact), 0},
-		{[]string{"aegis", "aegis_plain_grouped_v2.json"}, "", FormatAegis, pick(v, all7, exact), 0},
-		{[]string{"otpauth_uri_list", "plain.txt"}, "", FormatURIList, pick(v, all7, exact), 0},
-		{[]string{"ente_auth", "ente_auth.txt"}, "", FormatEnte, pick(v, all7, exact), 0},
-		{[]string{"2fas", "2fas_authenticator.json"}, "", Format2FAS, pick(v, []int{1, 2, 3, 4, 5, 6}, func(w *want) {
+		{[]string{"aegis", "aegis_plain.json"}, "", FormatAegis, false, pick(v, all7, exact), 0},
+		{[]string{"aegis", "aegis_encrypted.json"}, "test", FormatAegis, false, pick(v, all7, exact), 0},
+		{[]string{"aegis", "aegis_plain_grouped_v2.json"}, "", FormatAegis, false, pick(v, all7, exact), 0},
+		{[]string{"otpauth_uri_list", "plain.txt"}, "", FormatURIList, false, pick(v, all7, exact), 0},
+		{[]string{"ente_auth", "ente_auth.txt"}, "", FormatEnte, false, pick(v, all7, exact), 0},
+		{[]string{"2fas", "2fas_authenticator.json"}, "", Format2FAS, false, pick(v, []int{1, 2, 3, 4, 5, 6}, func(w *want) {
 			*w = want{vault.TOTP, w.Issuer, w.Name, w.Secret, vault.SHA1, 6, 30, 0}
 		}), 0},
-		{[]string{"2fas", "2fas_authenticator_plain.2fas"}, "", Format2FAS, pick(v, []int{1, 3, 4, 6}, asTOTP), 0},
-		{[]string{"2fas", "2fas_authenticator_encrypted.2fas"}, "test", Format2FAS, pick(v, []int{1, 3, 4, 6}, asTOTP), 0},
-		{[]string{"2fas", "2fas_authenticator_plain_v3.2fas"}, "", Format2FAS, pick(v, []int{1, 2, 3, 4, 5, 6}, exact), 0},
-		{[]string{"2fas", "2fas_authenticator_encrypted_v3.2fas"}, "test", Format2FAS, pick(v, []int{1, 2, 3, 4, 5, 6}, exact), 0},
-		{[]string{"2fas", "2fas_authenticator_plain_v4.2fas"}, "", Format2FAS, pick(v, []int{1, 4, 5, 6, 7}, exact), 0},
-		{[]string{"2fas", "2fas_authenticator_encrypted_v4.2fas"}, "test", Format2FAS, pick(v, []int{1, 4, 5, 6, 7}, exact), 0},
-		{[]string{"2fas", "wutingfeng_encrypted_test.2fas"}, "example.com", Format2FAS, wutingfeng, 0},
-		{[]string{"2fas", "wutingfeng_plaintext_test.json"}, "", Format2FAS, wutingfeng, 0},
-		{[]string{"andotp", "andotp_plain.json"}, "", FormatAndOTP, pick(v, all7, exact), 0},
-		{[]string{"andotp", "andotp_encrypted.bin"}, "test", FormatAndOTP, pick(v, all7, exact), 0},
-		{[]string{"andotp", "andotp_encrypted_old.bin"}, "test", FormatAndOTP, pick(v, []int{1, 2, 3, 4, 5, 6}, func(w *want) {
+		{[]string{"2fas", "2fas_authenticator_plain.2fas"}, "", Format2FAS, false, pick(v, []int{1, 3, 4, 6}, asTOTP), 0},
+		{[]string{"2fas", "2fas_authenticator_encrypted.2fas"}, "test", Format2FAS, false, pick(v, []int{1, 3, 4, 6}, asTOTP), 0},
+		{[]string{"2fas", "2fas_authenticator_plain_v3.2fas"}, "", Format2FAS, false, pick(v, []int{1, 2, 3, 4, 5, 6}, exact), 0},
+		{[]string{"2fas", "2fas_authenticator_encrypted_v3.2fas"}, "test", Format2FAS, false, pick(v, []int{1, 2, 3, 4, 5, 6}, exact), 0},
+		{[]string{"2fas", "2fas_authenticator_plain_v4.2fas"}, "", Format2FAS, false, pick(v, []int{1, 4, 5, 6, 7}, exact), 0},
+		{[]string{"2fas", "2fas_authenticator_encrypted_v4.2fas"}, "test", Format2FAS, false, pick(v, []int{1, 4, 5, 6, 7}, exact), 0},
+		{[]string{"2fas", "wutingfeng_encrypted_test.2fas"}, "example.com", Format2FAS, false, wutingfeng, 0},
+		{[]string{"2fas", "wutingfeng_plaintext_test.json"}, "", Format2FAS, false, wutingfeng, 0},
+		{[]string{"andotp", "andotp_plain.json"}, "", FormatAndOTP, false, pick(v, all7, exact), 0},
+		{[]string{"andotp", "andotp_encrypted.bin"}, "test", FormatAndOTP, false, pick(v, all7, exact), 0},
+		{[]string{"andotp", "andotp_encrypted_old.bin"}, "test", FormatAndOTP, true, pick(v, []int{1, 2, 3, 4, 5, 6}, func(w *want) {
 			w.Name = w.Issuer + ":" + w.Name
 		}), 0},
-		{[]string{"bitwarden", "bitwarden.json"}, "", FormatBitwarden, append(pick(v, []int{1, 2, 3}, exact),
+		{[]string{"bitwarden", "bitwarden.json"}, "", FormatBitwarden, false, append(pick(v, []int{1, 2, 3}, exact),
 			want{vault.Steam, "Steam", "Test Steam", v[6].Secret, vault.SHA1, 5, 30, 0}), 0},
-		{[]string{"bitwarden", "bitwarden.csv"}, "", FormatBitwarden, append(pick(v, []int{1, 2, 3}, exact),
+		{[]string{"bitwarden", "bitwarden.csv"}, "", FormatBitwarden, false, append(pick(v, []int{1, 2, 3}, exact),
 			want{vault.Steam, "Steam", "Test 4", v[6].Secret, vault.SHA1, 5, 30, 0}), 0},
-		{[]string{"freeotp_plus", "freeotp_plus.json"}, "", FormatFreeOTPPlus, pick(v, []int{1, 2, 3, 4, 5, 6}, counterMinusOne), 0},
-		{[]string{"freeotp_plus", "freeotp_plus_internal.xml"}, "", FormatFreeOTPXML, pick(v, []int{1, 2, 3, 4, 5, 6}, counterMinusOne), 0},
-		{[]string{"freeotp", "freeotp.xml"}, "", FormatFreeOTPXML, pick(v, []int{1, 3, 4, 6}, counterMinusOne), 0},
-		{[]string{"authenticator_plus", "authenticator_plus.zip"}, "testtesttest", FormatAuthPlus, pick(v, all7, exact), 0},
-		{[]string{"proton_authenticator", "proton_authenticator.json"}, "", FormatProton, pick(v, []int{1, 2, 3}, exact), 0},
-		{[]string{"stratum", "stratum_plain.json"}, "", FormatStratum, pick(v, all7, exact), 0},
-		{[]string{"steam", "steam.json"}, "", FormatSteam, pick(v, []int{7}, func(w *want) { w.Issuer = "Steam" }), 0},
-		{[]string{"steam", "steam_old.json"}, "", FormatSteam, pick(v, []int{7}, func(w *want) { w.Issuer = "Steam" }), 0},
-		{[]string{"duo", "duo.json"}, "", FormatDuo, []want{
+		{[]string{"freeotp_plus", "freeotp_plus.json"}, "", FormatFreeOTPPlus, false, pick(v, []int{1, 2, 3, 4, 5, 6}, counterMinusOne), 0},
+		{[]string{"freeotp_plus", "freeotp_plus_internal.xml"}, "", FormatFreeOTPXML, false, pick(v, []int{1, 2, 3, 4, 5, 6}, counterMinusOne), 0},
+		{[]string{"freeotp", "freeotp.xml"}, "", FormatFreeOTPXML, false, pick(v, []int{1, 3, 4, 6}, counterMinusOne), 0},
+		{[]string{"authenticator_plus", "authenticator_plus.zip"}, "testtesttest", FormatAuthPlus, false, pick(v, all7, exact), 0},
+		{[]string{"proton_authenticator", "proton_authenticator.json"}, "", FormatProton, false, pick(v, []int{1, 2, 3}, exact), 0},
+		{[]string{"stratum", "stratum_plain.json"}, "", FormatStratum, false, pick(v, all7, exact), 0},
+		{[]string{"steam", "steam.json"}, "", FormatSteam, false, pick(v, []int{7}, func(w *want) { w.Issuer = "Steam" }), 0},
+		{[]string{"steam", "steam_old.json"}, "", FormatSteam, false, pick(v, []int{7}, func(w *want) { w.Issuer = "Steam" }), 0},
+		{[]string{"duo", "duo.json"}, "", FormatDuo, false, []want{
 			{vault.TOTP, "", "Mason", v[0].Secret, vault.SHA1, 6, 30, 0},
 			{vault.HOTP, "", "James", v[3].Secret, vault.SHA1, 6, 0, 3},
 		}, 0},
-		{[]string{"google_authenticator", "scito_test_plus_problem_export.txt"}, "", FormatGoogle, []want{
+		{[]string{"google_authenticator", "scito_test_plus_problem_export.txt"}, "", FormatGoogle, false, []want{
 			{vault.TOTP, "SerenityLabs", "test1@serenitylabs.co.uk", "A4RFDYMF4GSLUIBQV4ZP67OJEZ2XUQVM", vault.SHA1, 6, 30, 0},
 			{vault.TOTP, "SerenityLabs", "test2@serenitylabs.co.uk", "SCDDZ7PW5MOZLE3PQCAZM7L4S35K3UDX", vault.SHA1, 6, 30, 0},
 			{vault.TOTP, "SerenityLabs", "test3@serenitylabs.co.uk", "TR76272RVYO6EAEY2FX7W7R7KUDEGPJ4", vault.SHA1, 6, 30, 0},
 			{vault.TOTP, "SerenityLabs", "test4@serenitylabs.co.uk", "N2ILWSXSJUQUB7S6NONPJSC62NPG7EXN", vault.SHA1, 6, 30, 0},
 		}, 0},
-		{[]string{"google_authenticator", "dim13_migration_samples.txt"}, "", FormatGoogle, []want{
+		{[]string{"google_authenticator", "dim13_migration_samples.txt"}, "", FormatGoogle, false, []want{
 			{vault.TOTP, "Example", "alice@google.com", "JBSWY3DPEHPK3PXP", vault.SHA1, 6, 30, 0},
 			{vault.TOTP, "Example", "alice@google.com", "CHGEE4VO72DVNFA76NJS7HL6EREGQ6HU", vault.SHA1, 6, 30, 0},
 		}, 0},
-		{[]string{"synthesized", "ga_migration_all_enums.txt"}, "", FormatGoogle, []want{
+		{[]string{"synthesized", "ga_migration_all_enums.txt"}, "", FormatGoogle, false, []want{
 			{vault.TOTP, "Example", "alice@example.com", "JBSWY3DPEHPK3PXP", vault.SHA256, 8, 30, 0},
 			{vault.HOTP, "WWE", "Mason", "5VAML3X35THCEBVRLV24CGBKOY", vault.SHA512, 6, 0, 10300},
 			{vault.TOTP, "", "Mason", "4SJHB4GSD43FZBAI7C2HLRJGPQ", vault.SHA1, 6, 30, 0},
@@ -210,14 +211,22 @@ func TestFixtures(t *testing.T) {
 		t.Run(filepath.Join(tc.path...), func(t *testing.T) {
 			in := readFixture(t, tc.path...)
 			f, err := Detect(in.Data)
-			if err != nil {
+			switch {
+			case tc.forced:
+				if !errors.Is(err, ErrUnknownFormat) || !strings.Contains(err.Error(), "--format "+string(tc.format)) {
+					t.Errorf("Detect = %q, %v; want an unknown format that says --format %s", f, err, tc.format)
+				}
+			case err != nil:
 				t.Fatalf("Detect: %v", err)
-			}
-			if f != tc.format {
+			case f != tc.format:
 				t.Errorf("Detect = %q, want %q", f, tc.format)
 			}
 			asked := 0
-			opts := ImportOptions{Password: func(name string, f Format) ([]byte, error) {
+			var format Format
+			if tc.forced {
+				format = tc.format
+			}
+			opts := ImportOptions{Format: format, Password: func(name string, f Format) ([]byte, error) {
 				asked++
 				if tc.pw == "" {
 					t.Errorf("asked a password for an unencrypted file")
@@ -244,11 +253,11 @@ func TestFixtures(t *testing.T) {
 				}
 			}
 			if tc.pw != "" {
-				_, err := Import(ImportOptions{Password: password(tc.pw + "x")}, in)
+				_, err := Import(ImportOptions{Format: format, Password: password(tc.pw + "x")}, in)
 				if !errors.Is(err, ErrWrongPassword) {
 					t.Errorf("wrong password: err = %v, want ErrWrongPassword", err)
 				}
-				_, err = Import(ImportOptions{}, in)
+				_, err = Import(ImportOptions{Format: format}, in)
 				if !errors.Is(err, ErrPasswordRequired) {
 					t.Errorf("no password: err = %v, want ErrPasswordRequired", err)
 				}

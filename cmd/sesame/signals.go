@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sesame-auth/sesame/vault"
+)
+
+// errCancelled is what a command says when the user stopped it while it
+// waited: for the lock, the keyring or an answer at a prompt. Nothing is
+// written while Sesame waits, so nothing was changed.
+var errCancelled = errors.New("cancelled, nothing changed")
+
+// signalCause is the cause of the run's context when a signal ended it.
+type signalCause struct{ sig os.Signal }
+
+func (s signalCause) Error() string { return "stopped by " + s.sig.String() }
+
+// signalGrace is how long a command has, after SIGINT or SIGTERM cancelled
+// its context, to finish on its own (restore the terminal, say why it
+// stopped) before the process ends anyway: a call that cannot be cancelled,
+// such as an OS keyring waiting for a prompt nobody sees, must not keep it
+// alive.
+const signalGrace = 2 * time.Second
+
+// notifySignals returns a context that SIGINT or SIGTERM ends, with the
+// signal as its cause. Every wait of a command watches it and gives up at
+// once; a second signal, or signalGrace without the command ending, ends
+// the process there and then.
+func notifySignals() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-ch
+		cancel(signalCause{s})
+		select {
+		case <-ch:
+		case <-time.After(signalGrace):
+		}
+		os.Exit(exitStatus(s))
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel(nil)
+	}
+}
+
+// exitStatus is the shell's status for a process a signal ended: 128 plus
+// the signal's number (130 for SIGINT, 143 for SIGTERM).
+func exitStatus(s os.Signal) int {
+	if n, ok := s.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 130
+}
+
+// cancelStatus reports whether err ends a command the user cancelled, by a
+// signal or by ending the input at a prompt (Ctrl-D), and its exit status.
+func cancelStatus(ctx context.Context, err error) (int, bool) {
+	var s signalCause
+	if errors.As(context.Cause(ctx), &s) {
+		return exitStatus(s.sig), true
+	}
+	if errors.Is(err, errCancelled) {
+		return exitStatus(os.Interrupt), true
+	}
+	return 0, false
+}
+
+// waitKeyring gives up a keyring call when ctx ends: a keyring that waits
+// for a prompt nobody answers must not keep a command past Ctrl-C. The call
+// itself runs on; the process exits without it.
+type waitKeyring struct {
+	ctx context.Context
+	k   vault.Keyring
+}
+
+type keyringResult struct {
+	value string
+	err   error
+}
+
+func (w waitKeyring) wait(call func() (string, error)) (string, error) {
+	done := make(chan keyringResult, 1)
+	go func() {
+		v, err := call()
+		done <- keyringResult{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.value, r.err
+	case <-w.ctx.Done():
+		return "", errCancelled
+	}
+}
+
+func (w waitKeyring) Get(service, user string) (string, error) {
+	return w.wait(func() (string, error) { return w.k.Get(service, user) })
+}
+
+func (w waitKeyring) Set(service, user, secret string) error {
+	_, err := w.wait(func() (string, error) { return "", w.k.Set(service, user, secret) })
+	return err
+}
+
+func (w waitKeyring) Delete(service, user string) error {
+	_, err := w.wait(func() (string, error) { return "", w.k.Delete(service, user) })
+	return err
+}
