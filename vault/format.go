@@ -81,21 +81,20 @@ func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
 	var env envelope
 	path := v.Path()
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if names := leftovers(v.dir); len(names) > 0 {
 			return env, nil, &backupOnlyError{dir: v.dir, names: names, open: true}
 		}
 		return env, nil, fmt.Errorf("%w (looked in %s)", ErrNoVault, v.dir)
 	}
+	if errors.Is(err, ErrNotRegular) {
+		return env, nil, err
+	}
 	if err != nil {
 		return env, nil, fmt.Errorf("read the vault: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return env, nil, fmt.Errorf("read the vault: %w", err)
-	}
 	b, err := readAll(io.LimitReader(f, maxFileSize+1), st.Size())
 	if err != nil {
 		return env, nil, fmt.Errorf("read the vault: %w", err)

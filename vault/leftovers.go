@@ -29,9 +29,12 @@ func folderIsNew(dir string) bool {
 	return true
 }
 
-// checkNew returns why a new vault cannot be made in dir: one is there
-// already, or copies of one are.
+// checkNew returns why a new vault cannot be made in dir: dir is a file, a
+// vault is there already, or copies of one are.
 func checkNew(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("the vault folder %s is a file, not a folder: set SESAME_HOME to a folder, or move the file away", dir)
+	}
 	if _, err := os.Lstat(filepath.Join(dir, FileName)); err == nil {
 		return fmt.Errorf("%w: %s", ErrExists, dir)
 	}

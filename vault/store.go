@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -22,7 +23,7 @@ var (
 	ErrNoVault            = errors.New("no vault yet: add an account with 'sesame add' to create one")
 	ErrExists             = errors.New("a vault already exists here")
 	ErrPassphraseRequired = errors.New("the vault is protected by a passphrase: enter it, or set SESAME_PASSPHRASE or --passphrase-file")
-	ErrWrongPassphrase    = errors.New("wrong passphrase: nothing was changed; try again")
+	ErrWrongPassphrase    = errors.New("wrong passphrase: check it and try again")
 	ErrKeyringUnavailable = errors.New("the OS keyring is locked or not running: unlock it (or start it) and try again")
 	ErrKeyMissing         = errors.New("the vault key is missing from the OS keyring")
 	// ErrNoRecovery is matched, with ErrKeyMissing, when the key is gone from
@@ -67,6 +68,10 @@ type Options struct {
 	// ScryptWorkFactor is the log2 scrypt cost for new passphrase wrappings;
 	// 0 means the default (18). Tests lower it.
 	ScryptWorkFactor int
+	// Context, when set, ends the vault's waits for the lock of another
+	// process (in Create, Update and SetPassphrase) as soon as it is done;
+	// they then fail with its cause and change nothing.
+	Context context.Context
 }
 
 // DefaultDir is $SESAME_HOME, or "sesame" inside the user's config folder.

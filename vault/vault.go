@@ -5,6 +5,7 @@ package vault
 // copies left in the folder in leftovers.go and the lock in lock.go.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,6 +30,7 @@ const (
 // every change goes through Update, which locks the file against other
 // processes and re-reads it before writing.
 type Vault struct {
+	ctx     context.Context // bounds waits for the lock
 	dir     string
 	keyring Keyring
 	cache   KeyCache // where a passphrase vault's key may be kept; nil: nowhere
@@ -131,6 +133,9 @@ func options(opts Options) (Options, error) {
 	if opts.ScryptWorkFactor == 0 {
 		opts.ScryptWorkFactor = defaultWorkFactor
 	}
+	if opts.Context == nil {
+		opts.Context = context.Background()
+	}
 	return opts, nil
 }
 
@@ -144,6 +149,19 @@ func Exists(dir string) bool {
 	return err == nil
 }
 
+// CanCreate reports why Create would refuse to make a vault in dir
+// (DefaultDir when empty): dir is a file, a vault is there already
+// (ErrExists), or only copies of one are (ErrBackupOnly). It touches
+// neither the folder nor the keyring, so a caller can check the folder
+// before it asks anything of the keyring.
+func CanCreate(dir string) error {
+	o, err := options(Options{Dir: dir})
+	if err != nil {
+		return err
+	}
+	return checkNew(o.Dir)
+}
+
 // Create makes a new, empty vault. With StoreAuto it uses the OS keyring when
 // ProbeKeyring succeeds, fails with its error when the keyring is locked
 // (ErrKeyringLocked), and uses a passphrase when there is no working keyring;
@@ -155,6 +173,11 @@ func Exists(dir string) bool {
 func Create(opts Options, kind StoreKind) (*Vault, error) {
 	opts, err := options(opts)
 	if err != nil {
+		return nil, err
+	}
+	// The folder first: a keyring prompt or error must not hide a problem
+	// there. Checked again under the lock.
+	if err := checkNew(opts.Dir); err != nil {
 		return nil, err
 	}
 	if kind == StoreAuto {
@@ -171,10 +194,6 @@ func Create(opts Options, kind StoreKind) (*Vault, error) {
 	if kind != StoreKeyring && kind != StorePassphrase {
 		return nil, fmt.Errorf("unknown key store %q: use keyring or passphrase", kind)
 	}
-	// Check before touching the folder, and again under the lock.
-	if err := checkNew(opts.Dir); err != nil {
-		return nil, err
-	}
 	// A folder Create makes, or one that holds nothing yet, is the vault's
 	// own: make it 0700 whatever the umask or its old mode. A folder that
 	// holds the user's other files keeps its mode.
@@ -187,7 +206,7 @@ func Create(opts Options, kind StoreKind) (*Vault, error) {
 			return nil, fmt.Errorf("protect the vault folder: %w", err)
 		}
 	}
-	unlock, err := lock(opts.Dir)
+	unlock, err := lock(opts.Context, opts.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +219,7 @@ func Create(opts Options, kind StoreKind) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Vault{dir: opts.Dir, keyring: opts.Keyring, cache: opts.KeyCache, work: opts.ScryptWorkFactor, identity: id}
+	v := &Vault{ctx: opts.Context, dir: opts.Dir, keyring: opts.Keyring, cache: opts.KeyCache, work: opts.ScryptWorkFactor, identity: id}
 	v.env = envelope{Format: envelopeFormat, Version: envelopeVersion, Store: kind}
 	if kind == StorePassphrase {
 		if v.env.WrappedKey, err = wrapKey(id, opts.Passphrase, v.work); err != nil {
@@ -232,7 +251,7 @@ func Open(opts Options) (*Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Vault{dir: opts.Dir, keyring: opts.Keyring, cache: opts.KeyCache, work: opts.ScryptWorkFactor}
+	v := &Vault{ctx: opts.Context, dir: opts.Dir, keyring: opts.Keyring, cache: opts.KeyCache, work: opts.ScryptWorkFactor}
 	env, st, err := v.readEnvelope()
 	if err != nil {
 		return nil, err
@@ -313,7 +332,7 @@ func (v *Vault) refreshLocked() error {
 func (v *Vault) Update(fn func(*Data) error) (Data, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	unlock, err := lock(v.dir)
+	unlock, err := lock(v.ctx, v.dir)
 	if err != nil {
 		return v.dataLocked().Clone(), err
 	}
@@ -364,7 +383,10 @@ func (v *Vault) NextHOTP(id string) (Code, error) {
 // It rotates the vault key, so that the old passphrase opens neither the new
 // file nor its backup: a new key is generated, the contents are encrypted to
 // it, it is wrapped with the new passphrase (if any), and the backup is
-// replaced by the new version. A keyring vault's new key goes into a new
+// replaced by the new version, before the vault file is: a kill between the
+// two leaves the old vault, which the old passphrase still opens, with a
+// backup that opens with the new one, and never the new vault beside a
+// backup the old passphrase opens. A keyring vault's new key goes into a new
 // keyring item before the file that names it is written, and the old item is
 // deleted afterwards, so a crash at any point leaves a vault that opens.
 // Copies of the vault file made earlier (by hand, by backup or sync tools)
@@ -372,7 +394,7 @@ func (v *Vault) NextHOTP(id string) (Code, error) {
 func (v *Vault) SetPassphrase(passphrase []byte) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	unlock, err := lock(v.dir)
+	unlock, err := lock(v.ctx, v.dir)
 	if err != nil {
 		return err
 	}
@@ -447,9 +469,9 @@ func (v *Vault) write(d Data) error {
 // temporary file is written and synced, the current file becomes the backup,
 // the temporary file is renamed into place and the folder is synced. A crash
 // at any point leaves either the old or the new vault in place. With fresh,
-// the backup becomes a copy of the new version instead (after the rename),
-// for a new key whose old version must not stay behind. v.mu and the file
-// lock must be held.
+// the backup becomes a copy of the new version instead, before the rename,
+// for a new key whose old version must not stay behind (see atomicWrite).
+// v.mu and the file lock must be held.
 //
 // Temporary files that writers killed mid-way left behind are removed
 // first: each is a whole encrypted copy of an old version, and none can

@@ -65,7 +65,7 @@ is refused. To move accounts from another authenticator, use 'sesame import'.`,
 			case a.terminal():
 				return usagef("give an otpauth:// URI, --qr FILE or --secret (or pipe URIs on stdin)")
 			default:
-				accounts, err = accountsFromReader(a.stdin)
+				accounts, err = accountsFromReader(a.input())
 			}
 			if err != nil {
 				return err

@@ -236,7 +236,7 @@ func (a *app) vaultOptions() (vault.Options, error) {
 	if a.keyring != nil {
 		k = a.keyring
 	}
-	o := vault.Options{Dir: a.getenv("SESAME_HOME"), Keyring: waitKeyring{a.ctx, k}, ScryptWorkFactor: a.scryptWork}
+	o := vault.Options{Dir: a.getenv("SESAME_HOME"), Keyring: waitKeyring{a.ctx, k}, ScryptWorkFactor: a.scryptWork, Context: a.ctx}
 	if o.KeyCache = a.keyCache; o.KeyCache == nil {
 		o.KeyCache = vault.KernelKeyring{}
 	}
@@ -299,6 +299,9 @@ func (a *app) openOrCreate() (*vault.Vault, error) {
 	kind, err := a.storeKind()
 	if err != nil {
 		return nil, err
+	}
+	if err := vault.CanCreate(o.Dir); err != nil {
+		return nil, err // the folder's problem first, before the keyring's
 	}
 	switch kind {
 	case vault.StoreAuto:

@@ -46,33 +46,30 @@ func (a *app) ask(question string, secret bool) ([]byte, error) {
 		b   []byte
 		err error
 	}
-	got := make(chan answer, 1)
-	restore := func() {}
+	var ans answer
 	if f, ok := a.stdin.(*os.File); ok && secret && a.isTerminal == nil {
 		fd := int(f.Fd())
-		if st, err := term.GetState(fd); err == nil {
-			restore = func() { _ = term.Restore(fd, st) }
-		}
+		st, stErr := term.GetState(fd)
+		got := make(chan answer, 1)
 		go func() {
 			b, err := term.ReadPassword(fd)
 			got <- answer{b, err}
 		}()
-	} else {
-		r := a.lines()
-		go func() {
-			line, err := r.ReadString('\n')
-			if errors.Is(err, io.EOF) && line != "" {
-				err = nil // a last line without a newline
+		select {
+		case ans = <-got:
+		case <-a.done():
+			if stErr == nil {
+				_ = term.Restore(fd, st) // echo back on: ReadPassword will not return to do it
 			}
-			got <- answer{[]byte(strings.TrimRight(line, "\r\n")), err}
-		}()
-	}
-	var ans answer
-	select {
-	case ans = <-got:
-	case <-a.done():
-		restore()
-		ans.err = errCancelled
+			ans.err = errCancelled
+		}
+	} else {
+		// lines reads through input, which gives up when the user stops the command.
+		line, err := a.lines().ReadString('\n')
+		if errors.Is(err, io.EOF) && line != "" {
+			err = nil // a last line without a newline
+		}
+		ans = answer{[]byte(strings.TrimRight(line, "\r\n")), err}
 	}
 	if secret || ans.err != nil {
 		fmt.Fprintln(a.stderr) // the Enter the terminal did not echo, or a clean line after ^C
@@ -151,11 +148,15 @@ func (a *app) confirm(question string) (bool, error) {
 	return false, nil
 }
 
+// input is standard input for reading: a read that waits ends when the
+// user stops the command.
+func (a *app) input() io.Reader { return cancelReader{a.done(), a.stdin} }
+
 // lines reads standard input line by line; one reader is shared so that
 // buffered input is not lost between questions.
 func (a *app) lines() *bufio.Reader {
 	if a.lineReader == nil {
-		a.lineReader = bufio.NewReader(a.stdin)
+		a.lineReader = bufio.NewReader(a.input())
 	}
 	return a.lineReader
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -112,4 +113,33 @@ func (w waitKeyring) Set(service, user, secret string) error {
 func (w waitKeyring) Delete(service, user string) error {
 	_, err := w.wait(func() (string, error) { return "", w.k.Delete(service, user) })
 	return err
+}
+
+// cancelReader reads standard input until done is closed: then a Read that
+// waits (a terminal nobody types at, a pipe that never ends) returns
+// errCancelled at once. The read goes on into a buffer of its own, which
+// nobody looks at any more; the process exits without it.
+type cancelReader struct {
+	done <-chan struct{}
+	r    io.Reader
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func (c cancelReader) Read(p []byte) (int, error) {
+	buf := make([]byte, len(p))
+	got := make(chan readResult, 1)
+	go func() {
+		n, err := c.r.Read(buf)
+		got <- readResult{n, err}
+	}()
+	select {
+	case r := <-got:
+		return copy(p, buf[:r.n]), r.err
+	case <-c.done:
+		return 0, errCancelled
+	}
 }

@@ -222,7 +222,7 @@ func (a *app) readInput(name string) (transfer.Input, error) {
 	if name != "-" {
 		return transfer.ReadFile(name)
 	}
-	data, err := io.ReadAll(io.LimitReader(a.stdin, transfer.MaxFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(a.input(), transfer.MaxFileSize+1))
 	if err != nil {
 		return transfer.Input{}, fmt.Errorf("read standard input: %w", err)
 	}
