@@ -62,20 +62,21 @@ func (s Secret) Base32() string {
 // ParseSecret decodes a base32 secret as users and sites write it: any case,
 // with or without '=' padding, grouped with spaces or dashes.
 func ParseSecret(s string) (Secret, error) {
+	grouping := func(r rune) bool { return r == ' ' || r == '-' || r == '\t' || r == '=' }
+	upper := strings.ToUpper(s)
+	if i := strings.IndexFunc(upper, func(r rune) bool { return !grouping(r) && notBase32(r) }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(upper[i:])
+		return nil, &FieldError{Field: "secret", Reason: fmt.Sprintf("is not valid base32: character %d is %s%s; use letters A-Z and digits 2-7",
+			utf8.RuneCountInString(upper[:i])+1, quoteRune(r), base32Hint(r))}
+	}
 	clean := strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '-', '\t', '=':
+		if grouping(r) {
 			return -1
 		}
 		return r
-	}, strings.ToUpper(s))
+	}, upper)
 	if clean == "" {
 		return nil, &FieldError{Field: "secret", Reason: "is empty"}
-	}
-	if i := strings.IndexFunc(clean, notBase32); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(clean[i:])
-		return nil, &FieldError{Field: "secret", Reason: fmt.Sprintf("is not valid base32: character %d is %s%s; use letters A-Z and digits 2-7",
-			utf8.RuneCountInString(clean[:i])+1, quoteRune(r), base32Hint(r))}
 	}
 	if len(clean) > MaxSecretBytes*8/5+8 {
 		return nil, &FieldError{Field: "secret", Reason: "is too long"}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,8 +28,11 @@ func TestPromptsInTmux(t *testing.T) {
 	if _, err := vault.Create(o, vault.StorePassphrase); err != nil {
 		t.Fatal(err)
 	}
-	pp := "SESAME_PASSPHRASE=" + vaulttest.Passphrase
+	pp := "SESAME_PASSPHRASE='" + vaulttest.Passphrase + "'"
+	// The shell traps SIGINT so that Ctrl-C ends only sesame; the trap is
+	// reset to the default in the commands it starts.
 	script := strings.Join([]string{
+		"trap : INT",
 		pp + " " + bin + " add --secret - --issuer Typed --name in; echo exit=$?",
 		bin + " list; echo exit=$?",
 		pp + " " + bin + " rm typed; echo exit=$?",
@@ -36,7 +40,7 @@ func TestPromptsInTmux(t *testing.T) {
 	}, "; ")
 	tm := tuitest.Start(t, tuitest.TermOptions{Width: 120, Height: 30, Env: []string{"SESAME_HOME=" + o.Dir}}, "sh", "-c", script)
 
-	tm.WaitFor(30*time.Second, "Secret: ")
+	tm.WaitFor(30*time.Second, "Secret:")
 	const secret = "JBSWY3DPEHPK3PXP"
 	tm.Line(secret)
 	screen := tm.WaitFor(30*time.Second, "added Typed (in)", "exit=0")
@@ -44,12 +48,12 @@ func TestPromptsInTmux(t *testing.T) {
 		t.Fatalf("the secret was echoed:\n%s", screen)
 	}
 
-	tm.WaitFor(30*time.Second, "Vault passphrase: ")
+	tm.WaitFor(30*time.Second, "Vault passphrase:")
 	tm.Type("half a pass")
 	tm.Keys("C-c")
 	tm.WaitFor(30*time.Second, "cancelled, nothing changed", "exit=130")
 
-	tm.WaitFor(30*time.Second, "Remove Typed (in)? Its codes cannot be recovered [y/N] ")
+	tm.WaitFor(30*time.Second, "Remove Typed (in)? Its codes cannot be recovered [y/N]")
 	tm.Keys("C-d")
 	tm.WaitCount(30*time.Second, 2, "cancelled, nothing changed")
 	tm.WaitCount(30*time.Second, 2, "exit=130")
@@ -77,7 +81,7 @@ func TestBinaryRefusesFIFO(t *testing.T) {
 		cmd.Env = tuitest.Environ("SESAME_HOME="+home, "SESAME_PASSPHRASE=x")
 		out, err := cmd.CombinedOutput()
 		cancel()
-		if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			t.Fatalf("sesame %s hung on a named pipe", args[0])
 		}
 		ee, ok := err.(*exec.ExitError)
