@@ -315,15 +315,21 @@ type found struct {
 	size   float64
 }
 
-// decodeOnce runs gozxing's multi-code reader, then its single-code reader
-// with two binarizers. A panic inside gozxing on a crafted image counts as
-// "nothing found" rather than crashing the program.
+// decodeOnce is scan, where a panic inside gozxing on a crafted image counts
+// as "nothing found" rather than crashing the program. FuzzScan fuzzes scan
+// itself, so that such panics are seen.
 func decodeOnce(g gray) (texts []string) {
 	defer func() {
 		if recover() != nil {
 			texts = nil
 		}
 	}()
+	return scan(g)
+}
+
+// scan runs gozxing's multi-code reader, then its single-code reader with
+// two binarizers.
+func scan(g gray) []string {
 	src, err := gozxing.NewPlanarYUVLuminanceSource(g.pix, g.w, g.h, 0, 0, g.w, g.h, false)
 	if err != nil {
 		return nil

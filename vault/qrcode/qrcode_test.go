@@ -594,9 +594,9 @@ func TestDecodeFile(t *testing.T) {
 	}
 }
 
-func FuzzDecode(f *testing.F) {
-	f.Add(encode(f, "a", 0))
-	f.Add(encode(f, "otpauth://totp/x?secret=AA", 0))
+// decodeSeeds are small QR code images in each format Decode reads, and
+// headers alone.
+func decodeSeeds(f testing.TB) [][]byte {
 	small := encodeImage(f, "gif", 0)
 	var g, j bytes.Buffer
 	if err := gif.Encode(&g, small, nil); err != nil {
@@ -605,10 +605,23 @@ func FuzzDecode(f *testing.F) {
 	if err := jpeg.Encode(&j, small, nil); err != nil {
 		f.Fatal(err)
 	}
-	f.Add(g.Bytes())
-	f.Add(j.Bytes())
-	f.Add(pngHeader(3, 3))
-	f.Add([]byte("GIF89a"))
+	return [][]byte{encode(f, "a", 0), encode(f, "otpauth://totp/x?secret=AA", 0), g.Bytes(), j.Bytes(), pngHeader(3, 3), []byte("GIF89a")}
+}
+
+// TestSeedCorpora keeps the committed seed corpus of FuzzDecode (see
+// vaulttest.SeedCorpus; rewrite it with -write-corpus).
+func TestSeedCorpora(t *testing.T) {
+	var seeds [][]any
+	for _, s := range decodeSeeds(t) {
+		seeds = append(seeds, []any{s})
+	}
+	vaulttest.SeedCorpus(t, "FuzzDecode", seeds...)
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range decodeSeeds(f) {
+		f.Add(s)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		texts, err := qrcode.Decode(bytes.NewReader(data))
 		if err != nil {

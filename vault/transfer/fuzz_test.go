@@ -4,14 +4,16 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"testing"
+
+	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
-// FuzzImport runs detection and every importer on arbitrary input. Imports
-// must never panic, and must return either accounts or an error, never both.
-// Encrypted inputs get a password but low work-factor caps, so that fuzzing
-// stays fast.
-func FuzzImport(f *testing.F) {
+// importSeeds are inputs of every import format, for the import fuzz
+// targets: exports Sesame writes, small hand-written files, an encrypted
+// andOTP-like file and a ZipCrypto archive.
+func importSeeds(f testing.TB) [][]byte {
 	aegis, err := exportAegis(sample()[:2], []byte("pw"), 1<<10)
 	if err != nil {
 		f.Fatal(err)
@@ -40,30 +42,64 @@ func FuzzImport(f *testing.F) {
 		`[{"accountType":"OtpAccount","name":"n","otpGenerator":{"otpSecret":"JBSWY3DPEHPK3PXP","counter":1}}]`,
 		string(encryptAndOTPSeed()),
 	}
+	var out [][]byte
 	for _, s := range seeds {
-		f.Add([]byte(s))
+		out = append(out, []byte(s))
 	}
-	f.Add(zipCryptoZip(f, "Accounts.txt", []byte("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP\n"), []byte("pw")))
+	return append(out, zipCryptoZip(f, "Accounts.txt", []byte("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP\n"), []byte("pw")))
+}
+
+// FuzzImport runs detection and every importer on arbitrary input. Imports
+// must never panic, and must return either accounts or an error, never both.
+// Encrypted inputs get a password but low work-factor caps, so that fuzzing
+// stays fast.
+func FuzzImport(f *testing.F) {
+	for _, seed := range importSeeds(f) {
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		opts := ImportOptions{Password: password("pw"), AllowPartial: true, limits: limits{scryptN: 1 << 10, pbkdf2Iter: 2000}}
-		res, err := Import(opts, Input{Name: "fuzz", Data: data})
-		if (res == nil) == (err == nil) {
-			t.Fatalf("Import = %v, %v: want exactly one of a result and an error", res, err)
-		}
-		if err != nil {
-			return
-		}
-		for _, a := range res.Accounts {
-			if err := a.Validate(); err != nil {
-				t.Fatalf("imported an invalid account %q: %v", a.Label(), err)
-			}
-		}
-		for _, s := range res.Skipped {
-			if s.Reason == "" {
-				t.Fatalf("skip without a reason: %+v", s)
-			}
-		}
+		checkImport(t, "", data)
 	})
+}
+
+// FuzzImportFormat runs each importer on arbitrary input as if the user had
+// named its format (--format), past detection: the first byte picks the
+// format. The same rules hold as for FuzzImport.
+func FuzzImportFormat(f *testing.F) {
+	formats := Formats()
+	for _, seed := range importSeeds(f) {
+		for i := range formats {
+			f.Add(uint8(i), seed)
+		}
+	}
+	f.Fuzz(func(t *testing.T, format uint8, data []byte) {
+		checkImport(t, formats[int(format)%len(formats)], data)
+	})
+}
+
+// checkImport imports data as format (detected when empty) with low
+// work-factor caps: it must not panic, and must return either accounts or
+// an error, never both; every account is valid, every skip has a reason.
+func checkImport(t *testing.T, format Format, data []byte) {
+	t.Helper()
+	opts := ImportOptions{Format: format, Password: password("pw"), AllowPartial: true, limits: limits{scryptN: 1 << 10, pbkdf2Iter: 2000}}
+	res, err := Import(opts, Input{Name: "fuzz", Data: data})
+	if (res == nil) == (err == nil) {
+		t.Fatalf("Import = %v, %v: want exactly one of a result and an error", res, err)
+	}
+	if err != nil {
+		return
+	}
+	for _, a := range res.Accounts {
+		if err := a.Validate(); err != nil {
+			t.Fatalf("imported an invalid account %q: %v", a.Label(), err)
+		}
+	}
+	for _, s := range res.Skipped {
+		if s.Reason == "" {
+			t.Fatalf("skip without a reason: %+v", s)
+		}
+	}
 }
 
 // encryptAndOTPSeed is a fixed andOTP-like binary seed (not decryptable).
@@ -71,9 +107,10 @@ func encryptAndOTPSeed() []byte {
 	return append([]byte{0, 0, 3, 0xe8}, bytes.Repeat([]byte{7}, 60)...)
 }
 
-// FuzzMigrationPayload decodes arbitrary protobuf as a migration payload.
-// What decodes must encode and decode again to the same payload.
-func FuzzMigrationPayload(f *testing.F) {
+// migrationSeeds are migration payloads: Sesame's own exports and samples
+// of Google Authenticator's, whole and cut short.
+func migrationSeeds(f testing.TB) [][]byte {
+	var out [][]byte
 	google, _, err := ExportGoogle(sample())
 	if err != nil {
 		f.Fatal(err)
@@ -83,7 +120,7 @@ func FuzzMigrationPayload(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(p.Marshal())
+		out = append(out, p.Marshal())
 	}
 	for _, s := range []string{
 		"CjEKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZTAC",
@@ -95,7 +132,16 @@ func FuzzMigrationPayload(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(b)
+		out = append(out, b)
+	}
+	return out
+}
+
+// FuzzMigrationPayload decodes arbitrary protobuf as a migration payload.
+// What decodes must encode and decode again to the same payload.
+func FuzzMigrationPayload(f *testing.F) {
+	for _, seed := range migrationSeeds(f) {
+		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ParseMigrationPayload(data)
@@ -123,4 +169,23 @@ func FuzzMigrationPayload(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSeedCorpora keeps the committed seed corpora of this package's fuzz
+// targets (see vaulttest.SeedCorpus; rewrite them with -write-corpus).
+func TestSeedCorpora(t *testing.T) {
+	var imports, forced, migrations [][]any
+	formats := Formats()
+	for _, seed := range importSeeds(t) {
+		imports = append(imports, []any{seed})
+		if f, err := Detect(seed); err == nil {
+			forced = append(forced, []any{uint8(slices.Index(formats, f)), seed})
+		}
+	}
+	for _, seed := range migrationSeeds(t) {
+		migrations = append(migrations, []any{seed})
+	}
+	vaulttest.SeedCorpus(t, "FuzzImport", imports...)
+	vaulttest.SeedCorpus(t, "FuzzImportFormat", forced...)
+	vaulttest.SeedCorpus(t, "FuzzMigrationPayload", migrations...)
 }

@@ -1,0 +1,195 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/vault/vaulttest"
+)
+
+// fuzzRoutes are the server's routes; {req} and {dev} stand for the pending
+// request's and the paired device's IDs.
+var fuzzRoutes = []struct {
+	method, path string
+	device, rp   bool // signed by the device; needs the API key
+}{
+	{"GET", "/v1/info", false, false},
+	{"POST", "/v1/pair", true, false},
+	{"GET", "/v1/device/requests", true, false},
+	{"POST", "/v1/device/requests/{req}/answer", true, false},
+	{"DELETE", "/v1/device", true, false},
+	{"POST", "/v1/device/unblock", true, false},
+	{"POST", "/v1/rp/pairings", false, true},
+	{"POST", "/v1/rp/signins", false, true},
+	{"GET", "/v1/rp/signins/{req}", false, true},
+	{"DELETE", "/v1/rp/signins/{req}", false, true},
+	{"GET", "/v1/rp/users/alice/devices", false, true},
+	{"DELETE", "/v1/rp/users/alice/devices/{dev}", false, true},
+	{"POST", "/v1/rp/users/alice/unblock", false, true},
+}
+
+// fuzzServer is a server with one device paired for "alice" and one
+// sign-in request pending for her, on a fixed clock.
+type fuzzServer struct {
+	h     *Handler
+	store Store
+	now   time.Time
+	dev   string
+	key   ed25519.PrivateKey
+	req   string
+}
+
+// handlerTransport serves HTTP requests with h in process.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	w := httptest.NewRecorder()
+	t.h.ServeHTTP(w, r)
+	return w.Result(), nil
+}
+
+func newFuzzServer(t testing.TB) *fuzzServer {
+	t.Helper()
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	st := NewMemoryStore()
+	h, err := New(Config{Key: key, Store: st, APIKey: []byte(testAPIKey), URL: "http://127.0.0.1:8440",
+		Now: func() time.Time { return now }, DeviceEvery: time.Nanosecond, DeviceBurst: 1 << 30,
+		PairingEvery: time.Nanosecond, PairingBurst: 1 << 30, SignInEvery: time.Nanosecond, SignInBurst: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := h.CreatePairing("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := approve.Pair(context.Background(), pr.URI, approve.ClientOptions{
+		HTTPClient: &http.Client{Transport: handlerTransport{h}}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, err := h.StartSignIn(SignInRequest{User: "alice", Application: "Wiki", IP: "192.0.2.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fuzzServer{h: h, store: st, now: now, dev: p.Params["device_id"], key: ed25519.NewKeyFromSeed(p.DeviceKey), req: started.ID}
+}
+
+// fill puts the IDs and the time into a path or body template.
+func (s *fuzzServer) fill(b []byte) []byte {
+	r := strings.NewReplacer("{req}", s.req, "{dev}", s.dev, "{now}", itoa(int(s.now.Unix())))
+	return []byte(r.Replace(string(b)))
+}
+
+// fuzzServerSeeds are requests of each kind: a poll, answers of each
+// decision, a registration, a sign-in, and damaged records of the device,
+// the request and the user.
+func fuzzServerSeeds() [][]any {
+	var out [][]any
+	answer := []byte(`{"v":1,"request_id":"{req}","device_id":"{dev}","decision":"approve","number":"42","time":{now}}`)
+	out = append(out, []any{uint8(0), "", []byte(nil), false, uint8(0), []byte(nil)})
+	out = append(out, []any{uint8(2), "wait=0&since=0", []byte(nil), true, uint8(0), []byte(nil)})
+	out = append(out, []any{uint8(3), "", answer, true, uint8(0), []byte(nil)})
+	out = append(out, []any{uint8(3), "", []byte(`{"v":1,"request_id":"{req}","device_id":"{dev}","decision":"deny","reason":"not_me","time":{now}}`), true, uint8(0), []byte(nil)})
+	out = append(out, []any{uint8(3), "", answer, true, uint8(2), []byte(`{"id":"{req}","user":"alice","expires":1}`)})
+	out = append(out, []any{uint8(2), "", []byte(nil), true, uint8(1), []byte(`{"id":"{dev}","user":"alice","public_key":"AAAA"}`)})
+	out = append(out, []any{uint8(5), "", []byte(nil), true, uint8(3), []byte(`{"blocked_by":"x"}`)})
+	out = append(out, []any{uint8(1), "", []byte(`{"token":"abc","public_key":"AAAA","name":"n"}`), true, uint8(0), []byte(nil)})
+	out = append(out, []any{uint8(7), "", []byte(`{"user":"alice","application":"Wiki","ip":"192.0.2.7","mode":"choose"}`), true, uint8(0), []byte(nil)})
+	out = append(out, []any{uint8(8), "wait=5", []byte(nil), true, uint8(2), []byte(`null`)})
+	out = append(out, []any{uint8(11), "", []byte(nil), true, uint8(1), []byte(`[]`)})
+	return out
+}
+
+// TestSeedCorpora keeps the committed seed corpus of FuzzServerRequests
+// (see vaulttest.SeedCorpus; rewrite it with -write-corpus).
+func TestSeedCorpora(t *testing.T) {
+	vaulttest.SeedCorpus(t, "FuzzServerRequests", fuzzServerSeeds()...)
+}
+
+// FuzzServerRequests sends arbitrary requests to every route of the server:
+// any query and body, signed by the paired device (so that they get past
+// the signature to the body) or not, with the store's records of the device,
+// the request or the user damaged first. The server must never panic,
+// must answer with a status it documents, must refuse unsigned device
+// requests and relying-party calls without the API key, and must sign every
+// answer to a signed device request.
+func FuzzServerRequests(f *testing.F) {
+	for _, a := range fuzzServerSeeds() {
+		f.Add(a[0].(uint8), a[1].(string), a[2].([]byte), a[3].(bool), a[4].(uint8), a[5].([]byte))
+	}
+	f.Fuzz(func(t *testing.T, route uint8, query string, body []byte, sign bool, damage uint8, record []byte) {
+		s := newFuzzServer(t)
+		rt := fuzzRoutes[int(route)%len(fuzzRoutes)]
+		record = s.fill(record)
+		if damage%4 != 0 {
+			target := map[uint8][2]string{1: {bDevices, s.dev}, 2: {bRequests, s.req}, 3: {bUsers, "alice"}}[damage%4]
+			bucket, key := target[0], target[1]
+			if err := s.store.Update(func(tx Tx) error { return tx.Put(bucket, key, record) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u, err := url.Parse("http://127.0.0.1:8440" + string(s.fill([]byte(rt.path))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		u.RawQuery = q.Encode()
+		body = s.fill(body)
+		if rt.path == "/v1/device/requests/{req}/answer" && sign {
+			var a approve.SignedAnswer
+			if json.Unmarshal(body, &a) == nil && len(a.Sig) == 0 {
+				a.Sig = ed25519.Sign(s.key, a.SigningBytes())
+				body, _ = json.Marshal(a)
+			}
+		}
+		req := httptest.NewRequest(rt.method, u.String(), bytes.NewReader(body))
+		// Long polls end at once: the fuzzer looks for crashes, not waits.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req = req.WithContext(ctx)
+		nonce := approve.EncodeB64(bytes.Repeat([]byte{byte(len(body))}, approve.NonceBytes))
+		switch {
+		case rt.device && sign && rt.path == "/v1/pair":
+			approve.SignHTTP(req, "", s.key, body, s.now, nonce)
+		case rt.device && sign:
+			approve.SignHTTP(req, s.dev, s.key, body, s.now, nonce)
+		case rt.rp && sign:
+			req.Header.Set("Authorization", "Bearer "+testAPIKey)
+		}
+		w := httptest.NewRecorder()
+		s.h.ServeHTTP(w, req)
+		res := w.Result()
+		if res.StatusCode < 200 || res.StatusCode > 599 {
+			t.Fatalf("%s %s: status %d", rt.method, rt.path, res.StatusCode)
+		}
+		ok := res.StatusCode < 300
+		switch {
+		case rt.device && !sign && ok:
+			t.Fatalf("%s %s without a signature: status %d", rt.method, rt.path, res.StatusCode)
+		case rt.rp && !sign && ok:
+			t.Fatalf("%s %s without the API key: status %d", rt.method, rt.path, res.StatusCode)
+		}
+		if len(w.Body.Bytes()) > 0 && !json.Valid(w.Body.Bytes()) {
+			t.Fatalf("%s %s: status %d with a body that is not JSON: %q", rt.method, rt.path, res.StatusCode, w.Body.Bytes())
+		}
+		if rt.device && sign && rt.path != "/v1/pair" {
+			if _, err := approve.VerifyResponse(s.h.PublicKey(), nonce, res.StatusCode, res.Header, w.Body.Bytes()); err != nil {
+				t.Fatalf("%s %s: status %d, the answer to a signed device request does not verify: %v", rt.method, rt.path, res.StatusCode, err)
+			}
+		}
+	})
+}
