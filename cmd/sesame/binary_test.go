@@ -16,7 +16,14 @@ import (
 	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
-func TestMain(m *testing.M) { tuitest.Main(m) }
+// TestMain runs the tests, or with cliChildEnv set runs the test binary as
+// the sesame command (for TestKillCommands).
+func TestMain(m *testing.M) {
+	if os.Getenv(cliChildEnv) != "" {
+		os.Exit(runAsCLI())
+	}
+	tuitest.Main(m)
+}
 
 // runBinary runs the built command with a clean environment plus env.
 func runBinary(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {

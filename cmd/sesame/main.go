@@ -28,18 +28,22 @@ import (
 var version = ""
 
 func main() {
-	harden()
-	ctx, stop := notifySignals()
-	a := &app{
+	os.Exit(runProcess(&app{
 		stdin:  os.Stdin,
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		getenv: os.Getenv,
 		now:    time.Now,
-	}
-	code := a.run(ctx, os.Args[1:])
-	stop()
-	os.Exit(code)
+	}, os.Args[1:]))
+}
+
+// runProcess is the whole process around a run: core dumps off, signals
+// watched. It returns the exit status.
+func runProcess(a *app, args []string) int {
+	harden()
+	ctx, stop := notifySignals()
+	defer stop()
+	return a.run(ctx, args)
 }
 
 // app is one invocation of the command: its streams, environment and flags.
