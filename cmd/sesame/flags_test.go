@@ -66,6 +66,12 @@ var ignoredFlags = map[string][][]string{
 	"unpair":          {},
 	"approve":         {},
 	"demo":            {},
+	"agent":           {},
+	"agent install":   {},
+	"agent status":    {},
+	"agent uninstall": {},
+	"unlock":          {},
+	"lock":            {},
 }
 
 // sampleArgs are arguments that satisfy each command's argument count, so

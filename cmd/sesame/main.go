@@ -348,7 +348,7 @@ func plural(n int, noun string) string {
 // refuses it, as it refuses every flag it would ignore.
 var globalUsers = map[string][]string{
 	"passphrase-file": {"", "add", "list", "code", "rm", "rename", "passwd", "recover", "import", "export",
-		"pair", "devices", "devices pause", "devices resume", "devices unblock", "unpair", "approve"},
+		"pair", "devices", "devices pause", "devices resume", "devices unblock", "unpair", "approve", "unlock"},
 	"store":       {"", "add", "import", "pair"},
 	"clear-after": {"", "code", "demo", "clear-clipboard"},
 }
