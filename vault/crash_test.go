@@ -94,8 +94,12 @@ func TestCrashDuringWrites(t *testing.T) {
 		}
 	}
 	// Kills during a write leave temporary files behind; a successful write
-	// removes them all.
-	if _, err := mustOpen(t, v.Dir()).Update(func(*vault.Data) error { return nil }); err != nil {
+	// removes them all. (An Update that changes nothing writes nothing, so
+	// this one adds an account.)
+	if _, err := mustOpen(t, v.Dir()).Update(func(d *vault.Data) error {
+		_, err := d.Add(vaulttest.Account("After", "the kills"), time.Unix(0, 0))
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	assertNoTempFiles(t, v.Dir())

@@ -56,7 +56,7 @@ func FuzzScan(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) < 3 || len(data) > 2+160*160 {
+		if len(data) < 3 || len(data) > 2+128*128 {
 			return
 		}
 		w := int(data[0])<<8 | int(data[1])
