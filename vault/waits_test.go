@@ -19,8 +19,7 @@ import (
 // with its cause, long before the lock's own timeout, and changes nothing.
 func TestLockWaitEndsWithContext(t *testing.T) {
 	o := vaulttest.Options(t)
-	v, err := vault.Create(o, vault.StoreKeyring)
-	if err != nil {
+	if _, err := vault.Create(o, vault.StoreKeyring); err != nil {
 		t.Fatal(err)
 	}
 	held := flock.New(filepath.Join(o.Dir, "vault.lock"))
@@ -32,7 +31,7 @@ func TestLockWaitEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(stop)
 	o.Context = ctx
-	v, err = vault.Open(o)
+	v, err := vault.Open(o)
 	if err != nil {
 		t.Fatal(err)
 	}

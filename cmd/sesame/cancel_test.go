@@ -18,7 +18,8 @@ import (
 	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
-// runCtx runs the command with ctx, a terminal or not, like runT.
+// runCtx runs the command with ctx, on stdin, as if stdin were a terminal
+// or not.
 func (c *cli) runCtx(ctx context.Context, stdin io.Reader, terminal bool, args ...string) result {
 	c.t.Helper()
 	var out, errb bytes.Buffer
@@ -29,6 +30,7 @@ func (c *cli) runCtx(ctx context.Context, stdin io.Reader, terminal bool, args .
 		getenv:     func(k string) string { return c.env[k] },
 		now:        func() time.Time { return c.now },
 		keyring:    c.keyring,
+		keyCache:   c.keyCache,
 		scryptWork: 10,
 		isTerminal: func(io.Reader) bool { return terminal },
 	}

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash"
-	"io"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -53,20 +52,7 @@ type result struct {
 
 func (c *cli) run(stdin string, args ...string) result {
 	c.t.Helper()
-	var out, errb bytes.Buffer
-	a := &app{
-		stdin:      strings.NewReader(stdin),
-		stdout:     &out,
-		stderr:     &errb,
-		getenv:     func(k string) string { return c.env[k] },
-		now:        func() time.Time { return c.now },
-		keyring:    c.keyring,
-		keyCache:   c.keyCache,
-		scryptWork: 10,
-		isTerminal: func(io.Reader) bool { return false },
-	}
-	code := a.run(context.Background(), args)
-	return result{code, out.String(), errb.String()}
+	return c.runCtx(context.Background(), strings.NewReader(stdin), false, args...)
 }
 
 func (c *cli) ok(stdin string, args ...string) string {

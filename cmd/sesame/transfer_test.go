@@ -5,14 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sesame-auth/sesame/tui/tuitest"
 	"github.com/sesame-auth/sesame/vault"
@@ -24,19 +22,7 @@ import (
 // taken for a terminal when terminal is set.
 func (c *cli) runT(stdin string, terminal bool, args ...string) result {
 	c.t.Helper()
-	var out, errb bytes.Buffer
-	a := &app{
-		stdin:      strings.NewReader(stdin),
-		stdout:     &out,
-		stderr:     &errb,
-		getenv:     func(k string) string { return c.env[k] },
-		now:        func() time.Time { return c.now },
-		keyring:    c.keyring,
-		scryptWork: 10,
-		isTerminal: func(io.Reader) bool { return terminal },
-	}
-	code := a.run(context.Background(), args)
-	return result{code, out.String(), errb.String()}
+	return c.runCtx(context.Background(), strings.NewReader(stdin), terminal, args...)
 }
 
 func (c *cli) okT(stdin string, args ...string) string {
