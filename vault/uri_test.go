@@ -642,11 +642,13 @@ func TestURIInterop(t *testing.T) {
 	}
 }
 
-func FuzzParseURI(f *testing.F) {
+// uriSeeds are the links of the edge cases above and a few more.
+func uriSeeds() []string {
+	var out []string
 	for _, tc := range edgeCases {
-		f.Add(tc.uri)
+		out = append(out, tc.uri)
 	}
-	for _, s := range []string{
+	return append(out,
 		"otpauth://totp/ıı%3Ab?secret=JBSWY3DPEHPK3PXP",
 		"otpauth://totp/ɐb%3Ac?secret=JBSWY3DPEHPK3PXP",
 		"otpauth://totp/:a%3Ab?secret=JBSWY3DPEHPK3PXP&issuer=x%3Ay",
@@ -654,7 +656,21 @@ func FuzzParseURI(f *testing.F) {
 		"otpauth://totp/x%00?secret=AA",
 		"steam://",
 		"",
-	} {
+	)
+}
+
+// TestURISeedCorpus keeps the committed seed corpus of FuzzParseURI (see
+// vaulttest.SeedCorpus; rewrite it with -write-corpus).
+func TestURISeedCorpus(t *testing.T) {
+	var seeds [][]any
+	for _, s := range uriSeeds() {
+		seeds = append(seeds, []any{s})
+	}
+	vaulttest.SeedCorpus(t, "FuzzParseURI", seeds...)
+}
+
+func FuzzParseURI(f *testing.F) {
+	for _, s := range uriSeeds() {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -17,7 +17,7 @@ var writeCorpus = flag.Bool("write-corpus", false, "rewrite the committed seed c
 // testdata/fuzz/<target> of the package under test, which `go test` runs as
 // seeds and `go test -fuzz` starts from. With -write-corpus it rewrites the
 // folder from seeds (each one the target's arguments, in order): every seed
-// as it is, and each of its []byte arguments truncated to a half and to all
+// as it is, and each of its []byte and string arguments truncated to a half and to all
 // but its last byte, and with one bit flipped at a third, a half and two
 // thirds of its length. Without the flag it checks that the folder holds
 // entries in Go's corpus format for the target's argument types, so a
@@ -60,17 +60,27 @@ func SeedCorpus(t *testing.T, target string, seeds ...[]any) {
 }
 
 // variants is seed, then the truncated and bit-flipped copies of each of
-// its []byte arguments.
+// its []byte and string arguments.
 func variants(seed []any) [][]any {
 	out := [][]any{seed}
 	for i, arg := range seed {
-		b, ok := arg.([]byte)
-		if !ok || len(b) < 2 {
+		var b []byte
+		switch v := arg.(type) {
+		case []byte:
+			b = v
+		case string:
+			b = []byte(v)
+		}
+		if len(b) < 2 {
 			continue
 		}
+		_, isString := arg.(string)
 		with := func(v []byte) {
 			e := append([]any(nil), seed...)
 			e[i] = v
+			if isString {
+				e[i] = string(v)
+			}
 			out = append(out, e)
 		}
 		with(bytes.Clone(b[:len(b)/2]))
