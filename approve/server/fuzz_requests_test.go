@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,23 +59,75 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return w.Result(), nil
 }
 
-func newFuzzServer(t testing.TB) *fuzzServer {
-	t.Helper()
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+// fuzzBase is a store in which "alice" has paired a device, made once per
+// process: pairing draws a QR code and takes milliseconds, a fuzz input
+// should not.
+var fuzzBase struct {
+	once    sync.Once
+	err     error
+	key     ed25519.PrivateKey
+	dev     string
+	devKey  ed25519.PrivateKey
+	records map[[2]string][]byte // bucket and key: value
+}
+
+var fuzzNow = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func fuzzConfig(key ed25519.PrivateKey, st Store) Config {
+	return Config{Key: key, Store: st, APIKey: []byte(testAPIKey), URL: "http://127.0.0.1:8440",
+		Now: func() time.Time { return fuzzNow }, DeviceEvery: time.Nanosecond, DeviceBurst: 1 << 30,
+		PairingEvery: time.Nanosecond, PairingBurst: 1 << 30, SignInEvery: time.Nanosecond, SignInBurst: 1 << 30}
+}
+
+func pairFuzzBase() error {
+	_, fuzzBase.key, _ = ed25519.GenerateKey(rand.Reader)
 	st := NewMemoryStore()
-	h, err := New(Config{Key: key, Store: st, APIKey: []byte(testAPIKey), URL: "http://127.0.0.1:8440",
-		Now: func() time.Time { return now }, DeviceEvery: time.Nanosecond, DeviceBurst: 1 << 30,
-		PairingEvery: time.Nanosecond, PairingBurst: 1 << 30, SignInEvery: time.Nanosecond, SignInBurst: 1 << 30})
+	h, err := New(fuzzConfig(fuzzBase.key, st))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	pr, err := h.CreatePairing("alice")
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	p, err := approve.Pair(context.Background(), pr.URI, approve.ClientOptions{
-		HTTPClient: &http.Client{Transport: handlerTransport{h}}, Now: func() time.Time { return now }})
+		HTTPClient: &http.Client{Transport: handlerTransport{h}}, Now: func() time.Time { return fuzzNow }})
+	if err != nil {
+		return err
+	}
+	fuzzBase.dev, fuzzBase.devKey = p.Params["device_id"], ed25519.NewKeyFromSeed(p.DeviceKey)
+	fuzzBase.records = map[[2]string][]byte{}
+	return st.View(func(tx Tx) error {
+		for _, b := range buckets {
+			if err := tx.Scan(b, "", func(k string, v []byte) error {
+				fuzzBase.records[[2]string{b, k}] = bytes.Clone(v)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func newFuzzServer(t testing.TB) *fuzzServer {
+	t.Helper()
+	fuzzBase.once.Do(func() { fuzzBase.err = pairFuzzBase() })
+	if fuzzBase.err != nil {
+		t.Fatal(fuzzBase.err)
+	}
+	st := NewMemoryStore()
+	if err := st.Update(func(tx Tx) error {
+		for bk, v := range fuzzBase.records {
+			if err := tx.Put(bk[0], bk[1], bytes.Clone(v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(fuzzConfig(fuzzBase.key, st))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +135,7 @@ func newFuzzServer(t testing.TB) *fuzzServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fuzzServer{h: h, store: st, now: now, dev: p.Params["device_id"], key: ed25519.NewKeyFromSeed(p.DeviceKey), req: started.ID}
+	return &fuzzServer{h: h, store: st, now: fuzzNow, dev: fuzzBase.dev, key: fuzzBase.devKey, req: started.ID}
 }
 
 // fill puts the IDs and the time into a path or body template.
