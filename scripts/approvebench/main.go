@@ -73,12 +73,13 @@ func main() {
 // replica is one `sesame server` process.
 type replica struct {
 	url, dir, database string
+	extra              []string
 	cmd                *exec.Cmd
 }
 
-func startReplica(dir, database, listen string) (*replica, error) {
+func startReplica(dir, database, listen string, extra ...string) (*replica, error) {
 	// Connection caps above the devices: docs/deploy.md says to raise them.
-	args := []string{"server", "--listen", listen, "--data", dir, "--max-conns", "15000"}
+	args := append([]string{"server", "--listen", listen, "--data", dir, "--max-conns", "15000"}, extra...)
 	if database != "" {
 		args = append(args, "--database", database)
 	}
@@ -96,7 +97,7 @@ func startReplica(dir, database, listen string) (*replica, error) {
 		b, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 		return nil, fmt.Errorf("the server did not start: %s", b)
 	}
-	return &replica{url: strings.TrimSpace(line), dir: dir, database: database, cmd: cmd}, nil
+	return &replica{url: strings.TrimSpace(line), dir: dir, database: database, extra: extra, cmd: cmd}, nil
 }
 
 func (r *replica) stop() { r.cmd.Process.Signal(os.Interrupt); r.cmd.Wait() }
@@ -105,7 +106,7 @@ func (r *replica) stop() { r.cmd.Process.Signal(os.Interrupt); r.cmd.Wait() }
 // that its memory is measured without what pairing left behind.
 func (r *replica) restart() error {
 	r.stop()
-	n, err := startReplica(r.dir, r.database, strings.TrimPrefix(r.url, "http://"))
+	n, err := startReplica(r.dir, r.database, strings.TrimPrefix(r.url, "http://"), r.extra...)
 	if err != nil {
 		return err
 	}
@@ -133,8 +134,9 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// deployment starts the replicas (and PostgreSQL) of a run.
-func deployment(kind string) (reps []*replica, stop func(), err error) {
+// deployment starts the replicas (and PostgreSQL) of a run, with extra
+// server flags.
+func deployment(kind string, extra ...string) (reps []*replica, stop func(), err error) {
 	root, err := os.MkdirTemp("", "approvebench-")
 	if err != nil {
 		return nil, nil, err
@@ -172,7 +174,7 @@ func deployment(kind string) (reps []*replica, stop func(), err error) {
 			k, _ := os.ReadFile(filepath.Join(root, "replica0", "server.key"))
 			os.WriteFile(filepath.Join(dir, "server.key"), k, 0o600)
 		}
-		r, err := startReplica(dir, database, "127.0.0.1:0")
+		r, err := startReplica(dir, database, "127.0.0.1:0", extra...)
 		if err != nil {
 			stop()
 			return nil, nil, err
@@ -420,6 +422,7 @@ func runLatency() error {
 	}
 	var sent []started
 	var limited, failed int
+	failures := map[string]int{} // why, for the failed ones
 	tick := time.NewTicker(time.Duration(float64(time.Second) / *rate))
 	defer tick.Stop()
 	start = time.Now()
@@ -449,6 +452,11 @@ func runLatency() error {
 				limited++
 			default:
 				failed++
+				why := fmt.Sprintf("HTTP %d", st)
+				if err != nil {
+					why = err.Error()
+				}
+				failures[why]++
 			}
 		}()
 	}
@@ -485,6 +493,9 @@ func runLatency() error {
 		maxLat = fmt.Sprintf("%.1f ms", float64(lat[len(lat)-1])/float64(time.Millisecond))
 	}
 	fmt.Printf("samples %d (sign-ins started %d, rate-limited %d, failed %d, never delivered %d)\n", len(lat), len(sent), limited, failed, lost)
+	if failed > 0 {
+		fmt.Printf("failed sign-ins: %v\n", failures)
+	}
 	fmt.Printf("sign-in -> device: p50 %s, p99 %s, max %s\n", pct(lat, 0.50), pct(lat, 0.99), maxLat)
 	return nil
 }
