@@ -127,7 +127,11 @@ func pgMigrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", pgLockMigrate); err != nil {
 		return fmt.Errorf("migrating the database: %w", err)
 	}
-	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock($1)", pgLockMigrate)
+	defer func() {
+		ctx, cancel := cleanupContext()
+		defer cancel()
+		conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", pgLockMigrate)
+	}()
 	if _, err := conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS sesame_schema (version integer NOT NULL)"); err != nil {
 		return fmt.Errorf("migrating the database: %w", err)
 	}
@@ -166,6 +170,18 @@ func (p *Postgres) Close() error {
 	return nil
 }
 
+// cleanupContext bounds a rollback, unlock or close, which must not hang on
+// a database that stopped answering.
+func cleanupContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 5*time.Second)
+}
+
+func closeConn(c *pgx.Conn) {
+	ctx, cancel := cleanupContext()
+	defer cancel()
+	c.Close(ctx)
+}
+
 // pgQuerier is what a transaction and the pool have in common.
 type pgQuerier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
@@ -195,7 +211,11 @@ func (p *Postgres) Update(fn func(Tx) error) error {
 	if err != nil {
 		return unavailable(err)
 	}
-	defer tx.Rollback(context.Background())
+	defer func() { // a no-op after Commit
+		ctx, cancel := cleanupContext()
+		defer cancel()
+		tx.Rollback(ctx)
+	}()
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", pgLockUpdate); err != nil {
 		return unavailable(err)
 	}
@@ -408,11 +428,11 @@ func (p *Postgres) listenOnce() bool {
 	cancel()
 	if err != nil {
 		if conn != nil {
-			conn.Close(context.Background())
+			closeConn(conn)
 		}
 		return false
 	}
-	defer conn.Close(context.Background())
+	defer closeConn(conn)
 	p.setListening(true)
 	for {
 		n, err := conn.WaitForNotification(p.ctx)

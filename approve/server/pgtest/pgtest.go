@@ -100,7 +100,12 @@ func Start(settings ...string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "sesame-pg-")
+	base := ""
+	if os.Geteuid() == 0 {
+		// The postgres user must reach the folder: not a root-only TMPDIR.
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "sesame-pg-")
 	if err != nil {
 		return nil, err
 	}
