@@ -190,7 +190,10 @@ func httpFrom(src string, conns int) *http.Client {
 	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: conns, MaxIdleConns: conns, IdleConnTimeout: 2 * time.Minute}}
 }
 
-var rpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+// rpClient is the relying party: at most 32 connections to a replica, below
+// the server's default cap of 64 per client address (a request waiting for
+// a connection counts in its sign-in's latency).
+var rpClient = &http.Client{Transport: &http.Transport{MaxConnsPerHost: 32, MaxIdleConnsPerHost: 32}}
 
 func rpCall(method, url string, in, out any) (int, error) {
 	var body io.Reader
