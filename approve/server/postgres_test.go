@@ -33,7 +33,13 @@ func replicas(t *testing.T, mod func(*Config)) (a, b *env, url string) {
 		t.Cleanup(func() { st.Close() })
 		return st
 	}
-	return newEnvWith(t, key, open(), clock, mod), newEnvWith(t, key, open(), clock, mod), url
+	a, b = newEnvWith(t, key, open(), clock, mod), newEnvWith(t, key, open(), clock, mod)
+	// Both listen for wake-ups before the test starts (a replica that starts
+	// listening wakes all its waiters once, which would hide a lost wake-up).
+	for _, e := range []*env{a, b} {
+		waitFor(t, "the replica to listen for wake-ups", func() bool { return e.h.Ready(context.Background()) == nil })
+	}
+	return a, b, url
 }
 
 // on returns a client of pairing p that talks to replica e.
