@@ -65,7 +65,7 @@ func FuzzScan(f *testing.F) {
 			return
 		}
 		h := len(pix) / w
-		texts := scan(gray{pix: pix[:w*h], w: w, h: h})
+		texts, _ := scan(gray{pix: pix[:w*h], w: w, h: h})
 		for _, s := range texts {
 			if s == "" {
 				t.Fatal("scan found a code with no text")

@@ -55,6 +55,9 @@ var (
 	ErrImageTooLarge    = errors.New("image is too large")
 	ErrDamagedImage     = errors.New("the image file is damaged or cut short: save or export it again")
 	ErrTextTooLong      = errors.New("text is too long for one QR code")
+	// ErrUnreadableCode means a QR code was seen but could not be read: it
+	// is damaged, blurred or drawn too small.
+	ErrUnreadableCode = errors.New("a QR code was found but could not be read: it may be damaged or too small; zoom in on it and try again")
 )
 
 // DecodeFile reads the image file at path and returns the text of every QR
@@ -90,6 +93,25 @@ func Decode(r io.Reader) ([]string, error) {
 	img, err := decodeImage(data)
 	if err != nil {
 		return nil, err
+	}
+	return decodeCodes(luminance(img))
+}
+
+// DecodeImage returns the text of every QR code in an image already in
+// memory, such as a screen capture, in reading order. It applies the same
+// limits on size and memory as Decode, so a huge or odd-depth capture is
+// refused rather than exhausting memory. It returns ErrNoCode when there is
+// no code, ErrUnreadableCode when a code was seen but could not be read.
+func DecodeImage(img image.Image) ([]string, error) {
+	b := img.Bounds()
+	if err := checkSize(b.Dx(), b.Dy()); err != nil {
+		return nil, err
+	}
+	// The luminance copy and its scaled copies; the image itself is the
+	// caller's.
+	if need := int64(b.Dx()) * int64(b.Dy()) * 2; need > MaxDecodedBytes {
+		return nil, fmt.Errorf("%w: %d×%d pixels need %d MiB, the limit is %d MiB: crop or resize it",
+			ErrImageTooLarge, b.Dx(), b.Dy(), need>>20, MaxDecodedBytes>>20)
 	}
 	return decodeCodes(luminance(img))
 }
@@ -299,12 +321,18 @@ func variants(g gray) []gray {
 // decodeCodes tries each scaled copy, dark-on-light and then inverted, and
 // returns the codes of the first attempt that finds any.
 func decodeCodes(g gray) ([]string, error) {
+	seen := false
 	for _, v := range variants(g) {
 		for _, src := range []gray{v, v.inverted()} {
-			if texts := decodeOnce(src); len(texts) > 0 {
+			texts, unreadable := decodeOnce(src)
+			if len(texts) > 0 {
 				return texts, nil
 			}
+			seen = seen || unreadable
 		}
+	}
+	if seen {
+		return nil, ErrUnreadableCode
 	}
 	return nil, ErrNoCode
 }
@@ -318,21 +346,22 @@ type found struct {
 // decodeOnce is scan, where a panic inside gozxing on a crafted image counts
 // as "nothing found" rather than crashing the program. FuzzScan fuzzes scan
 // itself, so that such panics are seen.
-func decodeOnce(g gray) (texts []string) {
+func decodeOnce(g gray) (texts []string, unreadable bool) {
 	defer func() {
 		if recover() != nil {
-			texts = nil
+			texts, unreadable = nil, false
 		}
 	}()
 	return scan(g)
 }
 
 // scan runs gozxing's multi-code reader, then its single-code reader with
-// two binarizers.
-func scan(g gray) []string {
+// two binarizers. unreadable reports that the single-code reader located a
+// code but failed to read its format or its error correction.
+func scan(g gray) (texts []string, unreadable bool) {
 	src, err := gozxing.NewPlanarYUVLuminanceSource(g.pix, g.w, g.h, 0, 0, g.w, g.h, false)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
 
@@ -351,13 +380,18 @@ func scan(g gray) []string {
 			if err != nil {
 				continue
 			}
-			if r, err := zxqr.NewQRCodeReader().Decode(bmp, hints); err == nil {
+			r, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
+			if err == nil {
 				codes = append(codes, newFound(r))
 				break
 			}
+			switch err.(type) {
+			case gozxing.ChecksumException, gozxing.FormatException:
+				unreadable = true
+			}
 		}
 	}
-	return readingOrder(codes)
+	return readingOrder(codes), unreadable
 }
 
 func newFound(r *gozxing.Result) found {
