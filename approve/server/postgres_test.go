@@ -72,13 +72,14 @@ func TestReplicasShareEverything(t *testing.T) {
 	if _, err := cb.Poll(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan []approve.Request, 1)
+	type polled struct {
+		reqs []approve.Request
+		err  error
+	}
+	got := make(chan polled, 1) // no t.Error in the goroutine: it may outlive a failed test
 	go func() {
 		reqs, err := cb.Poll(context.Background())
-		if err != nil {
-			t.Error(err)
-		}
-		got <- reqs
+		got <- polled{reqs, err}
 	}()
 	waitFor(t, "the device's long-poll to wait on B", func() bool { return len(hubUsers(b.h)) == 1 })
 	started, st := a.start(SignInRequest{User: "alice"})
@@ -87,7 +88,11 @@ func TestReplicasShareEverything(t *testing.T) {
 	}
 	var reqs []approve.Request
 	select {
-	case reqs = <-got:
+	case r := <-got:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		reqs = r.reqs
 	case <-time.After(10 * time.Second):
 		t.Fatal("the device waiting on B did not learn of the sign-in started on A within 10s")
 	}
