@@ -171,7 +171,7 @@ func TestHistoryEscThenKey(t *testing.T) {
 	if m.overlay != nil {
 		t.Fatalf("alt+q left the history open:\n%s", m.text())
 	}
-	if !quits(cmd) {
+	if !quits(t, cmd) {
 		t.Fatal("the q after esc did not quit")
 	}
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,20 +173,17 @@ func press(t testing.TB, m Model, keys ...string) Model {
 	return m
 }
 
-// drain runs cmd and feeds its messages back, skipping timers.
+// drain runs cmd and feeds its messages back, up to depth rounds. Commands
+// that wait for time or for an event (timers, the approval stream) are not
+// run: a step does not include them, and tests send those messages
+// themselves. Every other command must finish; the test fails if one takes
+// longer than cmdDeadline.
 func drain(t testing.TB, m Model, cmd tea.Cmd, depth int) Model {
 	t.Helper()
-	if cmd == nil || depth == 0 {
+	if cmd == nil || depth == 0 || waits(cmd) {
 		return m
 	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	var msg tea.Msg
-	select {
-	case msg = <-done:
-	case <-time.After(500 * time.Millisecond):
-		return m // a timer (tick, clear, reload): not part of this step
-	}
+	msg := run(t, cmd)
 	if b, ok := msg.(tea.BatchMsg); ok {
 		for _, c := range b {
 			m = drain(t, m, c, depth)
@@ -205,26 +203,54 @@ func drain(t testing.TB, m Model, cmd tea.Cmd, depth int) Model {
 	return drain(t, next.(Model), cmd2, depth-1)
 }
 
-// quits reports whether cmd, or a command it batches or sequences, quits
-// the program. Timers are not waited for.
-func quits(cmd tea.Cmd) bool {
-	if cmd == nil {
-		return false
-	}
+// cmdDeadline is how long a command doing work (vault I/O with scrypt,
+// a fake clipboard) may take under the race detector on a busy machine.
+const cmdDeadline = 60 * time.Second
+
+// run runs a command that does work and returns its message.
+func run(t testing.TB, cmd tea.Cmd) tea.Msg {
+	t.Helper()
 	done := make(chan tea.Msg, 1)
 	go func() { done <- cmd() }()
-	var msg tea.Msg
 	select {
-	case msg = <-done:
-	case <-time.After(500 * time.Millisecond):
+	case msg := <-done:
+		return msg
+	case <-time.After(cmdDeadline):
+		t.Fatalf("the command %s did not finish within %v", cmdName(cmd), cmdDeadline)
+		return nil
+	}
+}
+
+// waits reports whether cmd waits for time or for an event instead of
+// doing work: Bubble Tea's timers, a text cursor's blink, and the approval
+// stream (waitApproval).
+func waits(cmd tea.Cmd) bool {
+	name := cmdName(cmd)
+	for _, p := range []string{"charm.land/bubbletea/v2.Tick.", "charm.land/bubbletea/v2.Every.", "charm.land/bubbles/v2/cursor."} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	// waitApproval's closure, wherever the compiler inlined it.
+	return strings.HasPrefix(name, "github.com/sesame-auth/sesame/tui.") && strings.Contains(name, "waitApproval.")
+}
+
+func cmdName(cmd tea.Cmd) string { return runtime.FuncForPC(reflect.ValueOf(cmd).Pointer()).Name() }
+
+// quits reports whether cmd, or a command it batches or sequences, quits
+// the program. Commands that wait (see waits) are not run.
+func quits(t testing.TB, cmd tea.Cmd) bool {
+	t.Helper()
+	if cmd == nil || waits(cmd) {
 		return false
 	}
+	msg := run(t, cmd)
 	if _, ok := msg.(tea.QuitMsg); ok {
 		return true
 	}
 	if rv := reflect.ValueOf(msg); rv.Kind() == reflect.Slice && rv.Type().Elem() == reflect.TypeOf(tea.Cmd(nil)) {
 		for i := range rv.Len() {
-			if quits(rv.Index(i).Interface().(tea.Cmd)) {
+			if quits(t, rv.Index(i).Interface().(tea.Cmd)) {
 				return true
 			}
 		}
