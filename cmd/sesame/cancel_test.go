@@ -163,3 +163,17 @@ func TestSecretPrompt(t *testing.T) {
 		t.Fatalf("add --secret - on a terminal: %+v", r)
 	}
 }
+
+// A wrong passphrase says so and what to do, and a command that changes
+// nothing anyway (list) does not claim that "nothing was changed".
+func TestWrongPassphraseMessage(t *testing.T) {
+	c := newCLI(t)
+	c.keyring.Err = vaulttest.ErrNoKeyring
+	c.env["SESAME_PASSPHRASE"] = "right passphrase"
+	c.ok("", "add", "otpauth://totp/Keep:me?secret=JBSWY3DPEHPK3PXP")
+	c.env["SESAME_PASSPHRASE"] = "wrong passphrase"
+	r := c.run("", "list")
+	if r.code != 1 || !strings.Contains(r.stderr, "wrong passphrase: check it and try again") || strings.Contains(r.stderr, "nothing was changed") {
+		t.Fatalf("list with a wrong passphrase: %+v", r)
+	}
+}
