@@ -59,7 +59,7 @@ func (s Status) String() string {
 	case StateClockSkew:
 		t = fmt.Sprintf("this clock is %s the server's: fix the clock (codes are wrong too)", fmtSkew(s.Skew))
 	case StateBlocked:
-		t = "blocked after \"this wasn't me\""
+		t = "blocked after \"this wasn't me\": if that was a mistake, clear it (sesame devices unblock, or u in the pairings screen)"
 	case StateUnpaired:
 		t = "the server no longer knows this device: pair again"
 	case StatePaused:
