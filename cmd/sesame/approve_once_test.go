@@ -78,7 +78,7 @@ func TestTerminalNotificationsThroughTmux(t *testing.T) {
 		args              []string
 		quiet             bool
 	}{
-		{"tui", "sign-ins on", "approved: sign-in to Wiki", nil, false},
+		{"tui", "sign-ins on", "Approved: sign-in to Wiki", nil, false},
 		{"approve --watch", ": ok", "Approved", []string{"approve", "--watch"}, false},
 		{"approve --watch --no-notify", ": ok", "Approved", []string{"approve", "--watch", "--no-notify"}, true},
 	} {
