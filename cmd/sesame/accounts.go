@@ -19,19 +19,25 @@ import (
 func (a *app) addCmd() *cobra.Command {
 	var (
 		qr     bool
+		scan   bool
+		paste  bool
+		all    bool
 		manual vault.Account
 		secret string
 		typ    string
 		algo   string
 	)
 	cmd := &cobra.Command{
-		Use:   "add [URI] | add --qr FILE... | add --secret - --issuer X --name Y",
-		Short: "Add accounts from otpauth:// URIs, QR code images or a typed secret",
+		Use:   "add [URI] | add --qr FILE... | add --scan | add --clipboard | add --secret - --issuer X --name Y",
+		Short: "Add accounts from otpauth:// URIs, QR codes (images, the screen, the clipboard) or a typed secret",
 		Long: `Add accounts to the vault, creating the vault if there is none yet.
 
   sesame add 'otpauth://totp/Example:alice?secret=...&issuer=Example'
   sesame add < uris.txt                      one URI per line
   sesame add --qr screenshot.png ...         PNG, JPEG or GIF images of QR codes
+  sesame add --scan [--all]                  the QR codes on your screen
+  sesame add --clipboard [--all]             a QR code image or otpauth:// link
+                                             on the clipboard
   sesame add --secret - --issuer Example --name alice
                                    the secret is asked without echo on a
                                    terminal, or read from stdin
@@ -40,11 +46,36 @@ func (a *app) addCmd() *cobra.Command {
 by other users in the process list and kept in your shell history.
 
 Nothing is added unless every input is valid; an account already in the vault
-is refused. To move accounts from another authenticator, use 'sesame import'.`,
+is refused. To move accounts from another authenticator, use 'sesame import'.
+
+--scan captures every screen: through the X server on X11, the desktop's
+Screenshot portal (which may ask you) or grim on Wayland, screencapture on
+macOS. The capture stays in memory, or where the platform forces a file, in
+a private temporary file removed at once. --scan and --clipboard add a
+Google Authenticator export QR code like 'sesame import'; a QR code holding
+a web link is refused. With several accounts, --all adds them all;
+otherwise you are asked which.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkManualFlags(cmd); err != nil {
 				return err
+			}
+			if all && !scan && !paste {
+				return usagef("--all goes with --scan or --clipboard")
+			}
+			if scan || paste {
+				if len(args) > 0 {
+					return usagef("--scan and --clipboard take no arguments")
+				}
+				source, read := "the screen", a.screenCodes
+				if paste {
+					source, read = "the clipboard", a.clipboardCodes
+				}
+				texts, err := read()
+				if err != nil {
+					return fmt.Errorf("%w; nothing was added", err)
+				}
+				return a.addCodes(source, texts, all)
 			}
 			var accounts []vault.Account
 			var err error
@@ -100,6 +131,9 @@ is refused. To move accounts from another authenticator, use 'sesame import'.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&qr, "qr", false, "read otpauth:// QR codes from image files (PNG, JPEG, GIF)")
+	f.BoolVar(&scan, "scan", false, "read the QR codes on the screen")
+	f.BoolVar(&paste, "clipboard", false, "read a QR code image or an otpauth:// link from the clipboard")
+	f.BoolVar(&all, "all", false, "with --scan or --clipboard: add every account found without asking")
 	f.StringVar(&secret, "secret", "", `"-": type in a base32 secret (asked without echo, or read from stdin)`)
 	f.StringVar(&manual.Issuer, "issuer", "", "issuer (service) of a --secret account")
 	f.StringVar(&manual.Name, "name", "", "account name of a --secret account")
@@ -119,8 +153,14 @@ var manualFlags = []string{"issuer", "name", "type", "algorithm", "digits", "per
 // their range, rather than quietly dropping or defaulting them.
 func checkManualFlags(cmd *cobra.Command) error {
 	f := cmd.Flags()
-	if f.Changed("qr") && f.Changed("secret") {
-		return usagef("give either --qr or --secret, not both")
+	var sources []string
+	for _, name := range []string{"qr", "scan", "clipboard", "secret"} {
+		if f.Changed(name) {
+			sources = append(sources, "--"+name)
+		}
+	}
+	if len(sources) > 1 {
+		return usagef("give one of %s, not several", strings.Join(sources, ", "))
 	}
 	if !f.Changed("secret") {
 		for _, name := range manualFlags {

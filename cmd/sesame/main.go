@@ -20,6 +20,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-auth/sesame/tui/clipboard"
+	"github.com/sesame-auth/sesame/tui/screen"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -59,6 +61,8 @@ type app struct {
 	scryptWork     int            // 0: the default work factor; tests lower it
 	isTerminal     func(io.Reader) bool
 	lineReader     *bufio.Reader
+	capturer       func() (screen.Capturer, error)  // nil: screen.Detect
+	pasteSource    func() (clipboard.Source, error) // nil: clipboard.DetectSource
 
 	// Global flags.
 	passphraseFile string

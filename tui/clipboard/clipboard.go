@@ -3,7 +3,11 @@
 // wl-copy, pbcopy, clip.exe) or the terminal's clipboard through OSC 52 when
 // Sesame runs over SSH, inside tmux or screen, or when no helper works.
 //
-// It has no user interface: the TUI and `sesame code --copy` both use it.
+// It also reads the system clipboard (Source, DetectSource) for an image of
+// a QR code or an otpauth:// link to add.
+//
+// It has no user interface: the TUI and the CLI (`sesame code --copy`,
+// `sesame add --clipboard`) both use it.
 package clipboard
 
 import (

@@ -37,6 +37,12 @@ func Missing(t testing.TB, why string) {
 // value (":N"). The server is stopped when the test ends.
 func Xvfb(t testing.TB) string {
 	t.Helper()
+	return XvfbScreen(t, "640x480x24")
+}
+
+// XvfbScreen is Xvfb with a screen of the given geometry ("1920x1080x24").
+func XvfbScreen(t testing.TB, geometry string) string {
+	t.Helper()
 	bin := Need(t, "Xvfb")
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -44,7 +50,7 @@ func Xvfb(t testing.TB) string {
 	}
 	// -displayfd makes Xvfb pick a free display and write its number once it
 	// accepts connections: no guessing, no waiting on a socket.
-	cmd := exec.Command(bin, "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", "640x480x24")
+	cmd := exec.Command(bin, "-displayfd", "3", "-nolisten", "tcp", "-screen", "0", geometry)
 	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start Xvfb: %v", err)

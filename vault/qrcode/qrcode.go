@@ -136,6 +136,17 @@ func sniff(data []byte) (format, bool) {
 	return format{}, false
 }
 
+// ReadImage decodes a PNG, JPEG or GIF image, such as a screenshot a
+// platform tool wrote or the clipboard held, with the same limits on size
+// and memory as Decode: a huge or odd-depth image is refused before its
+// pixels are decoded.
+func ReadImage(data []byte) (image.Image, error) {
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%w: the image is over %d MiB", ErrImageTooLarge, MaxFileBytes>>20)
+	}
+	return decodeImage(data)
+}
+
 // decodeImage checks the declared size before decoding the pixels.
 func decodeImage(data []byte) (image.Image, error) {
 	f, ok := sniff(data)
@@ -321,17 +332,23 @@ func variants(g gray) []gray {
 // decodeCodes tries each scaled copy, dark-on-light and then inverted, and
 // returns the codes of the first attempt that finds any.
 func decodeCodes(g gray) ([]string, error) {
-	seen := false
+	// A code is reported unreadable only when located at two scales or
+	// more: noise can look like one code once, not at several sizes.
+	seen := 0
 	for _, v := range variants(g) {
+		unreadableHere := false
 		for _, src := range []gray{v, v.inverted()} {
 			texts, unreadable := decodeOnce(src)
 			if len(texts) > 0 {
 				return texts, nil
 			}
-			seen = seen || unreadable
+			unreadableHere = unreadableHere || unreadable
+		}
+		if unreadableHere {
+			seen++
 		}
 	}
-	if seen {
+	if seen >= 2 {
 		return nil, ErrUnreadableCode
 	}
 	return nil, ErrNoCode
@@ -357,7 +374,9 @@ func decodeOnce(g gray) (texts []string, unreadable bool) {
 
 // scan runs gozxing's multi-code reader, then its single-code reader with
 // two binarizers. unreadable reports that the single-code reader located a
-// code but failed to read its format or its error correction.
+// code and read its format, but its error correction failed: a damaged or
+// blurred code. (A format that cannot be read is not counted: noise and
+// photos give that too.)
 func scan(g gray) (texts []string, unreadable bool) {
 	src, err := gozxing.NewPlanarYUVLuminanceSource(g.pix, g.w, g.h, 0, 0, g.w, g.h, false)
 	if err != nil {
@@ -386,7 +405,7 @@ func scan(g gray) (texts []string, unreadable bool) {
 				break
 			}
 			switch err.(type) {
-			case gozxing.ChecksumException, gozxing.FormatException:
+			case gozxing.ChecksumException:
 				unreadable = true
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -71,6 +72,17 @@ func TestDecodeImageDamaged(t *testing.T) {
 	_, err := qrcode.DecodeImage(img)
 	if !errors.Is(err, qrcode.ErrUnreadableCode) {
 		t.Fatalf("damaged code: err = %v, want ErrUnreadableCode", err)
+	}
+	// Noise is not taken for a damaged code.
+	for seed := range uint64(6) {
+		noise := image.NewGray(image.Rect(0, 0, 400+int(seed)*100, 400))
+		r := rand.New(rand.NewPCG(seed, 7))
+		for i := range noise.Pix {
+			noise.Pix[i] = byte(r.UintN(256))
+		}
+		if _, err := qrcode.DecodeImage(noise); !errors.Is(err, qrcode.ErrNoCode) {
+			t.Errorf("noise %d: err = %v, want ErrNoCode", seed, err)
+		}
 	}
 }
 

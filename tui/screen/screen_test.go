@@ -1,0 +1,91 @@
+package screen
+
+import (
+	"context"
+	"errors"
+	"image"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/sesame-auth/sesame/vault/qrcode"
+)
+
+func TestDetect(t *testing.T) {
+	env := func(goos string, vars map[string]string, progs ...string) Env {
+		return Env{
+			GOOS:   goos,
+			Getenv: func(k string) string { return vars[k] },
+			LookPath: func(p string) (string, error) {
+				for _, q := range progs {
+					if p == q {
+						return "/usr/bin/" + p, nil
+					}
+				}
+				return "", exec.ErrNotFound
+			},
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		env  Env
+		want string // String() of the capturer, or part of the error
+	}{
+		{"x11", env("linux", map[string]string{"DISPLAY": ":0"}), "X11"},
+		{"wayland portal and grim", env("linux", map[string]string{"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0", "XDG_RUNTIME_DIR": "/run/user/1"}, "grim"), "the Screenshot portal, then grim"},
+		{"wayland grim only", env("linux", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, "grim"), "grim"},
+		{"wayland nothing", env("linux", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}), "Screenshot portal (xdg-desktop-portal, on a D-Bus session) or grim"},
+		{"no session", env("linux", nil), "neither DISPLAY (X11) nor WAYLAND_DISPLAY (Wayland) is set"},
+		{"macos", env("darwin", nil, "screencapture"), "screencapture"},
+		{"macos without screencapture", env("darwin", nil), "screencapture is missing"},
+		{"windows", env("windows", nil), "not supported on Windows yet"},
+	} {
+		c, err := Detect(tc.env)
+		got := ""
+		if err != nil {
+			if !errors.Is(err, ErrUnsupported) {
+				t.Errorf("%s: error %v is not ErrUnsupported", tc.name, err)
+			}
+			got = err.Error()
+		} else {
+			got = c.String()
+		}
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestPixelReader(t *testing.T) {
+	row := []byte{10, 20, 30, 0}
+	px, err := pixelReader(24, 32, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, g, b := px(row, 0); r != 30 || g != 20 || b != 10 {
+		t.Errorf("24-bit LSB pixel = %d,%d,%d", r, g, b)
+	}
+	px, _ = pixelReader(16, 16, false)
+	if r, g, b := px([]byte{0xff, 0xff}, 0); r != 255 || g != 255 || b != 255 {
+		t.Errorf("16-bit white = %d,%d,%d", r, g, b)
+	}
+	if _, err := pixelReader(8, 8, false); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("8-bit screen: %v", err)
+	}
+}
+
+type shots []image.Image
+
+func (s shots) Capture(context.Context) ([]image.Image, error) { return s, nil }
+func (shots) String() string                                   { return "fake" }
+
+func TestScanEmptyAndHuge(t *testing.T) {
+	blank := image.NewGray(image.Rect(0, 0, 800, 600))
+	if _, err := Scan(context.Background(), shots{blank, blank}); !errors.Is(err, ErrNoCode) || !strings.Contains(err.Error(), "no QR code found on the screen") {
+		t.Fatalf("blank screens: %v", err)
+	}
+	huge := image.NewGray(image.Rect(0, 0, 1, qrcode.MaxDimension+1))
+	if _, err := Scan(context.Background(), shots{huge}); !errors.Is(err, qrcode.ErrImageTooLarge) {
+		t.Fatalf("huge screen: %v", err)
+	}
+}
