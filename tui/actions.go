@@ -263,6 +263,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 
 	case addIntent:
 		s := newAddScreen(m.c)
+		s.have = slices.Clone(m.data.Accounts)
 		m.overlay = s
 		return s.init(), true
 	case saveIntent:

@@ -25,6 +25,7 @@ const (
 	addFile
 	addManual
 	addPassphrase // the first account creates the vault, and there is no keyring
+	addPick       // several accounts found on the screen or the clipboard
 )
 
 // addScreen enrols accounts: by otpauth link, from a QR image or another
@@ -48,16 +49,28 @@ type addScreen struct {
 	// cancelSave cancels the pending save, if any (esc while saving).
 	cancelSave context.CancelFunc
 	err        string
+	// have is the vault's accounts when the dialog opened, to mark those
+	// found on the screen that are already there.
+	have     []vault.Account
+	picks    []pick
+	pickAt   int
+	pickFrom codeSource
+	pickKeys pickKeys
 }
 
 var addChoices = []menuItem{
 	{"l", "Paste an otpauth:// link", "the link behind a site's QR code, or a Google Authenticator export link"},
 	{"f", "Read a QR image or import a file", "a QR code screenshot, or an export from Aegis, 2FAS, andOTP, Bitwarden…"},
 	{"m", "Type it in", "issuer, account name and the secret key the site shows"},
+	{"s", "Scan the screen", "the QR code on the site's page, wherever it is on your screen"},
+	{"v", "From the clipboard", "a copied QR code image, or a copied otpauth:// link"},
 }
 
+// addMenuModes is what each entry of addChoices opens.
+var addMenuModes = []addMode{addLink, addFile, addManual}
+
 func newAddScreen(c *common) *addScreen {
-	s := &addScreen{c: c}
+	s := &addScreen{c: c, pickKeys: defaultPickKeys()}
 	input := func(prompt, placeholder string, limit int) textinput.Model {
 		ti := textinput.New()
 		ti.Prompt = prompt
@@ -129,6 +142,8 @@ func (s *addScreen) title() string {
 		return "Add an account · by hand"
 	case addPassphrase:
 		return "Protect the new vault"
+	case addPick:
+		return "Add accounts · choose"
 	}
 	return "Add an account"
 }
@@ -169,6 +184,8 @@ func (s *addScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, s.saveFailed(msg.err)
 	case importedMsg:
 		return s, s.imported(msg)
+	case scannedMsg:
+		return s, s.scanned(msg)
 	case completedMsg:
 		s.path.completed(msg)
 		return s, nil
@@ -227,6 +244,8 @@ func (s *addScreen) updateText(msg tea.Msg) tea.Cmd {
 		return s.updateManual(msg)
 	case addPassphrase:
 		return s.updatePassphrase(msg)
+	case addPick:
+		return s.updatePick(msg)
 	}
 	return nil
 }
@@ -254,8 +273,16 @@ func (s *addScreen) focus() tea.Cmd {
 func (s *addScreen) updateChoose(km tea.KeyPressMsg) (screen, tea.Cmd) {
 	var chosen bool
 	if s.choice, chosen = menuKey(km, addChoices, s.choice); chosen {
-		s.mode = addMode(s.choice + 1)
-		return s, s.focus()
+		if s.choice < len(addMenuModes) {
+			s.mode = addMenuModes[s.choice]
+			return s, s.focus()
+		}
+		from := fromScreen
+		if addChoices[s.choice].key == "v" {
+			from = fromClipboard
+		}
+		s.busy, s.err = true, ""
+		return s, readCodes(s.c.readCodes, from)
 	}
 	return s, nil
 }
@@ -548,6 +575,8 @@ func (s *addScreen) view() string {
 		}
 	case addManual:
 		b.WriteString(s.manual.view())
+	case addPick:
+		b.WriteString(s.pickView())
 	case addPassphrase:
 		b.WriteString(para(st.Text, "There is no working OS keyring here, so the new vault will be protected by a passphrase. You will type it each time Sesame starts (or set SESAME_PASSPHRASE).", min(s.c.width-2, 72), 2) + "\n\n")
 		b.WriteString(s.pass.view())
@@ -574,6 +603,8 @@ func (s *addScreen) keys() help.KeyMap {
 		return bindings{withHelp(k.Submit, "enter", "read it"), k.Complete, k.Back}
 	case addManual:
 		return bindings{withHelp(k.Submit, "enter", "add"), k.Next, k.Prev, k.Left, k.Reveal, k.Back}
+	case addPick:
+		return bindings{withHelp(k.Submit, "enter", "add the chosen"), s.pickKeys.Toggle, s.pickKeys.Up, k.Back}
 	}
 	return bindings{withHelp(k.Submit, "enter", "create the vault"), k.Next, k.Back}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,9 @@ type common struct {
 	height     int
 	now        time.Time
 	privacy    bool
+	// readCodes reads the QR codes of the screen or the clipboard, for the
+	// add dialog; it runs in a tea.Cmd.
+	readCodes func(ctx context.Context, from codeSource) ([]string, error)
 }
 
 // screen is one screen of the UI. Every screen has the same shape: update
@@ -97,6 +101,7 @@ func New(o Options) Model {
 		height:     24,
 		now:        o.now(),
 		privacy:    o.Privacy,
+		readCodes:  o.codeReader(),
 	}
 	h := help.New()
 	h.Styles = c.styles.Help

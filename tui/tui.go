@@ -20,6 +20,7 @@ import (
 
 	"github.com/sesame-auth/sesame/approve/device"
 	"github.com/sesame-auth/sesame/tui/clipboard"
+	screencap "github.com/sesame-auth/sesame/tui/screen"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -40,6 +41,12 @@ type Options struct {
 	Clock func() time.Time
 	// Clipboard receives copied codes; detected from the environment when nil.
 	Clipboard clipboard.Clipboard
+	// Screen captures the screen for the add dialog's "Scan the screen";
+	// screen.Detect when nil.
+	Screen func() (screencap.Capturer, error)
+	// Paste reads the clipboard for the add dialog's "From the clipboard";
+	// clipboard.DetectSource when nil.
+	Paste func() (clipboard.Source, error)
 	// ClearAfter is how long a copied code stays on the clipboard before
 	// Sesame clears it (only if it still holds that code); 0 means never.
 	ClearAfter time.Duration
