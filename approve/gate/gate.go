@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package gate puts a Sesame approval in front of a login: an sshd
 // ForceCommand or a PAM module (through pam_exec) asks the approval
 // server's relying-party API for a sign-in, tells the user which number to

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command sesame-gate puts a Sesame approval in front of SSH logins and sudo
 // on a server, like Duo Unix's login_duo and pam_duo: as an sshd
 // ForceCommand it runs the user's shell or command only after they typed
@@ -20,11 +22,11 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/sesame-auth/sesame/approve/gate"
 	"github.com/sesame-auth/sesame/approve/rp"
+	"github.com/sesame-auth/sesame/cmd/internal/version"
 )
 
 const usage = `Usage:
@@ -53,7 +55,7 @@ func run(args []string) int {
 	fs.Usage = func() { fmt.Fprint(os.Stderr, usage) }
 	config := fs.String("config", gate.DefaultConfigPath, "configuration file")
 	pam := fs.Bool("pam", false, "run for pam_exec.so: read PAM_USER, PAM_RHOST, PAM_SERVICE, PAM_TYPE")
-	version := fs.Bool("version", false, "print the version")
+	showVersion := fs.Bool("version", false, "print the version")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -64,8 +66,8 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "sesame-gate: unexpected argument %q: the command comes from SSH_ORIGINAL_COMMAND\n", fs.Arg(0))
 		return 2
 	}
-	if *version {
-		fmt.Println("sesame-gate", buildVersion())
+	if *showVersion {
+		fmt.Println("sesame-gate", version.String())
 		return 0
 	}
 	log := logger()
@@ -183,11 +185,4 @@ func logger() *slog.Logger {
 			return a
 		},
 	}))
-}
-
-func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -175,27 +174,7 @@ func TestFormatCompletion(t *testing.T) {
 	}
 }
 
-func TestVersionString(t *testing.T) {
-	bi := &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
-		{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.modified", Value: "false"},
-	}}
-	cases := []struct {
-		set  string
-		bi   *debug.BuildInfo
-		want string
-	}{
-		{"", bi, "v1.2.3 (commit 0123456789ab)"},
-		{"v9", bi, "v9 (commit 0123456789ab)"},
-		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
-		{"", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
-			{Key: "vcs.revision", Value: "abcdef"}, {Key: "vcs.modified", Value: "true"}}}, "dev (commit abcdef, with uncommitted changes)"},
-		{"", nil, "dev"},
-	}
-	for _, tc := range cases {
-		if got := versionString(tc.set, tc.bi); got != tc.want {
-			t.Errorf("versionString(%q, ...) = %q, want %q", tc.set, got, tc.want)
-		}
-	}
+func TestVersionFlag(t *testing.T) {
 	if out := newCLI(t).ok("", "--version"); !strings.HasPrefix(out, "sesame ") {
 		t.Errorf("--version printed %q", out)
 	}

@@ -13,21 +13,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sesame-auth/sesame/cmd/internal/version"
 	"github.com/sesame-auth/sesame/tui/clipboard"
 	"github.com/sesame-auth/sesame/tui/screen"
 	"github.com/sesame-auth/sesame/vault"
 )
-
-// version is set at build time with -ldflags "-X main.version=v1.2.3"; a
-// plain build reports the module version or "dev".
-var version = ""
 
 func main() {
 	os.Exit(runProcess(&app{
@@ -119,7 +115,7 @@ at rest with a key held in the OS keyring, or under a passphrase where there is
 no keyring.
 
 Run without a command to open the terminal UI.`,
-		Version:       buildVersion(),
+		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          unknownCommand,
@@ -158,6 +154,7 @@ Run without a command to open the terminal UI.`,
 		a.importCmd(),
 		a.exportCmd(),
 		a.clearClipboardCmd(),
+		a.manCmd(),
 	)
 	root.AddCommand(a.approveCmds()...)
 	root.AddCommand(a.agentCmd())
@@ -196,45 +193,6 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 		msg += fmt.Sprintf(": did you mean '%s'?", strings.Join(s, "' or '"))
 	}
 	return usageError{errors.New(msg)}
-}
-
-// buildVersion is the version --version prints: the version set at build
-// time or the module's, and the commit it was built from.
-func buildVersion() string {
-	bi, _ := debug.ReadBuildInfo()
-	return versionString(version, bi)
-}
-
-func versionString(set string, bi *debug.BuildInfo) string {
-	v := set
-	if v == "" {
-		v = "dev"
-		if bi != nil && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		}
-	}
-	if bi == nil {
-		return v
-	}
-	var rev, modified string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			modified = s.Value
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	switch {
-	case rev == "":
-		return v
-	case modified == "true":
-		return v + " (commit " + rev + ", with uncommitted changes)"
-	}
-	return v + " (commit " + rev + ")"
 }
 
 // vaultOptions gathers where the vault is and how to unlock it. The

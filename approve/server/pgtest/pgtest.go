@@ -76,7 +76,7 @@ func asUser(dir string, cmds ...*exec.Cmd) error {
 		return err
 	}
 	for _, c := range cmds {
-		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+		runAs(c, uid, gid)
 	}
 	return nil
 }
