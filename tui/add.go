@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -271,6 +272,16 @@ func (s *addScreen) focus() tea.Cmd {
 }
 
 func (s *addScreen) updateChoose(km tea.KeyPressMsg) (screen, tea.Cmd) {
+	if typedText(km) && !isMenuKey(km, addChoices) {
+		// Printable text that is not a menu key is the start of a link
+		// typed, or pasted by a terminal without bracketed paste: the "l"
+		// of "alice" must not open the link form and lose "a".
+		s.mode = addLink
+		s.link.SetValue(km.Text)
+		s.link.CursorEnd()
+		s.checkLink()
+		return s, s.focus()
+	}
 	var chosen bool
 	if s.choice, chosen = menuKey(km, addChoices, s.choice); chosen {
 		if s.choice < len(addMenuModes) {
@@ -285,6 +296,27 @@ func (s *addScreen) updateChoose(km tea.KeyPressMsg) (screen, tea.Cmd) {
 		return s, readCodes(s.c.readCodes, from)
 	}
 	return s, nil
+}
+
+// typedText reports whether a key press is printable text, not a
+// navigation or control key.
+func typedText(km tea.KeyPressMsg) bool {
+	if km.Text == "" || km.Mod&(tea.ModCtrl|tea.ModAlt) != 0 {
+		return false
+	}
+	for _, r := range km.Text {
+		if !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// isMenuKey reports whether km picks or moves in the menu.
+func isMenuKey(km tea.KeyPressMsg, items []menuItem) bool {
+	_, chosen := menuKey(km, items, 0)
+	moved, _ := menuKey(km, items, 1)
+	return chosen || moved != 1
 }
 
 // checkLink parses the link as it is typed and previews the account.

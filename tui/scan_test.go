@@ -1,11 +1,8 @@
 package tui
 
 import (
-	"bytes"
 	"context"
 	"image"
-	"image/draw"
-	"image/png"
 	"strings"
 	"testing"
 
@@ -13,14 +10,14 @@ import (
 
 	"github.com/sesame-auth/sesame/tui/clipboard"
 	screencap "github.com/sesame-auth/sesame/tui/screen"
+	"github.com/sesame-auth/sesame/tui/tuitest"
 	"github.com/sesame-auth/sesame/vault"
-	"github.com/sesame-auth/sesame/vault/qrcode"
 )
 
 type fakeScreen []image.Image
 
 func (f fakeScreen) Capture(context.Context) ([]image.Image, error) { return f, nil }
-func (fakeScreen) String() string                                  { return "fake" }
+func (fakeScreen) String() string                                   { return "fake" }
 
 type fakeSource clipboard.Content
 
@@ -28,22 +25,6 @@ func (f fakeSource) Paste(context.Context) (clipboard.Content, error) {
 	return clipboard.Content(f), nil
 }
 func (fakeSource) String() string { return "fake" }
-
-// screenOf draws the QR codes of texts side by side, as a capture.
-func screenOf(t *testing.T, texts ...string) image.Image {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 400*len(texts)+100, 480))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
-	for i, text := range texts {
-		p, err := qrcode.EncodePNG(text, 330)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q, _ := png.Decode(bytes.NewReader(p))
-		draw.Draw(img, q.Bounds().Add(image.Pt(50+400*i, 70)), q, image.Point{}, draw.Src)
-	}
-	return img
-}
 
 func scanModel(t *testing.T, shot image.Image, clip clipboard.Content, accounts ...vault.Account) (Model, *vault.Vault) {
 	t.Helper()
@@ -64,7 +45,7 @@ func TestAddScanPicksAmongSeveral(t *testing.T) {
 	}
 	a := "otpauth://totp/Alpha:ann?secret=JBSWY3DPEHPK3PXP&issuer=Alpha"
 	b := "otpauth://totp/Beta:bob?secret=KRSXG5CTMVRXEZLU&issuer=Beta"
-	m, v := scanModel(t, screenOf(t, a, g, b), clipboard.Content{}, have)
+	m, v := scanModel(t, tuitest.QRScreen(t, a, g, b), clipboard.Content{}, have)
 	m = press(t, m, "a")
 	if !strings.Contains(m.text(), "s  Scan the screen") || !strings.Contains(m.text(), "v  From the clipboard") {
 		t.Fatalf("add menu:\n%s", m.text())
@@ -100,5 +81,19 @@ func TestAddFromClipboardAndEmptyScreen(t *testing.T) {
 	d := v.Data()
 	if _, err := d.Find("Clip"); err != nil {
 		t.Fatalf("clipboard link not added: %v\n%s", err, m.text())
+	}
+}
+
+// Letters typed into the add menu that are not menu keys start a link: the
+// "l" of "alice" is not taken for the link form's key.
+func TestAddMenuTypedLinkIsNotMenuKeys(t *testing.T) {
+	m, _ := scanModel(t, image.NewGray(image.Rect(0, 0, 10, 10)), clipboard.Content{})
+	m = press(t, m, "a")
+	for _, r := range "alice" {
+		m = press(t, m, string(r))
+	}
+	s, ok := m.overlay.(*addScreen)
+	if !ok || s.mode != addLink || s.link.Value() != "alice" {
+		t.Fatalf("after typing alice: mode %v, link %q\n%s", s.mode, s.link.Value(), m.text())
 	}
 }

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"image"
-	"image/draw"
-	"image/png"
 	"io"
 	"strings"
 	"testing"
@@ -14,8 +11,8 @@ import (
 
 	"github.com/sesame-auth/sesame/tui/clipboard"
 	"github.com/sesame-auth/sesame/tui/screen"
+	"github.com/sesame-auth/sesame/tui/tuitest"
 	"github.com/sesame-auth/sesame/vault"
-	"github.com/sesame-auth/sesame/vault/qrcode"
 )
 
 // fakeScreen is a screen showing the given images, or failing with err.
@@ -51,22 +48,6 @@ func (c *cli) runWith(capture screen.Capturer, paste clipboard.Source, stdin str
 	return result{code, out.String(), errb.String()}
 }
 
-// shot is a screen showing QR codes of texts side by side.
-func shot(t *testing.T, texts ...string) image.Image {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 400*len(texts)+100, 500))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
-	for i, text := range texts {
-		p, err := qrcode.EncodePNG(text, 330)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q, _ := png.Decode(bytes.NewReader(p))
-		draw.Draw(img, q.Bounds().Add(image.Pt(50+400*i, 80)), q, image.Point{}, draw.Src)
-	}
-	return img
-}
-
 func TestAddScanFlags(t *testing.T) {
 	c := newCLI(t)
 	for _, tc := range []struct {
@@ -89,7 +70,7 @@ func TestAddScanFlags(t *testing.T) {
 func TestAddScanFakes(t *testing.T) {
 	a := "otpauth://totp/Alpha:ann?secret=JBSWY3DPEHPK3PXP&issuer=Alpha"
 	b := "otpauth://totp/Beta:bob?secret=KRSXG5CTMVRXEZLU&issuer=Beta"
-	two := fakeScreen{imgs: []image.Image{shot(t, a, b)}}
+	two := fakeScreen{imgs: []image.Image{tuitest.QRScreen(t, a, b)}}
 
 	// Several codes on a terminal: the user picks the second.
 	c := newCLI(t)
@@ -114,7 +95,7 @@ func TestAddScanFakes(t *testing.T) {
 	}
 	// A Google Authenticator export QR goes through import.
 	mig := "otpauth-migration://offline?data=CjEKCkhlbGxvId6tvu8SGEV4YW1wbGU6YWxpY2VAZ29vZ2xlLmNvbRoHRXhhbXBsZTAC"
-	if r := c.runWith(fakeScreen{imgs: []image.Image{shot(t, mig)}}, nil, "", false, "add", "--scan"); r.code != 0 || r.stdout != "added Example (alice@google.com)\n" {
+	if r := c.runWith(fakeScreen{imgs: []image.Image{tuitest.QRScreen(t, mig)}}, nil, "", false, "add", "--scan"); r.code != 0 || r.stdout != "added Example (alice@google.com)\n" {
 		t.Fatalf("migration QR: %+v", r)
 	}
 	// Clipboard text that is not a link.
