@@ -167,6 +167,21 @@ func TestE2EInTmux(t *testing.T) {
 		t.Errorf("xclip holds %q, want %s", clip, want)
 	}
 
+	// Scan the screen: a real window shows a QR code made by qrencode;
+	// "a" then "s" adds its account, and its code is the right one.
+	scanURI := "otpauth://totp/ScanBank:scan?secret=" + rfcSecret + "&issuer=ScanBank"
+	tuitest.ShowImage(t, display, tuitest.QRPNG(t, scanURI, 4), 200, 100, scanURI)
+	tm.Keys("a")
+	tm.WaitFor(screenWait, "s  Scan the screen")
+	tm.Keys("s")
+	waitInOutput(t, raw, "added ScanBank (scan)")
+	before = time.Now()
+	screen = tm.WaitFor(screenWait, "ScanBank", "3 accounts")
+	after = time.Now()
+	if ok, got := acceptable(mustSecret(rfcSecret), 6, "SHA1", before, after), codeOnScreen(t, screen, "ScanBank"); !contains(ok, got) {
+		t.Errorf("ScanBank shows %s, the independent TOTP says one of %v", got, ok)
+	}
+
 	tm.Keys("q")
 	tm.WaitExit(exitWait)
 }

@@ -1,67 +1,17 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sesame-auth/sesame/tui/screen"
 	"github.com/sesame-auth/sesame/tui/tuitest"
 	"github.com/sesame-auth/sesame/vault"
 )
-
-// qrPNG draws text as a QR code PNG with qrencode, another project's encoder.
-func qrPNG(t *testing.T, text string, pixelsPerModule int) string {
-	t.Helper()
-	tuitest.Need(t, "qrencode")
-	p := filepath.Join(t.TempDir(), "qr.png")
-	if out, err := exec.Command("qrencode", "-s", fmt.Sprint(pixelsPerModule), "-o", p, text).CombinedOutput(); err != nil {
-		t.Fatalf("qrencode: %v: %s", err, out)
-	}
-	return p
-}
-
-// showImage opens a real X window (feh) showing png at x,y and waits until
-// the screen, as Sesame captures it, shows a QR code holding want. The
-// window closes when the returned function is called or the test ends.
-func showImage(t *testing.T, display, png string, x, y int, want string) func() {
-	t.Helper()
-	tuitest.Need(t, "feh")
-	cmd := exec.Command("feh", "--borderless", "--geometry", fmt.Sprintf("+%d+%d", x, y), png)
-	cmd.Env = append(os.Environ(), "DISPLAY="+display)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	closeIt := func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}
-	t.Cleanup(closeIt)
-	waitScreen(t, display, func(texts []string) bool { return slices.Contains(texts, want) })
-	return closeIt
-}
-
-// waitScreen captures the screen until ok accepts its codes, and fails at
-// the deadline.
-func waitScreen(t *testing.T, display string, ok func([]string) bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var texts []string
-	var err error
-	for time.Now().Before(deadline) {
-		if texts, err = screen.Scan(context.Background(), screen.X11{Display: display}); ok(texts) {
-			return
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval
-	}
-	t.Fatalf("the screen did not show the expected codes within 10s: %d codes, %v", len(texts), err)
-}
 
 // oathtool is the yardstick TOTP code of a base32 secret at now.
 func oathtool(t *testing.T, secret string, now time.Time) string {
@@ -102,7 +52,7 @@ func TestScanScreenX11(t *testing.T) {
 	t.Run("one code", func(t *testing.T) {
 		const secret = "JBSWY3DPEHPK3PXPJBSWY3DP"
 		uri := "otpauth://totp/ScanBank:alice@example.com?secret=" + secret + "&issuer=ScanBank"
-		defer showImage(t, display, qrPNG(t, uri, 6), 700, 300, uri)()
+		defer tuitest.ShowImage(t, display, tuitest.QRPNG(t, uri, 6), 700, 300, uri)()
 		c := withX(t)
 		if got := c.ok("", "add", "--scan"); got != "added ScanBank (alice@example.com)\n" {
 			t.Fatalf("add --scan printed %q", got)
@@ -118,8 +68,8 @@ func TestScanScreenX11(t *testing.T) {
 	t.Run("two codes", func(t *testing.T) {
 		a := "otpauth://totp/Left:ann?secret=JBSWY3DPEHPK3PXP&issuer=Left"
 		b := "otpauth://totp/Right:bob?secret=KRSXG5CTMVRXEZLU&issuer=Right"
-		defer showImage(t, display, qrPNG(t, a, 5), 100, 200, a)()
-		defer showImage(t, display, qrPNG(t, b, 5), 1200, 500, b)()
+		defer tuitest.ShowImage(t, display, tuitest.QRPNG(t, a, 5), 100, 200, a)()
+		defer tuitest.ShowImage(t, display, tuitest.QRPNG(t, b, 5), 1200, 500, b)()
 		c := withX(t)
 		r := c.run("", "add", "--scan")
 		if r.code != 2 || !strings.Contains(r.stderr, "2 accounts found on the screen: give --all") {
@@ -133,7 +83,7 @@ func TestScanScreenX11(t *testing.T) {
 
 	t.Run("web link", func(t *testing.T) {
 		link := "https://example.com/enrol?token=abc123"
-		defer showImage(t, display, qrPNG(t, link, 6), 500, 400, link)()
+		defer tuitest.ShowImage(t, display, tuitest.QRPNG(t, link, 6), 500, 400, link)()
 		c := withX(t)
 		r := c.run("", "add", "--scan")
 		if r.code != 1 || !strings.Contains(r.stderr, "web link") || !strings.Contains(r.stderr, "https://example.com") ||
@@ -146,7 +96,7 @@ func TestScanScreenX11(t *testing.T) {
 	t.Run("clipboard image", func(t *testing.T) {
 		uri := "otpauth://totp/ClipBank:carol?secret=KRSXG5CTMVRXEZLU&issuer=ClipBank"
 		t.Setenv("DISPLAY", display) // xclip runs with the process environment
-		hold(t, display, "image/png", qrPNG(t, uri, 4))
+		hold(t, display, "image/png", tuitest.QRPNG(t, uri, 4))
 		c := withX(t)
 		if got := c.ok("", "add", "--clipboard"); got != "added ClipBank (carol)\n" {
 			t.Fatalf("add --clipboard printed %q", got)
@@ -199,7 +149,7 @@ func hold(t *testing.T, display, typ, file string) {
 func TestScanScreen4K(t *testing.T) {
 	display := tuitest.XvfbScreen(t, "3840x2160x24")
 	uri := "otpauth://totp/WideBank:erin?secret=JBSWY3DPEHPK3PXP&issuer=WideBank"
-	defer showImage(t, display, qrPNG(t, uri, 6), 3000, 1500, uri)()
+	defer tuitest.ShowImage(t, display, tuitest.QRPNG(t, uri, 6), 3000, 1500, uri)()
 	c := newCLI(t)
 	c.env["DISPLAY"] = display
 	if got := c.ok("", "add", "--scan"); got != "added WideBank (erin)\n" {

@@ -2,11 +2,19 @@ package tuitest
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"image"
 	"image/draw"
 	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
+	"github.com/sesame-auth/sesame/tui/screen"
 	"github.com/sesame-auth/sesame/vault/qrcode"
 )
 
@@ -28,4 +36,46 @@ func QRScreen(t testing.TB, texts ...string) image.Image {
 		draw.Draw(img, q.Bounds().Add(image.Pt(50+400*i, 70)), q, image.Point{}, draw.Src)
 	}
 	return img
+}
+
+// QRPNG draws text as a QR code PNG file with qrencode, another project's
+// encoder, at pixelsPerModule.
+func QRPNG(t testing.TB, text string, pixelsPerModule int) string {
+	t.Helper()
+	Need(t, "qrencode")
+	p := filepath.Join(t.TempDir(), "qr.png")
+	if out, err := exec.Command("qrencode", "-s", fmt.Sprint(pixelsPerModule), "-o", p, text).CombinedOutput(); err != nil {
+		t.Fatalf("qrencode: %v: %s", err, out)
+	}
+	return p
+}
+
+// ShowImage opens a real X window (feh) showing png at x,y on display and
+// waits until the screen, as Sesame captures it, shows a QR code holding
+// want. The window closes when the returned function is called or the test
+// ends.
+func ShowImage(t testing.TB, display, png string, x, y int, want string) func() {
+	t.Helper()
+	Need(t, "feh")
+	cmd := exec.Command("feh", "--borderless", "--geometry", fmt.Sprintf("+%d+%d", x, y), png)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	closeIt := func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	t.Cleanup(closeIt)
+	deadline := time.Now().Add(10 * time.Second)
+	var texts []string
+	var err error
+	for time.Now().Before(deadline) {
+		if texts, err = screen.Scan(context.Background(), screen.X11{Display: display}); slices.Contains(texts, want) {
+			return closeIt
+		}
+		time.Sleep(50 * time.Millisecond) // polling interval
+	}
+	t.Fatalf("the screen did not show the QR code within 10s: %d codes, %v", len(texts), err)
+	return closeIt
 }
