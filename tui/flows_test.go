@@ -25,7 +25,6 @@ import (
 	"github.com/sesame-auth/sesame/vault/qrcode"
 	"github.com/sesame-auth/sesame/vault/transfer"
 	"github.com/sesame-auth/sesame/vault/vaulttest"
-	"rsc.io/qr/coding"
 )
 
 // steamCode is an independent Steam Guard implementation.
@@ -970,28 +969,6 @@ func TestQRFits80x24(t *testing.T) {
 	}
 	if strings.TrimSpace(string(out)) != texts[0] {
 		t.Errorf("zbarimg reads %q, the vault's decoder %q", out, texts[0])
-	}
-}
-
-// Long runs of QR alphanumeric characters (the secret) get their own segment.
-func TestQRSegments(t *testing.T) {
-	uri := "otpauth://totp/GitHub:alice?algorithm=SHA512&digits=8&issuer=GitHub&period=60&secret=" + rfcSecret
-	var kinds []string
-	joined := ""
-	for _, s := range qrSegments(uri) {
-		kinds = append(kinds, fmt.Sprintf("%T", s))
-		switch s := s.(type) {
-		case coding.String:
-			joined += string(s)
-		case coding.Alpha:
-			joined += string(s)
-		}
-	}
-	if strings.Join(kinds, " ") != "coding.String coding.Alpha" {
-		t.Errorf("segments %v, want the link in byte mode then the secret in alphanumeric mode", kinds)
-	}
-	if joined != uri {
-		t.Errorf("the segments spell %q", joined)
 	}
 }
 

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mdp/qrterminal/v3"
-	"rsc.io/qr"
-
 	"github.com/sesame-auth/sesame/vault/qrcode"
 )
 
@@ -29,23 +26,14 @@ func QRPNGs(uris []string, size int) ([][]byte, error) {
 }
 
 // TerminalQR draws text as a QR code of Unicode half blocks (two modules a
-// character cell), light modules in the terminal's foreground colour, for
-// terminals with a dark background. It returns an error when the text does
-// not fit in a QR code.
+// character cell) at error correction level M with a 4-module quiet zone,
+// light modules in the terminal's foreground colour, for terminals with a
+// dark background. It returns an error when the text does not fit in a QR
+// code.
 func TerminalQR(text string) (string, error) {
-	if _, err := qr.Encode(text, qr.M); err != nil {
-		return "", fmt.Errorf("%w: %v", qrcode.ErrTextTooLong, err)
+	lines, err := qrcode.HalfBlocks(text, qrcode.LevelM, 4)
+	if err != nil {
+		return "", err
 	}
-	var b strings.Builder
-	qrterminal.GenerateWithConfig(text, qrterminal.Config{
-		Level:          qrterminal.M,
-		Writer:         &b,
-		HalfBlocks:     true,
-		BlackChar:      qrterminal.BLACK_BLACK,
-		WhiteBlackChar: qrterminal.WHITE_BLACK,
-		WhiteChar:      qrterminal.WHITE_WHITE,
-		BlackWhiteChar: qrterminal.BLACK_WHITE,
-		QuietZone:      4,
-	})
-	return b.String(), nil
+	return strings.Join(lines, "\n") + "\n", nil
 }
