@@ -240,25 +240,15 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 			verb = "unpinned "
 		}
 		return update(m.v, verb+r.acct.Label(), msg.id, func(d *vault.Data) error {
-			a, err := d.Account(msg.id)
-			if err != nil {
-				return err
-			}
-			a.Pinned = !a.Pinned
-			return nil
+			_, err := d.TogglePin(msg.id)
+			return err
 		}), true
 	case moveIntent:
 		if m.v == nil {
 			return nil, true
 		}
 		return update(m.v, "", msg.id, func(d *vault.Data) error {
-			i := slices.IndexFunc(d.Accounts, func(a vault.Account) bool { return a.ID == msg.id })
-			j := slices.IndexFunc(d.Accounts, func(a vault.Account) bool { return a.ID == msg.other })
-			if i < 0 || j < 0 {
-				return vault.ErrNotFound
-			}
-			d.Accounts[i], d.Accounts[j] = d.Accounts[j], d.Accounts[i]
-			return nil
+			return d.Move(msg.id, msg.other)
 		}), true
 
 	case addIntent:
@@ -325,14 +315,8 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 		m.undo = nil
 		now := m.c.now
 		return update(m.v, "restored "+u.acct.Label(), u.acct.ID, func(d *vault.Data) error {
-			if _, err := d.Add(u.acct, now); err != nil {
-				return err
-			}
-			// Put it back where it was.
-			i := len(d.Accounts) - 1
-			acct := d.Accounts[i]
-			d.Accounts = slices.Insert(d.Accounts[:i], min(max(u.index, 0), i), acct)
-			return nil
+			_, err := d.Restore(u.acct, u.index, now)
+			return err
 		}), true
 	case qrIntent:
 		m.overlay = newQRScreen(m.c, msg.acct)

@@ -122,7 +122,7 @@ func newAddScreen(c *common) *addScreen {
 		counter,
 	}}
 	s.syncManual()
-	p1 := newTextField(c, "passphrase", "Passphrase", "at least 8 characters", 1024)
+	p1 := newTextField(c, "passphrase", "Passphrase", fmt.Sprintf("at least %d characters", vault.MinPassphraseLength), 1024)
 	p2 := newTextField(c, "confirm", "Again", "the same passphrase", 1024)
 	for _, f := range []*field{p1, p2} {
 		f.input.EchoMode, f.input.EchoCharacter = textinput.EchoPassword, '•'
@@ -467,9 +467,9 @@ func (s *addScreen) updatePassphrase(msg tea.Msg) tea.Cmd {
 	if key.Matches(km, s.c.formKeys.Submit) {
 		p1, p2 := s.pass.fields[0], s.pass.fields[1]
 		p1.err, p2.err = "", ""
-		switch {
-		case len(p1.input.Value()) < 8:
-			p1.err = "must be at least 8 characters"
+		switch err := vault.CheckPassphrase([]byte(p1.input.Value())); {
+		case err != nil:
+			p1.err = err.Error()
 			return s.pass.focusField(0)
 		case p1.input.Value() != p2.input.Value():
 			p2.err = "does not match the first one"

@@ -169,13 +169,8 @@ func (m *Model) handleApprovals(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		return update(m.v, "", "", func(d *vault.Data) error {
-			for i := range d.Pairings {
-				if d.Pairings[i].ID == msg.id {
-					d.Pairings[i].Paused = !d.Pairings[i].Paused
-					return nil
-				}
-			}
-			return errors.New("the pairing is gone: it was removed in another window")
+			_, err := d.TogglePaused(msg.id)
+			return err
 		}), true
 	}
 	return nil, false

@@ -180,14 +180,8 @@ func rename(v *vault.Vault, in renameIntent) tea.Cmd {
 				return err
 			}
 			before = *a
-			if in.issuer != nil {
-				a.Issuer = *in.issuer
-			}
-			if in.name != nil {
-				a.Name = *in.name
-			}
-			a.Normalize()
-			return a.Validate()
+			_, err = d.Rename(in.base.ID, in.issuer, in.name)
+			return err
 		})
 		if err != nil {
 			return savedMsg{err: err}

@@ -477,30 +477,20 @@ func (a *app) renameCmd() *cobra.Command {
 				return err
 			}
 			id, old := acct.ID, acct.Label()
+			var setI, setN *string
+			if setIssuer {
+				setI = &issuer
+			}
+			if setName {
+				setN = &name
+			}
 			var renamed vault.Account
 			_, err = v.Update(func(d *vault.Data) error {
-				acct, err := d.Account(id)
-				if err != nil {
-					return err
+				got, err := d.Rename(id, setI, setN)
+				if err == nil {
+					renamed = *got
 				}
-				c := *acct
-				if setIssuer {
-					c.Issuer = issuer
-				}
-				if setName {
-					c.Name = name
-				}
-				c.Normalize()
-				if err := c.Validate(); err != nil {
-					return err
-				}
-				for i := range d.Accounts {
-					if d.Accounts[i].ID != id && d.Accounts[i].SameAs(&c) {
-						return fmt.Errorf("%w: %s", vault.ErrDuplicate, c.Label())
-					}
-				}
-				*acct, renamed = c, c
-				return nil
+				return err
 			})
 			if err != nil {
 				return err

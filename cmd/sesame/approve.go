@@ -460,9 +460,11 @@ func (a *app) devicesCmd() *cobra.Command {
 					if err != nil {
 						return err
 					}
-					d.Pairings[i].Paused = paused
-					p = d.Pairings[i]
-					return nil
+					got, err := d.SetPaused(d.Pairings[i].ID, paused)
+					if err == nil {
+						p = *got
+					}
+					return err
 				})
 				if err != nil {
 					return err

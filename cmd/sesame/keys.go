@@ -19,8 +19,8 @@ func (a *app) passwdCmd() *cobra.Command {
 For a vault whose key is in the OS keyring, set (or change) a recovery
 passphrase: if the keyring item is ever lost, 'sesame recover' opens the vault
 with it and puts the key back. Choose a long passphrase: anyone with a copy of
-the vault file can try to guess it offline. --remove drops the recovery
-passphrase.
+the vault file can try to guess it offline (8 characters at the least).
+--remove drops the recovery passphrase.
 
 Every change makes a new vault key, so the old passphrase opens neither the
 vault nor its backup afterwards. Copies of the vault file made before the
@@ -51,6 +51,9 @@ SESAME_NEW_PASSPHRASE (meant for automation).`,
 				if p, err = a.promptTwice("New passphrase: ", "nothing was changed"); err != nil {
 					return err
 				}
+			}
+			if err := vault.CheckPassphrase(p); err != nil {
+				return fmt.Errorf("%w; nothing was changed", err)
 			}
 			if err := v.SetPassphrase(p); err != nil {
 				return err

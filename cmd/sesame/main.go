@@ -285,6 +285,11 @@ func (a *app) openOrCreate() (*vault.Vault, error) {
 			return nil, err
 		}
 	}
+	if kind == vault.StorePassphrase {
+		if err := vault.CheckPassphrase(o.Passphrase); err != nil {
+			return nil, fmt.Errorf("%w; no vault was created", err)
+		}
+	}
 	v, err := vault.Create(o, kind)
 	if err != nil {
 		return nil, err

@@ -275,6 +275,13 @@ func TestRemoveAndRename(t *testing.T) {
 	if got := c.ok("", "rename", "old", "--issuer", "New", "--name", "fresh"); got != "renamed Old (name) to New (fresh)\n" {
 		t.Fatalf("rename printed %q", got)
 	}
+	c.ok("", "add", "otpauth://totp/New:other?secret=JBSWY3DPEHPK3PXP")
+	if r := c.run("", "rename", "other", "--name", "fresh"); r.code != 1 || !strings.Contains(r.stderr, vault.ErrDuplicate.Error()) {
+		t.Fatalf("rename into a duplicate: %+v", r)
+	}
+	if got := c.ok("", "rm", "other", "--yes"); got != "removed New (other)\n" {
+		t.Fatalf("rm printed %q", got)
+	}
 	if got := c.ok("", "rm", "new", "--yes"); got != "removed New (fresh)\n" {
 		t.Fatalf("rm printed %q", got)
 	}
@@ -315,9 +322,33 @@ func TestPassphraseVaultFromCLI(t *testing.T) {
 	c.ok("", "code", "p")
 }
 
+// A new vault passphrase, at creation or by passwd, follows the vault's
+// rule with its message, as the TUI does: "pw" and "x" were once accepted.
+func TestNewPassphraseRule(t *testing.T) {
+	c := newCLI(t)
+	c.keyring.Err = vaulttest.ErrNoKeyring
+	uri := "otpauth://totp/P:p?secret=JBSWY3DPEHPK3PXP"
+	c.env["SESAME_PASSPHRASE"] = "pw"
+	r := c.run("", "add", uri)
+	if r.code != 1 || !strings.Contains(r.stderr, vault.ErrPassphraseTooShort.Error()) {
+		t.Fatalf("create with a 2-character passphrase: %+v", r)
+	}
+	if _, err := os.Stat(filepath.Join(c.home, vault.FileName)); err == nil {
+		t.Fatal("a vault was created with a 2-character passphrase")
+	}
+	c.env["SESAME_PASSPHRASE"] = "long enough"
+	c.ok("", "add", uri)
+	c.env["SESAME_NEW_PASSPHRASE"] = "x"
+	r = c.run("", "passwd")
+	if r.code != 1 || !strings.Contains(r.stderr, vault.ErrPassphraseTooShort.Error()) {
+		t.Fatalf("passwd with a 1-character passphrase: %+v", r)
+	}
+	c.ok("", "code", "p") // the old passphrase still opens it
+}
+
 func TestForcedStore(t *testing.T) {
 	c := newCLI(t)
-	c.env["SESAME_PASSPHRASE"] = "pw"
+	c.env["SESAME_PASSPHRASE"] = "long enough"
 	c.ok("", "--store", "passphrase", "add", "otpauth://totp/P:p?secret=JBSWY3DPEHPK3PXP")
 	if c.keyring.Len() != 0 {
 		t.Fatal("a passphrase vault put its key in the keyring")
