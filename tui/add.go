@@ -326,7 +326,7 @@ func (s *addScreen) checkLink() {
 	if v == "" {
 		return
 	}
-	if strings.HasPrefix(strings.ToLower(v), "otpauth-migration:") {
+	if transfer.IsMigrationLink(v) {
 		s.linkOK = "a Google Authenticator export link: enter imports every account in it"
 		return
 	}
@@ -357,7 +357,7 @@ func (s *addScreen) updateLink(msg tea.Msg) tea.Cmd {
 			s.linkErr = "paste a link first: it starts with otpauth://"
 			return nil
 		}
-		if strings.HasPrefix(strings.ToLower(v), "otpauth-migration:") {
+		if transfer.IsMigrationLink(v) {
 			s.busy = true
 			return importText("link", []byte(v))
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/qrcode"
+	"github.com/sesame-auth/sesame/vault/transfer"
 )
 
 func (a *app) addCmd() *cobra.Command {
@@ -226,7 +227,7 @@ func (a *app) accountFromFlags(acct vault.Account) ([]vault.Account, error) {
 func accountsFromURIs(uris []string, what string) ([]vault.Account, error) {
 	var out []vault.Account
 	for i, u := range uris {
-		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(u)), "otpauth-migration:") {
+		if transfer.IsMigrationLink(u) {
 			return nil, fmt.Errorf("%s %d is a Google Authenticator export: use 'sesame import' for it", what, i+1)
 		}
 		acct, err := vault.ParseURI(u)
@@ -250,7 +251,7 @@ func accountsFromReader(r io.Reader) ([]vault.Account, error) {
 			continue
 		}
 		acct, err := vault.ParseURI(line)
-		if strings.HasPrefix(strings.ToLower(line), "otpauth-migration:") {
+		if transfer.IsMigrationLink(line) {
 			err = errors.New("a Google Authenticator export: use 'sesame import' for it")
 		}
 		if err != nil {
@@ -269,7 +270,7 @@ func accountsFromQR(files []string) ([]vault.Account, error) {
 			return nil, fmt.Errorf("%w; nothing was added", err)
 		}
 		for _, t := range texts {
-			if strings.HasPrefix(strings.ToLower(t), "otpauth-migration:") {
+			if transfer.IsMigrationLink(t) {
 				return nil, fmt.Errorf("%s holds a Google Authenticator export: use 'sesame import %s'", f, f)
 			}
 			acct, err := vault.ParseURI(t)

@@ -103,7 +103,7 @@ func detectText(s string) (Format, error) {
 	for line := range strings.Lines(s) {
 		l := strings.ToLower(strings.TrimSpace(line))
 		switch {
-		case strings.HasPrefix(l, "otpauth-migration:"):
+		case IsMigrationLink(l):
 			migration++
 		case strings.HasPrefix(l, "otpauth://"), strings.HasPrefix(l, "steam://"):
 			uris++

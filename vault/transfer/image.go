@@ -32,7 +32,7 @@ func (c *collector) readImage(data []byte) error {
 		t = strings.TrimSpace(t)
 		lower := strings.ToLower(t)
 		switch {
-		case strings.HasPrefix(lower, "otpauth-migration:"):
+		case IsMigrationLink(t):
 			c.format = FormatGoogle
 			p, err := ParseMigrationURI(t)
 			if err != nil {

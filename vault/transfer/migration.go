@@ -54,6 +54,16 @@ const (
 	migTypeTOTP        = 2
 )
 
+// IsMigrationLink says whether s, surrounding space aside, is a Google
+// Authenticator export link (otpauth-migration:, in any letter case). It is
+// the one test by which the CLI, the TUI and the importers tell such a link
+// from an otpauth:// one and send it to Import.
+func IsMigrationLink(s string) bool {
+	const scheme = "otpauth-migration:"
+	s = strings.TrimSpace(s)
+	return len(s) >= len(scheme) && strings.EqualFold(s[:len(scheme)], scheme)
+}
+
 // ParseMigrationURI decodes an otpauth-migration://offline?data=... link. It
 // tolerates data that is not percent-encoded (raw '+', '/', '='), a '+' that
 // was form-decoded into a space, URL-safe base64 and missing padding.

@@ -23,7 +23,7 @@ func FromCodes(opts ImportOptions, source string, texts []string) (*Result, erro
 		t = strings.TrimSpace(t)
 		lower := strings.ToLower(t)
 		switch {
-		case strings.HasPrefix(lower, "otpauth://"), strings.HasPrefix(lower, "otpauth-migration:"):
+		case strings.HasPrefix(lower, "otpauth://"), IsMigrationLink(t):
 		case strings.HasPrefix(lower, "http://"), strings.HasPrefix(lower, "https://"):
 			return nil, fmt.Errorf("%s, code %d: %w (%s): Sesame adds only otpauth:// codes; look for the QR code of the sign-in app set-up", source, i+1, ErrWebLink, linkHost(t))
 		default:

@@ -25,7 +25,7 @@ func (c *collector) readText(data []byte) error {
 		}
 		lower := strings.ToLower(line)
 		switch {
-		case strings.HasPrefix(lower, "otpauth-migration:"):
+		case IsMigrationLink(line):
 			found = true
 			p, err := ParseMigrationURI(line)
 			if err != nil {
