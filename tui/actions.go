@@ -170,8 +170,14 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 		if msg.select_ != "" {
 			m.list.selectID(msg.select_)
 		}
-		if msg.note != "" {
+		switch {
+		case msg.note != "":
 			m.say(msg.note)
+		case msg.select_ != "" && m.toast.err:
+			// The user's change to an account worked: the last error no
+			// longer holds. (Background writes, such as the sign-in
+			// history, select nothing and leave their errors shown.)
+			m.toast = toast{}
 		}
 		return nil, true
 	case toastMsg:

@@ -21,6 +21,9 @@ import (
 	"github.com/sesame-auth/sesame/vault"
 )
 
+// errNoPairings is why the sign-in history and pause keys do nothing.
+var errNoPairings = errors.New("no sign-in pairings yet: pair with 'sesame pair' first")
+
 // Approvals is the part of device.Watcher the UI uses, so that tests can
 // deliver sign-in requests from a fake.
 type Approvals interface {
@@ -149,7 +152,7 @@ func (m *Model) handleApprovals(msg tea.Msg) (tea.Cmd, bool) {
 		return nil, true
 	case pauseIntent:
 		if len(m.data.Pairings) == 0 {
-			m.fail(errors.New("no pairings: pair with 'sesame pair' first"))
+			m.fail(errNoPairings)
 			return nil, true
 		}
 		m.overlay = newPairingsScreen(m.c, m.data.Pairings, m.approve.statuses)
@@ -638,6 +641,7 @@ type pairingsScreen struct {
 	statuses map[string]device.Status
 	cursor   int
 	confirm  bool // asking whether to unblock the pairing under the cursor
+	up, down key.Binding
 	toggle   key.Binding
 	unblock  key.Binding
 	close    key.Binding
@@ -645,6 +649,8 @@ type pairingsScreen struct {
 
 func newPairingsScreen(c *common, ps []vault.Pairing, st map[string]device.Status) *pairingsScreen {
 	return &pairingsScreen{c: c, pairings: ps, statuses: st,
+		up:      key.NewBinding(key.WithKeys("up", "k")),
+		down:    key.NewBinding(key.WithKeys("down", "j")),
 		toggle:  key.NewBinding(key.WithKeys("space", "enter", "p"), key.WithHelp("space", "pause/resume")),
 		unblock: key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "unblock after \"not me\"")),
 		close:   key.NewBinding(key.WithKeys("esc", "q"), key.WithHelp("esc", "close"))}
@@ -669,9 +675,9 @@ func (s *pairingsScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch {
 	case key.Matches(km, s.close):
 		return nil, nil
-	case km.String() == "up" || km.String() == "k":
+	case key.Matches(km, s.up):
 		s.cursor = max(s.cursor-1, 0)
-	case km.String() == "down" || km.String() == "j":
+	case key.Matches(km, s.down):
 		s.cursor = min(s.cursor+1, len(ps)-1)
 	case key.Matches(km, s.toggle) && s.cursor < len(ps):
 		return s, send(pauseToggleIntent{id: ps[s.cursor].ID})

@@ -1079,3 +1079,29 @@ func TestDeleteGoneAndMoveAcrossPins(t *testing.T) {
 		t.Errorf("K on the first unpinned row says nothing:\n%s", m.text())
 	}
 }
+
+// A successful action clears the error an earlier one left in the status
+// line, even when the success says nothing itself (moving an account).
+func TestSuccessClearsError(t *testing.T) {
+	m, _, _ := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	m = press(t, m, "u")
+	if !strings.Contains(m.text(), "nothing to undo") {
+		t.Fatalf("u with nothing deleted shows no error:\n%s", m.text())
+	}
+	m = press(t, m, "j", "J")
+	if strings.Contains(m.text(), "nothing to undo") {
+		t.Errorf("the error is still shown after a successful move:\n%s", m.text())
+	}
+	if m.toast.text != "" {
+		t.Errorf("toast %q after a successful move, want none", m.toast.text)
+	}
+}
+
+// The filter's help line says that enter copies the best match.
+func TestFilterHelpSaysEnterCopies(t *testing.T) {
+	m, _, _ := readyModel(t, 80, 24, newClock(t0), sampleAccounts()...)
+	m = press(t, m, "/", "g")
+	if !strings.Contains(m.text(), "enter copy best match") {
+		t.Errorf("the filter's help line does not say what enter does:\n%s", m.text())
+	}
+}

@@ -101,7 +101,7 @@ func (f *form) update(msg tea.Msg) (tea.Cmd, bool) {
 		fl.choice = (fl.choice + len(fl.choices) - 1) % len(fl.choices)
 		f.revalidate()
 		return nil, true
-	case fl.choices != nil && (key.Matches(km, k.Right) || km.String() == "space"):
+	case fl.choices != nil && key.Matches(km, k.Right):
 		fl.choice = (fl.choice + 1) % len(fl.choices)
 		f.revalidate()
 		return nil, true
@@ -210,16 +210,17 @@ type menuItem struct{ key, label, hint string }
 // menuKey moves the menu's selection or picks a choice: enter, or the
 // choice's own key. It returns the selection and whether it was picked.
 func menuKey(km tea.KeyPressMsg, items []menuItem, choice int) (int, bool) {
-	switch km.String() {
-	case "up", "k", "shift+tab":
+	k := DefaultMenuKeys()
+	switch {
+	case key.Matches(km, k.Up):
 		return (choice + len(items) - 1) % len(items), false
-	case "down", "j", "tab":
+	case key.Matches(km, k.Down):
 		return (choice + 1) % len(items), false
-	case "enter":
+	case key.Matches(km, k.Pick):
 		return choice, true
 	}
 	for i, it := range items {
-		if km.String() == it.key {
+		if key.Matches(km, key.NewBinding(key.WithKeys(it.key))) {
 			return i, true
 		}
 	}

@@ -71,7 +71,7 @@ type FilterKeys struct {
 // DefaultFilterKeys returns the filter's default bindings.
 func DefaultFilterKeys() FilterKeys {
 	return FilterKeys{
-		Accept: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done")),
+		Accept: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "copy best match")),
 		Cancel: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear")),
 		Up:     key.NewBinding(key.WithKeys("up", "ctrl+p"), key.WithHelp("↑", "up")),
 		Down:   key.NewBinding(key.WithKeys("down", "ctrl+n"), key.WithHelp("↓", "down")),
@@ -97,7 +97,7 @@ func DefaultFormKeys() FormKeys {
 		Submit:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "save")),
 		Back:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Left:     key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "change")),
-		Right:    key.NewBinding(key.WithKeys("right")),
+		Right:    key.NewBinding(key.WithKeys("right", "space")),
 		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
 		Reveal:   key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "show secret")),
 	}
@@ -110,6 +110,21 @@ func (k FormKeys) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (k FormKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// MenuKeys move through a screen's opening menu; each choice is also
+// picked with its own key.
+type MenuKeys struct {
+	Up, Down, Pick key.Binding
+}
+
+// DefaultMenuKeys returns the menus' default bindings.
+func DefaultMenuKeys() MenuKeys {
+	return MenuKeys{
+		Up:   key.NewBinding(key.WithKeys("up", "k", "shift+tab")),
+		Down: key.NewBinding(key.WithKeys("down", "j", "tab")),
+		Pick: key.NewBinding(key.WithKeys("enter")),
+	}
+}
 
 // ExportKeys are the bindings of the export screen and of the Google
 // Authenticator QR codes it shows.

@@ -242,6 +242,9 @@ func (l *listScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		return l, send(historyIntent{})
 	case key.Matches(km, k.Pause):
 		return l, send(pauseIntent{})
+	case key.Matches(km, l.k.History), key.Matches(km, l.k.Pause):
+		// Disabled above: say why rather than do nothing.
+		return l, send(toastMsg{text: errNoPairings.Error(), err: true})
 	}
 	l.clamp()
 	return l, nil

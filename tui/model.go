@@ -22,6 +22,7 @@ type common struct {
 	styles     Styles
 	formKeys   FormKeys
 	dialogKeys DialogKeys
+	interrupt  key.Binding // ends Sesame from any screen
 	width      int
 	height     int
 	now        time.Time
@@ -97,6 +98,7 @@ func New(o Options) Model {
 		styles:     NewStyles(DefaultPalette(), dark),
 		formKeys:   DefaultFormKeys(),
 		dialogKeys: DefaultDialogKeys(),
+		interrupt:  key.NewBinding(key.WithKeys("ctrl+c")),
 		width:      80,
 		height:     24,
 		now:        o.now(),
@@ -180,7 +182,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmds...)
 	case tea.KeyPressMsg:
-		if msg.String() == "ctrl+c" {
+		if key.Matches(msg, m.c.interrupt) {
 			return m, tea.Quit
 		}
 		if msg.Mod.Contains(tea.ModAlt) && m.keysOnly() {

@@ -41,6 +41,8 @@ func TestGolden(t *testing.T) {
 		{"list_filter_none", 80, 24, t0, keys("/", "z", "z", "z")},
 		{"list_hotp_shown", 80, 24, t0, keys("G", "k", "enter")},
 		{"list_full_help", 80, 24, t0, keys("?")},
+		{"list_history_no_pairings", 80, 24, t0, keys("H")},
+		{"list_pause_no_pairings", 80, 24, t0, keys("P")},
 		{"delete_confirm", 80, 24, t0, keys("j", "d")},
 		{"add_menu", 80, 24, t0, keys("a")},
 		{"add_link_ok", 80, 24, t0, func(t *testing.T, m Model) Model {
