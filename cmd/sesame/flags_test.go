@@ -74,6 +74,7 @@ var ignoredFlags = map[string][][]string{
 	"agent uninstall": {},
 	"unlock":          {},
 	"lock":            {},
+	"man":             {},
 }
 
 // sampleArgs are arguments that satisfy each command's argument count, so
