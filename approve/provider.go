@@ -1,12 +1,16 @@
 // Package approve is the device side of sign-in approvals: it pairs Sesame with
 // approval servers, receives pending sign-in requests and sends the user's
-// decisions. Sesame's own number-matching protocol and privacyIDEA's PUSH
-// token are providers behind one interface, so the TUI and the CLI treat them alike.
+// decisions. Sesame's own number-matching protocol (approve/sesame) and
+// privacyIDEA's PUSH token (approve/privacyidea) are providers behind one
+// interface, handed in by cmd through Options.Kinds, so the TUI and the CLI
+// treat them alike and this package imports neither.
 package approve
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"math/big"
 	"time"
 )
 
@@ -65,12 +69,44 @@ type Provider interface {
 
 // Errors shared by providers.
 var (
-	ErrExpired    = errors.New("the sign-in request has expired")
-	ErrBadSig     = errors.New("the server's signature does not verify: the response was ignored")
-	ErrAnswered   = errors.New("the sign-in request was already answered")
-	ErrPairing    = errors.New("pairing failed")
-	ErrInsecure   = errors.New("plain http is allowed only to loopback addresses: use https")
-	ErrClockSkew  = errors.New("this device's clock differs from the server's")
-	ErrBlocked    = errors.New("sign-in requests are blocked for this user after a \"this wasn't me\" answer")
-	ErrBadRequest = errors.New("the server rejected the request")
+	ErrExpired     = errors.New("the sign-in request has expired")
+	ErrBadSig      = errors.New("the server's signature does not verify: the response was ignored")
+	ErrAnswered    = errors.New("the sign-in request was already answered")
+	ErrPairing     = errors.New("pairing failed")
+	ErrInsecure    = errors.New("plain http is allowed only to loopback addresses: use https")
+	ErrClockSkew   = errors.New("this device's clock differs from the server's")
+	ErrBlocked     = errors.New("sign-in requests are blocked for this user after a \"this wasn't me\" answer")
+	ErrBadRequest  = errors.New("the server rejected the request")
+	ErrWrongNumber = errors.New("the number did not match the sign-in screen: the sign-in was denied")
+	ErrUnpaired    = errors.New("the server no longer knows this device: pair it again")
+	ErrServer      = errors.New("the approval server is unavailable")
 )
+
+// WarnClockSkew is how far the device's clock may differ from a server's
+// before the device warns.
+const WarnClockSkew = 30 * time.Second
+
+// Backoff is the delay before retry number attempt (0-based): exponential from
+// base, capped at max, with "full jitter" in [d/2, d). rnd returns a uniform
+// int64 in [0, n); crypto/rand when nil.
+func Backoff(attempt int, base, max time.Duration, rnd func(n int64) int64) time.Duration {
+	d := base
+	for i := 0; i < attempt && d < max; i++ {
+		d *= 2
+	}
+	d = min(d, max)
+	half := int64(d / 2)
+	if half <= 0 {
+		return d
+	}
+	if rnd == nil {
+		rnd = func(n int64) int64 {
+			v, err := rand.Int(rand.Reader, big.NewInt(n))
+			if err != nil {
+				return 0
+			}
+			return v.Int64()
+		}
+	}
+	return time.Duration(half + rnd(half))
+}

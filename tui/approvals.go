@@ -16,7 +16,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sesame-auth/sesame/approve"
-	"github.com/sesame-auth/sesame/approve/device"
 	"github.com/sesame-auth/sesame/approve/notify"
 	"github.com/sesame-auth/sesame/vault"
 )
@@ -24,11 +23,11 @@ import (
 // errNoPairings is why the sign-in history and pause keys do nothing.
 var errNoPairings = errors.New("no sign-in pairings yet: pair with 'sesame pair' first")
 
-// Approvals is the part of device.Watcher the UI uses, so that tests can
+// Approvals is the part of approve.Watcher the UI uses, so that tests can
 // deliver sign-in requests from a fake.
 type Approvals interface {
 	Run(ctx context.Context)
-	Events() <-chan device.Event
+	Events() <-chan approve.Event
 	Respond(ctx context.Context, r approve.Request, a approve.Answer) error
 	SetPairings(p []vault.Pairing)
 }
@@ -37,12 +36,12 @@ type Approvals interface {
 type approvalState struct {
 	w        Approvals
 	queue    []approve.Request // pending requests; the first one is on screen
-	statuses map[string]device.Status
+	statuses map[string]approve.Status
 }
 
 // Messages of the approvals.
 type (
-	approvalEventMsg struct{ ev device.Event }
+	approvalEventMsg struct{ ev approve.Event }
 	approvalsDoneMsg struct{}
 	answerIntent     struct {
 		req approve.Request
@@ -69,17 +68,17 @@ func (m *Model) startApprovals(d vault.Data) tea.Cmd {
 	newW := m.o.NewApprovals
 	if newW == nil {
 		opts := m.o.DeviceOptions
-		newW = func(p []vault.Pairing) Approvals { return device.NewWatcher(p, opts) }
+		newW = func(p []vault.Pairing) Approvals { return approve.NewWatcher(p, opts) }
 	}
 	w := newW(d.Pairings)
 	m.approve.w = w
-	m.approve.statuses = map[string]device.Status{}
+	m.approve.statuses = map[string]approve.Status{}
 	ctx := m.o.ctx()
 	return tea.Batch(func() tea.Msg { w.Run(ctx); return nil }, waitApproval(w.Events()))
 }
 
 // waitApproval delivers the watcher's next event; it is issued again after each.
-func waitApproval(ch <-chan device.Event) tea.Cmd {
+func waitApproval(ch <-chan approve.Event) tea.Cmd {
 	return func() tea.Msg {
 		ev, ok := <-ch
 		if !ok {
@@ -146,7 +145,7 @@ func (m *Model) handleApprovals(msg tea.Msg) (tea.Cmd, bool) {
 		default:
 			m.say(o.Words() + ": sign-in to " + appName(msg.req))
 		}
-		return m.record(msg.req, o.Decision(), detail), true
+		return m.record(msg.req, o, detail), true
 	case historyIntent:
 		m.overlay = newHistoryScreen(m.c, m.data.History)
 		return nil, true
@@ -159,7 +158,7 @@ func (m *Model) handleApprovals(msg tea.Msg) (tea.Cmd, bool) {
 		return nil, true
 	case unblockIntent:
 		p, opts, ctx := msg.p, m.o.DeviceOptions, m.o.ctx()
-		return func() tea.Msg { return unblockedMsg{p: p, err: device.Unblock(ctx, p, opts)} }, true
+		return func() tea.Msg { return unblockedMsg{p: p, err: approve.Unblock(ctx, p, opts)} }, true
 	case unblockedMsg:
 		if msg.err != nil {
 			m.fail(fmt.Errorf("sign-in requests for %s stay blocked: %w", pairingName(msg.p), msg.err))
@@ -210,7 +209,7 @@ func (m *Model) withdraw(r approve.Request) tea.Cmd {
 	}
 	var rec tea.Cmd
 	if !m.c.now.Before(r.Expires) {
-		rec = m.record(r, "expired", "")
+		rec = m.record(r, approve.OutcomeExpired, "")
 	}
 	return tea.Batch(rec, m.showPrompt())
 }
@@ -226,13 +225,12 @@ func (m *Model) expireApprovals() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-// record adds a decision to the vault's sign-in history.
-func (m *Model) record(r approve.Request, decision, detail string) tea.Cmd {
+// record adds an outcome to the vault's sign-in history.
+func (m *Model) record(r approve.Request, o approve.Outcome, detail string) tea.Cmd {
 	if m.v == nil {
 		return nil
 	}
-	e := vault.Event{PairingID: r.PairingID, RequestID: r.ID, User: r.User, Application: r.Application,
-		IP: r.IP, Location: r.Location, Decision: decision, Detail: detail, At: m.c.now.UTC()}
+	e := approve.HistoryEvent(r, o, detail, m.c.now)
 	return update(m.v, "", "", func(d *vault.Data) error { d.Record(e); return nil })
 }
 
@@ -267,7 +265,7 @@ func (a approvalState) status(s *Styles) string {
 	var bad []string
 	for _, st := range a.statuses {
 		switch st.State {
-		case device.StateOK, device.StateConnecting, device.StatePaused, device.StateStopped:
+		case approve.StateOK, approve.StateConnecting, approve.StatePaused, approve.StateStopped:
 			continue
 		}
 		bad = append(bad, st.String())
@@ -638,7 +636,7 @@ func (s *historyScreen) keysOnly() {}
 type pairingsScreen struct {
 	c        *common
 	pairings []vault.Pairing
-	statuses map[string]device.Status
+	statuses map[string]approve.Status
 	cursor   int
 	confirm  bool // asking whether to unblock the pairing under the cursor
 	up, down key.Binding
@@ -647,7 +645,7 @@ type pairingsScreen struct {
 	close    key.Binding
 }
 
-func newPairingsScreen(c *common, ps []vault.Pairing, st map[string]device.Status) *pairingsScreen {
+func newPairingsScreen(c *common, ps []vault.Pairing, st map[string]approve.Status) *pairingsScreen {
 	return &pairingsScreen{c: c, pairings: ps, statuses: st,
 		up:      key.NewBinding(key.WithKeys("up", "k")),
 		down:    key.NewBinding(key.WithKeys("down", "j")),
@@ -699,7 +697,7 @@ func (s *pairingsScreen) view() string {
 		state := st.ToastOK.Render("on")
 		if p.Paused {
 			state = st.Danger.Render("paused")
-		} else if ss, ok := s.statuses[p.ID]; ok && ss.State != device.StateOK {
+		} else if ss, ok := s.statuses[p.ID]; ok && ss.State != approve.StateOK {
 			state = st.ToastErr.Render(ss.String())
 		}
 		label := p.Label

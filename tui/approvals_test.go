@@ -13,23 +13,22 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/sesame-auth/sesame/approve"
-	"github.com/sesame-auth/sesame/approve/device"
 	"github.com/sesame-auth/sesame/vault"
 )
 
-// fakeApprovals stands in for device.Watcher.
+// fakeApprovals stands in for approve.Watcher.
 type fakeApprovals struct {
-	events   chan device.Event
+	events   chan approve.Event
 	mu       sync.Mutex
 	answers  []approve.Answer
 	pairings [][]vault.Pairing
 	reply    error // what Respond returns, as the server would
 }
 
-func newFakeApprovals() *fakeApprovals { return &fakeApprovals{events: make(chan device.Event, 16)} }
+func newFakeApprovals() *fakeApprovals { return &fakeApprovals{events: make(chan approve.Event, 16)} }
 
-func (f *fakeApprovals) Run(ctx context.Context)     { <-ctx.Done() }
-func (f *fakeApprovals) Events() <-chan device.Event { return f.events }
+func (f *fakeApprovals) Run(ctx context.Context)      { <-ctx.Done() }
+func (f *fakeApprovals) Events() <-chan approve.Event { return f.events }
 func (f *fakeApprovals) Respond(_ context.Context, r approve.Request, a approve.Answer) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -77,7 +76,7 @@ func approvalsModel(t *testing.T, clock *fakeClock) (Model, *vault.Vault, *fakeA
 	return next.(Model), v, fake, &bell
 }
 
-func deliver(t *testing.T, m Model, ev device.Event) Model {
+func deliver(t *testing.T, m Model, ev approve.Event) Model {
 	t.Helper()
 	next, cmd := m.Update(approvalEventMsg{ev})
 	return drain(t, next.(Model), cmd, 3)
@@ -95,7 +94,7 @@ func TestApprovalChooseDenyNotMe(t *testing.T) {
 	clock := newClock(t0)
 	m, v, fake, bell := approvalsModel(t, clock)
 	r := signIn("r1", approve.ModeChoose, t0.Add(60*time.Second))
-	m = deliver(t, m, device.Event{Request: &r})
+	m = deliver(t, m, approve.Event{Request: &r})
 	view := m.text()
 	for _, want := range []string{"Example Portal", "alice", "203.0.113.7 · Berlin, DE", "Expires in  60 s", "12", "47", "85", "[ Deny ]"} {
 		if !strings.Contains(view, want) {
@@ -133,8 +132,8 @@ func TestApprovalChooseApproveAndCancelled(t *testing.T) {
 	m, v, fake, _ := approvalsModel(t, clock)
 	r1 := signIn("r1", approve.ModeChoose, t0.Add(60*time.Second))
 	r2 := signIn("r2", approve.ModeApprove, t0.Add(60*time.Second))
-	m = deliver(t, m, device.Event{Request: &r1})
-	m = deliver(t, m, device.Event{Request: &r2})
+	m = deliver(t, m, approve.Event{Request: &r1})
+	m = deliver(t, m, approve.Event{Request: &r2})
 	if !strings.Contains(m.text(), "(1 more waiting)") {
 		t.Fatalf("the queue is not shown:\n%s", m.text())
 	}
@@ -187,7 +186,7 @@ func TestApprovalTypeNumber(t *testing.T) {
 	clock := newClock(t0)
 	m, _, fake, _ := approvalsModel(t, clock)
 	r := signIn("r1", approve.ModeType, t0.Add(60*time.Second))
-	m = deliver(t, m, device.Event{Request: &r})
+	m = deliver(t, m, approve.Event{Request: &r})
 	// Two stray Enters on the empty number field answer nothing.
 	m = press(t, m, "enter", "enter")
 	if m.prompt == nil || len(fake.got()) != 0 {
@@ -207,7 +206,7 @@ func TestApprovalWrongNumber(t *testing.T) {
 	m, v, fake, _ := approvalsModel(t, newClock(t0))
 	fake.reply = approve.ErrWrongNumber
 	r := signIn("r1", approve.ModeType, t0.Add(60*time.Second))
-	m = deliver(t, m, device.Event{Request: &r})
+	m = deliver(t, m, approve.Event{Request: &r})
 	m = press(t, m, "1", "0", "enter")
 	if a := fake.got(); len(a) != 1 || !a[0].Approve || a[0].Number != "10" {
 		t.Fatalf("answers = %+v, want one approval with 10", a)
@@ -227,7 +226,7 @@ func TestApprovalExpires(t *testing.T) {
 	clock := newClock(t0)
 	m, v, fake, _ := approvalsModel(t, clock)
 	r := signIn("r1", approve.ModeApprove, t0.Add(5*time.Second))
-	m = deliver(t, m, device.Event{Request: &r})
+	m = deliver(t, m, approve.Event{Request: &r})
 	next, cmd := m.Update(tickMsg{id: m.tickID, t: t0.Add(6 * time.Second)})
 	m = drain(t, next.(Model), cmd, 3)
 	if m.prompt != nil {
@@ -247,8 +246,8 @@ func TestApprovalExpires(t *testing.T) {
 func TestApprovalStatusAndPause(t *testing.T) {
 	clock := newClock(t0)
 	m, v, fake, _ := approvalsModel(t, clock)
-	st := device.Status{PairingID: "p1", Label: "Example SSO", State: device.StateDown, At: t0, Until: t0.Add(8 * time.Second)}
-	m = deliver(t, m, device.Event{Status: &st})
+	st := approve.Status{PairingID: "p1", Label: "Example SSO", State: approve.StateDown, At: t0, Until: t0.Add(8 * time.Second)}
+	m = deliver(t, m, approve.Event{Status: &st})
 	if !strings.Contains(m.text(), "Example SSO: server down, retrying in 8s") {
 		t.Fatalf("status line:\n%s", m.text())
 	}
@@ -273,7 +272,7 @@ func TestApprovalNoNotify(t *testing.T) {
 	m, _, _, bell := approvalsModel(t, clock)
 	m.o.NoNotify = true
 	r := signIn("r1", approve.ModeType, t0.Add(60*time.Second))
-	m = deliver(t, m, device.Event{Request: &r})
+	m = deliver(t, m, approve.Event{Request: &r})
 	if !strings.Contains(m.text(), "Example Portal") {
 		t.Fatalf("no prompt:\n%s", m.text())
 	}
@@ -300,7 +299,7 @@ func TestApprovalPromptFitsEverySize(t *testing.T) {
 			r.Question = "Type the 2-digit number shown on the sign-in screen"
 			r.UserAgent = longUserAgent
 			r.Location = "Saint-Rémy-de-Provence, Provence-Alpes-Côte d'Azur, France"
-			m = deliver(t, m, device.Event{Request: &r})
+			m = deliver(t, m, approve.Event{Request: &r})
 			for _, details := range []bool{false, true} {
 				if details {
 					m = press(t, m, "i")
@@ -340,7 +339,7 @@ func TestApprovalPromptLongUserAgentAt80x24(t *testing.T) {
 	r := signIn("r1", approve.ModeType, t0.Add(60*time.Second))
 	r.Question = "Type the 2-digit number shown on the sign-in screen"
 	r.UserAgent = longUserAgent
-	m = deliver(t, m, device.Event{Request: &r})
+	m = deliver(t, m, approve.Event{Request: &r})
 	golden.RequireEqual(t, []byte(m.text()))
 }
 

@@ -21,8 +21,8 @@ type waitingKeyring struct {
 }
 
 func (k waitingKeyring) Get(s, u string) (string, error) { <-k.release; return k.Keyring.Get(s, u) }
-func (k waitingKeyring) Set(s, u, v string) error       { <-k.release; return k.Keyring.Set(s, u, v) }
-func (k waitingKeyring) Delete(s, u string) error       { <-k.release; return k.Keyring.Delete(s, u) }
+func (k waitingKeyring) Set(s, u, v string) error        { <-k.release; return k.Keyring.Set(s, u, v) }
+func (k waitingKeyring) Delete(s, u string) error        { <-k.release; return k.Keyring.Delete(s, u) }
 
 // esc cancels a save that waits on the keyring: the form comes back with
 // what was typed, and when the keyring answers at last no account is

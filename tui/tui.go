@@ -18,7 +18,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
-	"github.com/sesame-auth/sesame/approve/device"
+	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/tui/clipboard"
 	screencap "github.com/sesame-auth/sesame/tui/screen"
 	"github.com/sesame-auth/sesame/vault"
@@ -74,10 +74,11 @@ type Options struct {
 	NoNotify bool
 	// NoAltScreen draws inline instead of on the alternate screen.
 	NoAltScreen bool
-	// DeviceOptions configure the sign-in approval watcher (HTTP client, clock).
-	DeviceOptions device.Options
+	// DeviceOptions configure the sign-in approval watcher: the providers
+	// it may use (none when empty), the HTTP client and the clock.
+	DeviceOptions approve.Options
 	// NewApprovals makes the watcher for the vault's pairings;
-	// device.NewWatcher when nil. Tests pass a fake.
+	// approve.NewWatcher when nil. Tests pass a fake.
 	NewApprovals func(pairings []vault.Pairing) Approvals
 
 	runCtx context.Context // set by Run; stops the watcher

@@ -15,16 +15,15 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/approve"
-	"github.com/sesame-auth/sesame/approve/device"
 	"github.com/sesame-auth/sesame/approve/notify"
 	"github.com/sesame-auth/sesame/vault"
 )
 
-// Watcher is the part of device.Watcher the agent uses.
+// Watcher is the part of approve.Watcher the agent uses.
 type Watcher interface {
 	Run(ctx context.Context)
-	Events() <-chan device.Event
-	Statuses() []device.Status
+	Events() <-chan approve.Event
+	Statuses() []approve.Status
 	SetPairings(p []vault.Pairing)
 }
 
@@ -73,7 +72,7 @@ type Agent struct {
 	summary    notify.ID                  // the summary notification, when shown
 	summaryN   int                        // how many it says
 	summaryAt  time.Time                  // when it was last shown
-	statuses   map[string]device.Status   // by pairing ID
+	statuses   map[string]approve.Status  // by pairing ID
 	reached    map[string]time.Time       // when each pairing's server last answered
 	labels     map[string]string          // pairing ID to label, for the log
 	desktopErr error                      // why the last Show failed, nil when it worked
@@ -103,7 +102,7 @@ func New(o Options) *Agent {
 	}
 	return &Agent{
 		o: o, shown: map[reqKey]shownRequest{}, byID: map[notify.ID]approve.Request{},
-		summarised: map[reqKey]approve.Request{}, statuses: map[string]device.Status{},
+		summarised: map[reqKey]approve.Request{}, statuses: map[string]approve.Status{},
 		reached: map[string]time.Time{}, labels: map[string]string{}, started: o.Now(),
 	}
 }
@@ -176,7 +175,7 @@ func describe(r approve.Request) string {
 }
 
 // Handle acts on one watcher event.
-func (a *Agent) Handle(ctx context.Context, ev device.Event) {
+func (a *Agent) Handle(ctx context.Context, ev approve.Event) {
 	now := a.o.Now()
 	switch {
 	case ev.Request != nil:
@@ -326,11 +325,11 @@ func (a *Agent) Tick(ctx context.Context, w Watcher) error {
 }
 
 // note records when a pairing's server last answered.
-func (a *Agent) note(s device.Status) {
+func (a *Agent) note(s approve.Status) {
 	switch s.State {
-	case device.StateOK, device.StateClockSkew, device.StateBlocked, device.StateUnpaired, device.StateBadSignature:
+	case approve.StateOK, approve.StateClockSkew, approve.StateBlocked, approve.StateUnpaired, approve.StateBadSignature:
 		a.reached[s.PairingID] = s.At
-	case device.StateStopped:
+	case approve.StateStopped:
 		delete(a.statuses, s.PairingID)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/approve"
-	"github.com/sesame-auth/sesame/approve/device"
 	"github.com/sesame-auth/sesame/approve/notify"
 	"github.com/sesame-auth/sesame/approve/notify/notifytest"
 	"github.com/sesame-auth/sesame/vault"
@@ -27,17 +26,17 @@ func (c *clock) add(d time.Duration) { c.t = c.t.Add(d) }
 
 // fakeWatcher is a Watcher fed by the test.
 type fakeWatcher struct {
-	events   chan device.Event
+	events   chan approve.Event
 	mu       sync.Mutex
-	statuses []device.Status
+	statuses []approve.Status
 	set      [][]vault.Pairing
 }
 
-func newFakeWatcher() *fakeWatcher { return &fakeWatcher{events: make(chan device.Event)} }
+func newFakeWatcher() *fakeWatcher { return &fakeWatcher{events: make(chan approve.Event)} }
 
-func (w *fakeWatcher) Run(ctx context.Context)     { <-ctx.Done(); close(w.events) }
-func (w *fakeWatcher) Events() <-chan device.Event { return w.events }
-func (w *fakeWatcher) Statuses() []device.Status {
+func (w *fakeWatcher) Run(ctx context.Context)      { <-ctx.Done(); close(w.events) }
+func (w *fakeWatcher) Events() <-chan approve.Event { return w.events }
+func (w *fakeWatcher) Statuses() []approve.Status {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.statuses
@@ -68,8 +67,8 @@ func TestNotifiesAndWithdraws(t *testing.T) {
 	a := newAgent(c, f, &log)
 	ctx := context.Background()
 	r := request(1, c)
-	a.Handle(ctx, device.Event{Request: &r})
-	a.Handle(ctx, device.Event{Request: &r}) // reported twice: still one notification
+	a.Handle(ctx, approve.Event{Request: &r})
+	a.Handle(ctx, approve.Event{Request: &r}) // reported twice: still one notification
 	shown := f.Shown()
 	if len(shown) != 1 {
 		t.Fatalf("%d notifications, want 1", len(shown))
@@ -90,7 +89,7 @@ func TestNotifiesAndWithdraws(t *testing.T) {
 		t.Errorf("action %q, want Answer", n.Action)
 	}
 	c.add(5 * time.Second)
-	a.Handle(ctx, device.Event{Withdrawn: &r})
+	a.Handle(ctx, approve.Event{Withdrawn: &r})
 	if closed := f.Closed(); len(closed) != 1 || len(f.Open()) != 0 {
 		t.Fatalf("closed %v, still open %v", closed, f.Open())
 	}
@@ -112,7 +111,7 @@ func TestStorm(t *testing.T) {
 	for i := range 50 {
 		r := request(i, c)
 		reqs = append(reqs, r)
-		a.Handle(ctx, device.Event{Request: &r})
+		a.Handle(ctx, approve.Event{Request: &r})
 		c.add(time.Second)
 		if err := a.Tick(ctx, w); err != nil {
 			t.Fatal(err)
@@ -143,7 +142,7 @@ func TestStorm(t *testing.T) {
 		t.Fatalf("the summary says %q, want 47", last.Title)
 	}
 	for _, r := range reqs {
-		a.Handle(ctx, device.Event{Withdrawn: &r})
+		a.Handle(ctx, approve.Event{Withdrawn: &r})
 	}
 	if open := f.Open(); len(open) != 0 {
 		t.Fatalf("still open after every request went: %v", open)
@@ -151,7 +150,7 @@ func TestStorm(t *testing.T) {
 	// A minute later, requests are shown one by one again.
 	c.add(time.Minute)
 	r := request(99, c)
-	a.Handle(ctx, device.Event{Request: &r})
+	a.Handle(ctx, approve.Event{Request: &r})
 	if n := f.Shown()[len(f.Shown())-1]; n.Action != "Answer" {
 		t.Fatalf("after the storm: %+v", n)
 	}
@@ -168,7 +167,7 @@ func TestNoNotificationServer(t *testing.T) {
 	ctx := context.Background()
 	for i := range 3 {
 		r := request(i, c)
-		a.Handle(ctx, device.Event{Request: &r})
+		a.Handle(ctx, approve.Event{Request: &r})
 		c.add(time.Minute)
 	}
 	if n := strings.Count(log.String(), "desktop notifications do not work"); n != 1 {
@@ -182,7 +181,7 @@ func TestNoNotificationServer(t *testing.T) {
 	}
 	f.Err = nil
 	r := request(9, c)
-	a.Handle(ctx, device.Event{Request: &r})
+	a.Handle(ctx, approve.Event{Request: &r})
 	if !strings.Contains(log.String(), "desktop notifications work again") || len(f.Shown()) != 1 {
 		t.Fatalf("after recovery: %d shown\n%s", len(f.Shown()), log.String())
 	}
@@ -213,8 +212,8 @@ func TestRunActionAndReload(t *testing.T) {
 	go func() { done <- a.Run(context.Background(), w) }()
 	c := &clock{time.Now()}
 	r := request(1, c)
-	w.events <- device.Event{Request: &r}
-	w.events <- device.Event{Status: &device.Status{PairingID: "p1", State: device.StateOK, At: c.t}} // in order after the request
+	w.events <- approve.Event{Request: &r}
+	w.events <- approve.Event{Status: &approve.Status{PairingID: "p1", State: approve.StateOK, At: c.t}} // in order after the request
 	ids := f.Open()
 	if len(ids) != 1 {
 		t.Fatalf("open: %v", ids)
@@ -277,8 +276,8 @@ func TestServerDown(t *testing.T) {
 	a := newAgent(c, f, &log)
 	for i := range 10 {
 		c.add(time.Duration(i+1) * time.Second)
-		a.Handle(context.Background(), device.Event{Status: &device.Status{PairingID: "p1", Label: "alice@example.com",
-			State: device.StateDown, Err: errors.New("connection refused"), At: c.t, Until: c.t.Add(time.Duration(1<<i) * time.Second)}})
+		a.Handle(context.Background(), approve.Event{Status: &approve.Status{PairingID: "p1", Label: "alice@example.com",
+			State: approve.StateDown, Err: errors.New("connection refused"), At: c.t, Until: c.t.Add(time.Duration(1<<i) * time.Second)}})
 	}
 	if n := len(f.Shown()); n != 0 {
 		t.Fatalf("%d notifications for a server that is down", n)

@@ -43,7 +43,7 @@ type State struct {
 type PairingState struct {
 	ID          string    `json:"id"`
 	Label       string    `json:"label"`
-	State       string    `json:"state"`  // a device.State
+	State       string    `json:"state"`  // a approve.State
 	Status      string    `json:"status"` // the status line, e.g. "alice@example.com: ok"
 	LastReached time.Time `json:"last_reached,omitzero"`
 }

@@ -406,3 +406,18 @@ func (p *provider) DisplayCode(requestID string) (string, bool) {
 	c, ok := p.codes[requestID]
 	return c, ok
 }
+
+// Kind is privacyIDEA's PUSH token as one of the providers handed to
+// approve.Options.
+var Kind = approve.Kind{
+	Name:         ProviderName,
+	IsPairingURI: IsEnrollURI,
+	Pair: func(ctx context.Context, uri string, o approve.Options) (vault.Pairing, error) {
+		return Pair(ctx, uri, options(o))
+	},
+	New: func(p vault.Pairing, o approve.Options) (approve.Provider, error) { return New(p, options(o)) },
+}
+
+func options(o approve.Options) Options {
+	return Options{HTTPClient: o.HTTPClient, Now: o.Now, AllowInsecureTLS: o.ConfirmInsecureTLS}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/rp"
 	"github.com/sesame-auth/sesame/approve/server"
+	"github.com/sesame-auth/sesame/approve/sesame"
 )
 
 const apiKey = "rp-test-api-key-0123456789"
@@ -43,11 +44,11 @@ func TestAgainstTheReferenceServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := approve.Pair(ctx, pr.URI, approve.ClientOptions{})
+	p, err := sesame.Pair(ctx, pr.URI, sesame.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dev, err := approve.NewClient(p, approve.ClientOptions{})
+	dev, err := sesame.NewClient(p, sesame.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 	"github.com/sesame-auth/sesame/vault/safetext"
 )
 
@@ -61,7 +61,7 @@ func TestAnswerFromAnUnknownDeviceIsRefusedBeforeItsBody(t *testing.T) {
 	e := newEnv(t, nil)
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	req, _ := http.NewRequest("POST", e.ts.URL+"/v1/device/requests/x/answer", nil)
-	approve.SignHTTP(req, "no-such-device", key, []byte("{}"), e.clock.Now(), approve.NewNonce())
+	sesame.SignHTTP(req, "no-such-device", key, []byte("{}"), e.clock.Now(), sesame.NewNonce())
 	head := "POST /v1/device/requests/x/answer HTTP/1.1\r\nHost: x"
 	for k := range req.Header {
 		head += "\r\n" + k + ": " + req.Header.Get(k)
@@ -83,7 +83,7 @@ func TestSlowBodyIsCutAtTheDeadline(t *testing.T) {
 	started, _ := e.start(SignInRequest{User: "alice"})
 	path := "/v1/device/requests/" + started.ID + "/answer"
 	body := d.answer(started, "approve", "", started.Number, nil)
-	req := d.request("POST", path, body, e.clock.Now(), approve.NewNonce())
+	req := d.request("POST", path, body, e.clock.Now(), sesame.NewNonce())
 	head := "POST " + path + " HTTP/1.1\r\nHost: x"
 	for k := range req.Header {
 		head += "\r\n" + k + ": " + req.Header.Get(k)
@@ -96,7 +96,7 @@ func TestSlowBodyIsCutAtTheDeadline(t *testing.T) {
 	if err == nil && !strings.Contains(line, " 408 ") {
 		t.Fatalf("got %q, want 408 or a closed connection", line)
 	}
-	if s := e.status(started.ID, 0); s.Status != approve.StatusPending {
+	if s := e.status(started.ID, 0); s.Status != sesame.StatusPending {
 		t.Fatalf("a cut body changed the request: %+v", s)
 	}
 }
@@ -212,14 +212,14 @@ func TestTextFieldsAreCleanedBeforeSigning(t *testing.T) {
 
 func TestDeviceNameIsCleaned(t *testing.T) {
 	e := newEnv(t, nil)
-	pu, err := approve.ParsePairingURI(e.pairingURI("alice"))
+	pu, err := sesame.ParsePairingURI(e.pairingURI("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pub, key, _ := ed25519.GenerateKey(rand.Reader)
-	body, _ := json.Marshal(approve.RegisterRequest{V: 1, Token: pu.Token, PublicKey: pub, Name: "Sesame on \u202elaptop\x1b[2J"})
+	body, _ := json.Marshal(sesame.RegisterRequest{V: 1, Token: pu.Token, PublicKey: pub, Name: "Sesame on \u202elaptop\x1b[2J"})
 	req, _ := http.NewRequest("POST", e.ts.URL+"/v1/pair", bytes.NewReader(body))
-	approve.SignHTTP(req, "", key, body, e.clock.Now(), approve.NewNonce())
+	sesame.SignHTTP(req, "", key, body, e.clock.Now(), sesame.NewNonce())
 	resp, err := e.ts.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +249,7 @@ func TestRefusedSignInsDoNotUseTheBudget(t *testing.T) {
 	}
 	d := e.rawDevice(p)
 	path := "/v1/device/requests/" + first.ID + "/answer"
-	if st, er := send(t, e, d.request("POST", path, d.answer(first, "deny", "not_me", "", nil), e.clock.Now(), approve.NewNonce())); st != http.StatusOK {
+	if st, er := send(t, e, d.request("POST", path, d.answer(first, "deny", "not_me", "", nil), e.clock.Now(), sesame.NewNonce())); st != http.StatusOK {
 		t.Fatalf("not_me: %d %+v", st, er)
 	}
 	for range 5 {

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 )
 
 // TestMain doubles as the benchmark's server process: with
@@ -118,7 +118,7 @@ func benchSignIn(b *testing.B, n int) {
 	}
 
 	// Pair n devices, 8 at a time.
-	clients := make([]*approve.Client, n)
+	clients := make([]*sesame.Client, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for i := range n {
@@ -128,12 +128,12 @@ func benchSignIn(b *testing.B, n int) {
 			defer func() { <-sem; wg.Done() }()
 			var pr PairingResponse
 			rp("/v1/rp/pairings", map[string]string{"user": "user" + strconv.Itoa(i)}, &pr)
-			p, err := approve.Pair(context.Background(), pr.URI, approve.ClientOptions{HTTPClient: hc})
+			p, err := sesame.Pair(context.Background(), pr.URI, sesame.ClientOptions{HTTPClient: hc})
 			if err != nil {
 				b.Error(err)
 				return
 			}
-			clients[i], _ = approve.NewClient(p, approve.ClientOptions{HTTPClient: hc})
+			clients[i], _ = sesame.NewClient(p, sesame.ClientOptions{HTTPClient: hc})
 		}()
 	}
 	wg.Wait()

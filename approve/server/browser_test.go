@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 	"github.com/sesame-auth/sesame/vault/qrcode"
 )
 
@@ -133,7 +134,7 @@ func TestDemoPagesInChromium(t *testing.T) {
 	if err != nil || len(texts) != 1 || texts[0] != uri {
 		t.Fatalf("QR holds %q (%v), page shows %q", texts, err, uri)
 	}
-	p, err := approve.Pair(context.Background(), texts[0], e.opts())
+	p, err := sesame.Pair(context.Background(), texts[0], e.opts())
 	if err != nil || p.User != "bob" {
 		t.Fatalf("pairing from the page's QR: %+v %v", p, err)
 	}

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 )
 
 //go:embed pages/*.html
@@ -69,8 +69,8 @@ func (h *Handler) demoSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ua := r.UserAgent()
-	if len(ua) > approve.MaxFieldLength {
-		ua = ua[:approve.MaxFieldLength]
+	if len(ua) > sesame.MaxFieldLength {
+		ua = ua[:sesame.MaxFieldLength]
 	}
 	out, err := h.StartSignIn(SignInRequest{
 		User: in.User, Application: "Sesame demo sign-in page", IP: remoteHost(r),

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 )
 
 // One signing key per deployment. Every replica reads the same key file
@@ -46,7 +46,7 @@ func BindKey(st Store, pub ed25519.PublicKey) error {
 		}
 		if !bytes.Equal(old, pub) {
 			return fmt.Errorf("%w: the database was set up with the key of fingerprint %s, this server's key has %s: give every replica the same server.key",
-				ErrOtherKey, approve.Fingerprint(old), approve.Fingerprint(pub))
+				ErrOtherKey, sesame.Fingerprint(old), sesame.Fingerprint(pub))
 		}
 		return nil
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 	"github.com/sesame-auth/sesame/vault/safetext"
 )
 
@@ -18,7 +19,7 @@ import (
 
 func (h *Handler) info(w http.ResponseWriter, r *http.Request) {
 	h.writeJSON(w, http.StatusOK, map[string]any{
-		"v": approve.Version, "fingerprint": h.fp, "time": h.now().UnixMilli(), "server_key": []byte(h.pub),
+		"v": sesame.Version, "fingerprint": h.fp, "time": h.now().UnixMilli(), "server_key": []byte(h.pub),
 	})
 }
 
@@ -39,32 +40,32 @@ type deviceAuth struct {
 // been verified yet.
 func (h *Handler) authHeaders(r *http.Request, registering bool) (deviceAuth, error) {
 	var a deviceAuth
-	a.nonce = r.Header.Get(approve.HeaderNonce)
-	if n, err := approve.DecodeB64(a.nonce, approve.NonceBytes); err != nil || len(n) != approve.NonceBytes {
-		return a, unsigned(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or malformed nonce")
+	a.nonce = r.Header.Get(sesame.HeaderNonce)
+	if n, err := sesame.DecodeB64(a.nonce, sesame.NonceBytes); err != nil || len(n) != sesame.NonceBytes {
+		return a, unsigned(http.StatusUnauthorized, sesame.CodeUnauthorized, "missing or malformed nonce")
 	}
-	a.ts = r.Header.Get(approve.HeaderTimestamp)
+	a.ts = r.Header.Get(sesame.HeaderTimestamp)
 	ts, err := strconv.ParseInt(a.ts, 10, 64)
 	if err != nil || len(a.ts) > 12 || a.ts != strconv.FormatInt(ts, 10) {
-		return a, unsigned(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or malformed timestamp")
+		return a, unsigned(http.StatusUnauthorized, sesame.CodeUnauthorized, "missing or malformed timestamp")
 	}
-	a.sig, err = approve.DecodeB64(r.Header.Get(approve.HeaderSignature), ed25519.SignatureSize)
+	a.sig, err = sesame.DecodeB64(r.Header.Get(sesame.HeaderSignature), ed25519.SignatureSize)
 	if err != nil || len(a.sig) != ed25519.SignatureSize {
-		return a, unsigned(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or malformed signature")
+		return a, unsigned(http.StatusUnauthorized, sesame.CodeUnauthorized, "missing or malformed signature")
 	}
-	if d := h.now().Sub(time.Unix(ts, 0)); d > approve.MaxClockSkew || d < -approve.MaxClockSkew {
-		return a, unsigned(http.StatusUnauthorized, approve.CodeStaleTimestamp,
+	if d := h.now().Sub(time.Unix(ts, 0)); d > sesame.MaxClockSkew || d < -sesame.MaxClockSkew {
+		return a, unsigned(http.StatusUnauthorized, sesame.CodeStaleTimestamp,
 			"the request's timestamp is too far from the server's time: check this device's clock")
 	}
-	id := r.Header.Get(approve.HeaderDevice)
+	id := r.Header.Get(sesame.HeaderDevice)
 	if registering {
 		if id != "" {
-			return a, unsigned(http.StatusUnauthorized, approve.CodeUnauthorized, "a registration carries no device id")
+			return a, unsigned(http.StatusUnauthorized, sesame.CodeUnauthorized, "a registration carries no device id")
 		}
 		return a, nil
 	}
 	if id == "" || len(id) > 64 {
-		return a, unsigned(http.StatusUnauthorized, approve.CodeUnknownDevice, "unknown device: pair again")
+		return a, unsigned(http.StatusUnauthorized, sesame.CodeUnknownDevice, "unknown device: pair again")
 	}
 	var ok bool
 	err = h.store.View(func(tx Tx) (err error) {
@@ -75,7 +76,7 @@ func (h *Handler) authHeaders(r *http.Request, registering bool) (deviceAuth, er
 		return a, err
 	}
 	if !ok {
-		return a, unsigned(http.StatusUnauthorized, approve.CodeUnknownDevice, "unknown device: pair again")
+		return a, unsigned(http.StatusUnauthorized, sesame.CodeUnknownDevice, "unknown device: pair again")
 	}
 	return a, nil
 }
@@ -86,9 +87,9 @@ func (h *Handler) authHeaders(r *http.Request, registering bool) (deviceAuth, er
 // 503 unavailable when the nonce cache is full). A nonce is recorded only
 // once its signature has verified.
 func (h *Handler) verifyDevice(r *http.Request, a deviceAuth, pub ed25519.PublicKey, body []byte) error {
-	msg := approve.DeviceRequestSigningBytes(r.Method, r.URL.EscapedPath(), approve.CanonicalQuery(r.URL.Query()), a.ts, a.nonce, a.dev.ID, body)
+	msg := sesame.DeviceRequestSigningBytes(r.Method, r.URL.EscapedPath(), sesame.CanonicalQuery(r.URL.Query()), a.ts, a.nonce, a.dev.ID, body)
 	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, msg, a.sig) {
-		return unsigned(http.StatusUnauthorized, approve.CodeBadSignature, "the request's signature does not verify")
+		return unsigned(http.StatusUnauthorized, sesame.CodeBadSignature, "the request's signature does not verify")
 	}
 	now := h.now()
 	who := a.dev.ID
@@ -96,7 +97,7 @@ func (h *Handler) verifyDevice(r *http.Request, a deviceAuth, pub ed25519.Public
 		who = "k:" + hex.EncodeToString(pub)
 	}
 	if !h.devices.allow(who, now) {
-		return fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many requests: slow down")
+		return fail(http.StatusTooManyRequests, sesame.CodeRateLimited, "too many requests: slow down")
 	}
 	fresh, err := h.addNonce(who+"|"+a.nonce, now)
 	if err != nil {
@@ -104,9 +105,9 @@ func (h *Handler) verifyDevice(r *http.Request, a deviceAuth, pub ed25519.Public
 	}
 	switch fresh {
 	case nonceReplayed:
-		return fail(http.StatusUnauthorized, approve.CodeReplayedNonce, "this request was already received (replayed nonce)")
+		return fail(http.StatusUnauthorized, sesame.CodeReplayedNonce, "this request was already received (replayed nonce)")
 	case nonceFull:
-		return fail(http.StatusServiceUnavailable, approve.CodeUnavailable, "the server is overloaded: try again later")
+		return fail(http.StatusServiceUnavailable, sesame.CodeUnavailable, "the server is overloaded: try again later")
 	}
 	return nil
 }
@@ -122,7 +123,7 @@ func (h *Handler) authDevice(r *http.Request) (Device, error) {
 
 // nonceOf is the nonce header for signing a response, capped in length.
 func nonceOf(r *http.Request) string {
-	n := r.Header.Get(approve.HeaderNonce)
+	n := r.Header.Get(sesame.HeaderNonce)
 	if len(n) > 64 {
 		n = n[:64]
 	}
@@ -135,7 +136,7 @@ func nonceOf(r *http.Request) string {
 func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 	nonce := nonceOf(r)
 	if !h.pairs.allow(h.clientAddr(r), h.now()) {
-		h.writeError(w, fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many pairing attempts: wait a minute"))
+		h.writeError(w, fail(http.StatusTooManyRequests, sesame.CodeRateLimited, "too many pairing attempts: wait a minute"))
 		return
 	}
 	a, err := h.authHeaders(r, true)
@@ -148,22 +149,22 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, err)
 		return
 	}
-	var req approve.RegisterRequest
+	var req sesame.RegisterRequest
 	if err := decodeStrict(body, &req); err != nil {
 		h.writeError(w, err)
 		return
 	}
-	if req.V != approve.Version || len(req.PublicKey) != ed25519.PublicKeySize || len(req.Name) > approve.MaxFieldLength {
-		h.writeError(w, fail(http.StatusBadRequest, approve.CodeBadRequest, "bad registration: unsupported version, key or name"))
+	if req.V != sesame.Version || len(req.PublicKey) != ed25519.PublicKeySize || len(req.Name) > sesame.MaxFieldLength {
+		h.writeError(w, fail(http.StatusBadRequest, sesame.CodeBadRequest, "bad registration: unsupported version, key or name"))
 		return
 	}
 	if err := h.verifyDevice(r, a, req.PublicKey, body); err != nil {
 		h.writeError(w, err)
 		return
 	}
-	tok, err := approve.DecodeB64(req.Token, approve.MaxTokenBytes)
-	if err != nil || len(tok) < approve.MinTokenBytes {
-		h.writeError(w, fail(http.StatusForbidden, approve.CodeTokenInvalid, "unknown, used or expired pairing token"))
+	tok, err := sesame.DecodeB64(req.Token, sesame.MaxTokenBytes)
+	if err != nil || len(tok) < sesame.MinTokenBytes {
+		h.writeError(w, fail(http.StatusForbidden, sesame.CodeTokenInvalid, "unknown, used or expired pairing token"))
 		return
 	}
 	now := h.now()
@@ -195,11 +196,11 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if dev.User == "" {
-		h.writeError(w, fail(http.StatusForbidden, approve.CodeTokenInvalid, "unknown, used or expired pairing token"))
+		h.writeError(w, fail(http.StatusForbidden, sesame.CodeTokenInvalid, "unknown, used or expired pairing token"))
 		return
 	}
 	h.log.Info("device paired", "user", dev.User, "device", dev.ID)
-	h.writeSigned(w, nonce, http.StatusOK, approve.RegisterResponse{V: approve.Version, DeviceID: dev.ID, User: dev.User, ServerKey: h.pub, Label: label})
+	h.writeSigned(w, nonce, http.StatusOK, sesame.RegisterResponse{V: sesame.Version, DeviceID: dev.ID, User: dev.User, ServerKey: h.pub, Label: label})
 }
 
 // pendingFor returns the user's pending, unexpired request, if any.
@@ -209,7 +210,7 @@ func pendingFor(tx Tx, user string, now time.Time) (*requestRecord, error) {
 		return nil, err
 	}
 	req, ok, err := getJSON[requestRecord](tx, bRequests, u.Pending)
-	if err != nil || !ok || req.status(now) != approve.StatusPending {
+	if err != nil || !ok || req.status(now) != sesame.StatusPending {
 		return nil, err
 	}
 	return &req, nil
@@ -227,11 +228,11 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("wait"); s != "" {
 		wait, err = strconv.Atoi(s)
 		if err != nil || wait < 0 {
-			h.writeSigned(w, nonce, 0, fail(http.StatusBadRequest, approve.CodeBadRequest, "wait must be a number of seconds"))
+			h.writeSigned(w, nonce, 0, fail(http.StatusBadRequest, sesame.CodeBadRequest, "wait must be a number of seconds"))
 			return
 		}
 	}
-	wait = min(wait, int(approve.MaxWait/time.Second))
+	wait = min(wait, int(sesame.MaxWait/time.Second))
 	since := q.Get("since")
 	var timer *time.Timer
 	for {
@@ -266,13 +267,13 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 				// Hand the long-poll back: the device retries after its
 				// backoff, on another replica behind a load balancer.
 				w.Header().Set("Retry-After", "1")
-				h.writeSigned(w, nonce, 0, fail(http.StatusServiceUnavailable, approve.CodeUnavailable, "this server is shutting down: try again"))
+				h.writeSigned(w, nonce, 0, fail(http.StatusServiceUnavailable, sesame.CodeUnavailable, "this server is shutting down: try again"))
 				return
 			case <-r.Context().Done():
 				return
 			}
 		}
-		resp := approve.PollResponse{V: approve.Version, Time: h.now().UnixMilli(), State: state, Requests: []approve.SignedRequest{}}
+		resp := sesame.PollResponse{V: sesame.Version, Time: h.now().UnixMilli(), State: state, Requests: []sesame.SignedRequest{}}
 		if req != nil {
 			resp.Requests = append(resp.Requests, req.SignedRequest)
 			if state != since && !req.Started.IsZero() {
@@ -300,21 +301,21 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dev := auth.dev
-	var a approve.SignedAnswer
+	var a sesame.SignedAnswer
 	if err := decodeStrict(body, &a); err != nil {
 		h.writeSigned(w, nonce, 0, err)
 		return
 	}
 	if err := a.Check(); err != nil || a.RequestID != r.PathValue("id") || a.DeviceID != dev.ID {
-		h.writeSigned(w, nonce, 0, fail(http.StatusBadRequest, approve.CodeBadRequest, "malformed answer"))
+		h.writeSigned(w, nonce, 0, fail(http.StatusBadRequest, sesame.CodeBadRequest, "malformed answer"))
 		return
 	}
 	if a.Verify(dev.PublicKey) != nil {
-		h.writeSigned(w, nonce, 0, fail(http.StatusBadRequest, approve.CodeBadSignature, "the answer's signature does not verify"))
+		h.writeSigned(w, nonce, 0, fail(http.StatusBadRequest, sesame.CodeBadSignature, "the answer's signature does not verify"))
 		return
 	}
 	now := h.now()
-	var res approve.AnswerResult
+	var res sesame.AnswerResult
 	var notMe bool
 	err = h.store.Update(func(tx Tx) error {
 		req, ok, err := getJSON[requestRecord](tx, bRequests, a.RequestID)
@@ -322,32 +323,32 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		if !ok || req.User != dev.User {
-			return fail(http.StatusNotFound, approve.CodeNotFound, "no such sign-in request")
+			return fail(http.StatusNotFound, sesame.CodeNotFound, "no such sign-in request")
 		}
-		if req.Status != approve.StatusPending {
+		if req.Status != sesame.StatusPending {
 			if req.DeviceID == dev.ID && bytes.Equal(req.AnswerSig, a.Sig) {
 				// The same signed answer sent again (a retry after a lost response).
-				res = approve.AnswerResult{V: approve.Version, Status: req.Status, Reason: req.Reason}
+				res = sesame.AnswerResult{V: sesame.Version, Status: req.Status, Reason: req.Reason}
 				return nil
 			}
-			return fail(http.StatusConflict, approve.CodeAlreadyAnswered, "the sign-in request was already answered")
+			return fail(http.StatusConflict, sesame.CodeAlreadyAnswered, "the sign-in request was already answered")
 		}
-		if req.status(now) == approve.StatusExpired || a.Time > req.Expires+int64(approve.MaxClockSkew/time.Second) ||
-			a.Time < req.Created-int64(approve.MaxClockSkew/time.Second) {
-			return fail(http.StatusGone, approve.CodeExpired, "the sign-in request has expired")
+		if req.status(now) == sesame.StatusExpired || a.Time > req.Expires+int64(sesame.MaxClockSkew/time.Second) ||
+			a.Time < req.Created-int64(sesame.MaxClockSkew/time.Second) {
+			return fail(http.StatusGone, sesame.CodeExpired, "the sign-in request has expired")
 		}
 		switch {
-		case a.Decision == approve.DecisionDeny && a.Reason == string(approve.NotMe):
-			req.Status, req.Reason = approve.StatusNotMe, ""
+		case a.Decision == sesame.DecisionDeny && a.Reason == string(approve.NotMe):
+			req.Status, req.Reason = sesame.StatusNotMe, ""
 			notMe = true
-		case a.Decision == approve.DecisionDeny:
-			req.Status, req.Reason = approve.StatusDenied, a.Reason
+		case a.Decision == sesame.DecisionDeny:
+			req.Status, req.Reason = sesame.StatusDenied, a.Reason
 		case req.Mode == string(approve.ModeApprove):
-			req.Status = approve.StatusApproved
+			req.Status = sesame.StatusApproved
 		case subtle.ConstantTimeCompare([]byte(a.Number), []byte(req.Number)) == 1:
-			req.Status = approve.StatusApproved
+			req.Status = sesame.StatusApproved
 		default:
-			req.Status, req.Reason = approve.StatusDenied, "wrong_number"
+			req.Status, req.Reason = sesame.StatusDenied, "wrong_number"
 		}
 		req.DeviceID, req.AnswerSig, req.Answered = dev.ID, a.Sig, now.UTC()
 		if err := putJSON(tx, bRequests, req.ID, req); err != nil {
@@ -363,7 +364,7 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request) {
 		if notMe {
 			u.Blocked, u.BlockedAt, u.BlockedRequest = true, now.UTC(), req.ID
 		}
-		res = approve.AnswerResult{V: approve.Version, Status: req.Status, Reason: req.Reason}
+		res = sesame.AnswerResult{V: sesame.Version, Status: req.Status, Reason: req.Reason}
 		return putJSON(tx, bUsers, req.User, u)
 	})
 	if err != nil {
@@ -388,7 +389,7 @@ func (h *Handler) unpairDevice(w http.ResponseWriter, r *http.Request) {
 		h.writeSigned(w, nonce, 0, err)
 		return
 	}
-	h.writeSigned(w, nonce, http.StatusOK, map[string]any{"v": approve.Version, "deleted": dev.ID})
+	h.writeSigned(w, nonce, http.StatusOK, map[string]any{"v": sesame.Version, "deleted": dev.ID})
 }
 
 func (h *Handler) unblockDevice(w http.ResponseWriter, r *http.Request) {
@@ -401,7 +402,7 @@ func (h *Handler) unblockDevice(w http.ResponseWriter, r *http.Request) {
 		h.writeSigned(w, nonce, 0, err)
 		return
 	}
-	h.writeSigned(w, nonce, http.StatusOK, map[string]any{"v": approve.Version, "blocked": false})
+	h.writeSigned(w, nonce, http.StatusOK, map[string]any{"v": sesame.Version, "blocked": false})
 }
 
 func (h *Handler) deleteDevice(user, id string) error {
@@ -411,7 +412,7 @@ func (h *Handler) deleteDevice(user, id string) error {
 			return err
 		}
 		if !ok || d.User != user {
-			return fail(http.StatusNotFound, approve.CodeNotFound, "no such device")
+			return fail(http.StatusNotFound, sesame.CodeNotFound, "no such device")
 		}
 		if err := tx.Delete(bDevices, id); err != nil {
 			return err

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
@@ -90,7 +90,7 @@ func pairFuzzBase() error {
 	if err != nil {
 		return err
 	}
-	p, err := approve.Pair(context.Background(), pr.URI, approve.ClientOptions{
+	p, err := sesame.Pair(context.Background(), pr.URI, sesame.ClientOptions{
 		HTTPClient: &http.Client{Transport: handlerTransport{h}}, Now: func() time.Time { return fuzzNow }})
 	if err != nil {
 		return err
@@ -203,7 +203,7 @@ func FuzzServerRequests(f *testing.F) {
 		u.RawQuery = q.Encode()
 		body = s.fill(body)
 		if rt.path == "/v1/device/requests/{req}/answer" && sign {
-			var a approve.SignedAnswer
+			var a sesame.SignedAnswer
 			if json.Unmarshal(body, &a) == nil && len(a.Sig) == 0 {
 				a.Sig = ed25519.Sign(s.key, a.SigningBytes())
 				body, _ = json.Marshal(a)
@@ -214,12 +214,12 @@ func FuzzServerRequests(f *testing.F) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		req = req.WithContext(ctx)
-		nonce := approve.EncodeB64(bytes.Repeat([]byte{byte(len(body))}, approve.NonceBytes))
+		nonce := sesame.EncodeB64(bytes.Repeat([]byte{byte(len(body))}, sesame.NonceBytes))
 		switch {
 		case rt.device && sign && rt.path == "/v1/pair":
-			approve.SignHTTP(req, "", s.key, body, s.now, nonce)
+			sesame.SignHTTP(req, "", s.key, body, s.now, nonce)
 		case rt.device && sign:
-			approve.SignHTTP(req, s.dev, s.key, body, s.now, nonce)
+			sesame.SignHTTP(req, s.dev, s.key, body, s.now, nonce)
 		case rt.rp && sign:
 			req.Header.Set("Authorization", "Bearer "+testAPIKey)
 		}
@@ -241,8 +241,8 @@ func FuzzServerRequests(f *testing.F) {
 		}
 		// Errors about requests not yet verified are not signed; every other
 		// answer to a device is.
-		if rt.device && sign && (ok || res.Header.Get(approve.HeaderSignature) != "") {
-			if _, err := approve.VerifyResponse(s.h.PublicKey(), nonce, res.StatusCode, res.Header, w.Body.Bytes()); err != nil {
+		if rt.device && sign && (ok || res.Header.Get(sesame.HeaderSignature) != "") {
+			if _, err := sesame.VerifyResponse(s.h.PublicKey(), nonce, res.StatusCode, res.Header, w.Body.Bytes()); err != nil {
 				t.Fatalf("%s %s: status %d, the answer to a signed device request does not verify: %v", rt.method, rt.path, res.StatusCode, err)
 			}
 		}

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 )
 
 // hub wakes long-polls when a user's requests change. Each waiting user has
@@ -65,7 +65,7 @@ func jitter(d time.Duration) time.Duration {
 
 // nonceLife is how long a device request's nonce is remembered: the window
 // in which its timestamp is accepted.
-const nonceLife = 2*approve.MaxClockSkew + time.Second
+const nonceLife = 2*sesame.MaxClockSkew + time.Second
 
 // nonceCache remembers the nonces of device requests for at least
 // 2*MaxClockSkew, the window in which a timestamp is accepted. It keeps two

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/server/pgtest"
+	"github.com/sesame-auth/sesame/approve/sesame"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -43,10 +44,10 @@ func replicas(t *testing.T, mod func(*Config)) (a, b *env, url string) {
 }
 
 // on returns a client of pairing p that talks to replica e.
-func (e *env) on(p vault.Pairing) *approve.Client {
+func (e *env) on(p vault.Pairing) *sesame.Client {
 	e.t.Helper()
 	p.Server = e.ts.URL
-	c, err := approve.NewClient(p, e.opts())
+	c, err := sesame.NewClient(p, e.opts())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -58,12 +59,12 @@ func TestReplicasShareEverything(t *testing.T) {
 
 	// A pairing token issued and used on A is refused on B.
 	uri := a.pairingURI("alice")
-	p, err := approve.Pair(context.Background(), uri, a.opts())
+	p, err := sesame.Pair(context.Background(), uri, a.opts())
 	if err != nil {
 		t.Fatal(err)
 	}
 	onB := strings.Replace(uri, strings.TrimPrefix(a.ts.URL, "http://"), strings.TrimPrefix(b.ts.URL, "http://"), 1)
-	if _, err := approve.Pair(context.Background(), onB, b.opts()); !errors.Is(err, approve.ErrPairing) {
+	if _, err := sesame.Pair(context.Background(), onB, b.opts()); !errors.Is(err, approve.ErrPairing) {
 		t.Fatalf("a used token on the other replica: %v, want the pairing refused", err)
 	}
 
@@ -109,7 +110,7 @@ func TestReplicasShareEverything(t *testing.T) {
 	}
 	select {
 	case s := <-outcome:
-		if s.Status != approve.StatusApproved {
+		if s.Status != sesame.StatusApproved {
 			t.Fatalf("A says %+v", s)
 		}
 	case <-time.After(10 * time.Second):
@@ -118,13 +119,13 @@ func TestReplicasShareEverything(t *testing.T) {
 
 	// A device request replayed to the other replica is refused.
 	d := a.rawDevice(p)
-	nonce := approve.NewNonce()
+	nonce := sesame.NewNonce()
 	if st, er := send(t, a, d.request("POST", "/v1/device/unblock", nil, a.clock.Now(), nonce)); st != http.StatusOK {
 		t.Fatalf("unblock on A: %d %+v", st, er)
 	}
 	replay := rawDevice{b, d.id, d.key}.request("POST", "/v1/device/unblock", nil, a.clock.Now(), nonce)
-	if st, er := send(t, b, replay); st != http.StatusUnauthorized || er.Error != approve.CodeReplayedNonce {
-		t.Fatalf("replay on B: %d %+v, want %s", st, er, approve.CodeReplayedNonce)
+	if st, er := send(t, b, replay); st != http.StatusUnauthorized || er.Error != sesame.CodeReplayedNonce {
+		t.Fatalf("replay on B: %d %+v, want %s", st, er, sesame.CodeReplayedNonce)
 	}
 
 	// The per-user sign-in limit holds across replicas: 3 in all, then 429.
@@ -134,7 +135,7 @@ func TestReplicasShareEverything(t *testing.T) {
 	if _, st := a.start(SignInRequest{User: "alice"}); st != http.StatusCreated {
 		t.Fatalf("third sign-in on A: %d", st)
 	}
-	var er approve.ErrorResponse
+	var er sesame.ErrorResponse
 	if st := b.rp("POST", "/v1/rp/signins", SignInRequest{User: "alice", Application: "x"}, &er); st != http.StatusTooManyRequests {
 		t.Fatalf("fourth sign-in on B: %d %+v, want 429", st, er)
 	}
@@ -277,8 +278,8 @@ func TestPostgresLostWhileRunning(t *testing.T) {
 	}
 	d := a.rawDevice(p)
 	body := d.answer(started, "approve", "", started.Number, nil)
-	st, er := send(t, a, d.request("POST", "/v1/device/requests/"+req.ID+"/answer", body, a.clock.Now(), approve.NewNonce()))
-	if st != http.StatusServiceUnavailable || er.Error != approve.CodeUnavailable {
+	st, er := send(t, a, d.request("POST", "/v1/device/requests/"+req.ID+"/answer", body, a.clock.Now(), sesame.NewNonce()))
+	if st != http.StatusServiceUnavailable || er.Error != sesame.CodeUnavailable {
 		t.Fatalf("answer with the database cut off: %d %+v, want a signed 503 unavailable", st, er)
 	}
 	if resp, err := a.ts.Client().Get(a.ts.URL + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
@@ -287,13 +288,13 @@ func TestPostgresLostWhileRunning(t *testing.T) {
 
 	cut(true)
 	waitFor(t, "/readyz to recover", func() bool { return ready() == http.StatusOK })
-	if s := a.status(started.ID, 0); s.Status != approve.StatusPending {
+	if s := a.status(started.ID, 0); s.Status != sesame.StatusPending {
 		t.Fatalf("the failed answer changed the request: %+v", s)
 	}
-	if st, er := send(t, a, d.request("POST", "/v1/device/requests/"+req.ID+"/answer", body, a.clock.Now(), approve.NewNonce())); st != http.StatusOK {
+	if st, er := send(t, a, d.request("POST", "/v1/device/requests/"+req.ID+"/answer", body, a.clock.Now(), sesame.NewNonce())); st != http.StatusOK {
 		t.Fatalf("the answer after the database came back: %d %+v", st, er)
 	}
-	if s := a.status(started.ID, 0); s.Status != approve.StatusApproved {
+	if s := a.status(started.ID, 0); s.Status != sesame.StatusApproved {
 		t.Fatalf("status = %+v", s)
 	}
 }
@@ -309,7 +310,7 @@ func TestBindKeyRefusesAnotherKey(t *testing.T) {
 		t.Fatalf("the same key again: %v", err)
 	}
 	err := BindKey(st, other)
-	if !errors.Is(err, ErrOtherKey) || !strings.Contains(err.Error(), approve.Fingerprint(pub)) || !strings.Contains(err.Error(), approve.Fingerprint(other)) {
+	if !errors.Is(err, ErrOtherKey) || !strings.Contains(err.Error(), sesame.Fingerprint(pub)) || !strings.Contains(err.Error(), sesame.Fingerprint(other)) {
 		t.Fatalf("err = %v, want ErrOtherKey naming both fingerprints", err)
 	}
 	if got, err := BoundKey(st); err != nil || !pub.Equal(got) {

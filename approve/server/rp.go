@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 	"github.com/sesame-auth/sesame/vault/safetext"
 )
 
@@ -26,7 +27,7 @@ func (h *Handler) rp(fn func(w http.ResponseWriter, r *http.Request) error) http
 		given, ok := bearer(r.Header.Get("Authorization"))
 		a, b := sha256.Sum256([]byte(given)), sha256.Sum256(h.cfg.APIKey)
 		if !ok || len(h.cfg.APIKey) == 0 || subtle.ConstantTimeCompare(a[:], b[:]) != 1 {
-			h.writeError(w, unsigned(http.StatusUnauthorized, approve.CodeUnauthorized, "missing or wrong API key (Authorization: Bearer KEY)"))
+			h.writeError(w, unsigned(http.StatusUnauthorized, sesame.CodeUnauthorized, "missing or wrong API key (Authorization: Bearer KEY)"))
 			return
 		}
 		if err := fn(w, r); err != nil {
@@ -55,8 +56,8 @@ type PairingResponse struct {
 // CreatePairing issues a single-use pairing token for user and returns the
 // pairing URI and its QR code.
 func (h *Handler) CreatePairing(user string) (PairingResponse, error) {
-	if err := approve.ValidUser(user); err != nil {
-		return PairingResponse{}, fail(http.StatusBadRequest, approve.CodeBadRequest, err.Error())
+	if err := sesame.ValidUser(user); err != nil {
+		return PairingResponse{}, fail(http.StatusBadRequest, sesame.CodeBadRequest, err.Error())
 	}
 	tok := make([]byte, 32)
 	rand.Read(tok)
@@ -67,7 +68,7 @@ func (h *Handler) CreatePairing(user string) (PairingResponse, error) {
 	if err != nil {
 		return PairingResponse{}, err
 	}
-	uri := approve.PairingURI{Server: strings.TrimRight(h.cfg.URL, "/"), User: user, Token: approve.EncodeB64(tok), Fingerprint: h.fp, Label: h.cfg.Label}.String()
+	uri := sesame.PairingURI{Server: strings.TrimRight(h.cfg.URL, "/"), User: user, Token: sesame.EncodeB64(tok), Fingerprint: h.fp, Label: h.cfg.Label}.String()
 	png, err := qrPNG(uri, 320)
 	if err != nil {
 		return PairingResponse{}, err
@@ -142,14 +143,14 @@ func randomNumber(digits int) string {
 // pending one, and wakes the user's devices.
 func (h *Handler) StartSignIn(in SignInRequest) (SignInStarted, error) {
 	bad := func(msg string) (SignInStarted, error) {
-		return SignInStarted{}, fail(http.StatusBadRequest, approve.CodeBadRequest, msg)
+		return SignInStarted{}, fail(http.StatusBadRequest, sesame.CodeBadRequest, msg)
 	}
-	if err := approve.ValidUser(in.User); err != nil {
+	if err := sesame.ValidUser(in.User); err != nil {
 		return bad(err.Error())
 	}
 	for _, f := range []string{in.Application, in.IP, in.Location, in.UserAgent} {
-		if len(f) > approve.MaxFieldLength {
-			return bad(fmt.Sprintf("fields are limited to %d bytes", approve.MaxFieldLength))
+		if len(f) > sesame.MaxFieldLength {
+			return bad(fmt.Sprintf("fields are limited to %d bytes", sesame.MaxFieldLength))
 		}
 	}
 	clean := safetext.Clean
@@ -160,7 +161,7 @@ func (h *Handler) StartSignIn(in SignInRequest) (SignInStarted, error) {
 	case approve.ModeType, approve.ModeChoose:
 	case approve.ModeApprove:
 		if !h.cfg.AllowApprove {
-			return SignInStarted{}, fail(http.StatusForbidden, approve.CodeModeDisabled, "the approve mode is disabled on this server")
+			return SignInStarted{}, fail(http.StatusForbidden, sesame.CodeModeDisabled, "the approve mode is disabled on this server")
 		}
 	default:
 		return bad("mode must be type, choose or approve")
@@ -168,18 +169,18 @@ func (h *Handler) StartSignIn(in SignInRequest) (SignInStarted, error) {
 	ttl := h.cfg.SignInTTL
 	if in.TTLSeconds != 0 {
 		ttl = time.Duration(in.TTLSeconds) * time.Second
-		if in.TTLSeconds < 10 || ttl > approve.MaxSignInTTL {
+		if in.TTLSeconds < 10 || ttl > sesame.MaxSignInTTL {
 			return bad("ttl_seconds must be between 10 and 600")
 		}
 	}
 	now := h.now()
 	rec := requestRecord{
-		SignedRequest: approve.SignedRequest{
-			V: approve.Version, ID: randomID(), User: in.User, Application: clean(in.Application), IP: clean(in.IP),
+		SignedRequest: sesame.SignedRequest{
+			V: sesame.Version, ID: randomID(), User: in.User, Application: clean(in.Application), IP: clean(in.IP),
 			Location: clean(in.Location), UserAgent: clean(in.UserAgent), Mode: string(mode),
 			Created: now.Unix(), Expires: now.Add(ttl).Unix(),
 		},
-		Status:  approve.StatusPending,
+		Status:  sesame.StatusPending,
 		Started: now,
 	}
 	switch mode {
@@ -204,27 +205,27 @@ func (h *Handler) StartSignIn(in SignInRequest) (SignInStarted, error) {
 			return err
 		}
 		if u.Blocked {
-			return fail(http.StatusForbidden, approve.CodeBlocked, "sign-in requests for this user are blocked after a \"this wasn't me\" answer: the user or an operator must clear it")
+			return fail(http.StatusForbidden, sesame.CodeBlocked, "sign-in requests for this user are blocked after a \"this wasn't me\" answer: the user or an operator must clear it")
 		}
 		has := false
 		if err := tx.Scan(bUserDevices, in.User+"\x00", func(string, []byte) error { has = true; return errStop }); err != nil && err != errStop {
 			return err
 		}
 		if !has {
-			return fail(http.StatusNotFound, approve.CodeNoDevices, "this user has no paired device: pair one first")
+			return fail(http.StatusNotFound, sesame.CodeNoDevices, "this user has no paired device: pair one first")
 		}
 		// Only a sign-in that reaches the user's devices uses up the budget
 		// (kept with the user record, so a refusal's rollback gives it back).
 		if !u.SignIns.take(now, h.cfg.SignInEvery, float64(h.cfg.SignInBurst)) {
-			return fail(http.StatusTooManyRequests, approve.CodeRateLimited, "too many sign-in requests for this user: wait a little")
+			return fail(http.StatusTooManyRequests, sesame.CodeRateLimited, "too many sign-in requests for this user: wait a little")
 		}
 		if u.Pending != "" {
 			old, ok, err := getJSON[requestRecord](tx, bRequests, u.Pending)
 			if err != nil {
 				return err
 			}
-			if ok && old.Status == approve.StatusPending {
-				old.Status, old.Reason = approve.StatusExpired, "replaced"
+			if ok && old.Status == sesame.StatusPending {
+				old.Status, old.Reason = sesame.StatusExpired, "replaced"
 				if err := putJSON(tx, bRequests, old.ID, old); err != nil {
 					return err
 				}
@@ -241,7 +242,7 @@ func (h *Handler) StartSignIn(in SignInRequest) (SignInStarted, error) {
 	}
 	h.metrics.started.Inc()
 	h.wake(in.User)
-	out := SignInStarted{ID: rec.ID, Mode: rec.Mode, Status: approve.StatusPending, Expires: time.Unix(rec.Expires, 0).UTC()}
+	out := SignInStarted{ID: rec.ID, Mode: rec.Mode, Status: sesame.StatusPending, Expires: time.Unix(rec.Expires, 0).UTC()}
 	if mode != approve.ModeApprove {
 		out.Number = rec.Number
 	}
@@ -279,7 +280,7 @@ func (h *Handler) rpStartSignIn(w http.ResponseWriter, r *http.Request) error {
 // WaitSignIn returns the sign-in's status, waiting up to wait (capped at
 // MaxWait) while it is pending.
 func (h *Handler) WaitSignIn(ctx context.Context, id string, wait time.Duration) (SignInStatus, error) {
-	wait = min(max(wait, 0), approve.MaxWait)
+	wait = min(max(wait, 0), sesame.MaxWait)
 	var timer *time.Timer
 	for {
 		var rec requestRecord
@@ -292,7 +293,7 @@ func (h *Handler) WaitSignIn(ctx context.Context, id string, wait time.Duration)
 			return SignInStatus{}, err
 		}
 		if !ok {
-			return SignInStatus{}, fail(http.StatusNotFound, approve.CodeNotFound, "no such sign-in")
+			return SignInStatus{}, fail(http.StatusNotFound, sesame.CodeNotFound, "no such sign-in")
 		}
 		changed := h.hub.sub(rec.User)
 		// Re-read after subscribing so that no change slips between the two.
@@ -305,7 +306,7 @@ func (h *Handler) WaitSignIn(ctx context.Context, id string, wait time.Duration)
 		}
 		now := h.now()
 		st := rec.rpStatus(now)
-		if st.Status != approve.StatusPending || wait == 0 {
+		if st.Status != sesame.StatusPending || wait == 0 {
 			return st, nil
 		}
 		if timer == nil {
@@ -333,7 +334,7 @@ func (h *Handler) rpSignIn(w http.ResponseWriter, r *http.Request) error {
 	if s := r.URL.Query().Get("wait"); s != "" {
 		var err error
 		if wait, err = strconv.Atoi(s); err != nil {
-			return fail(http.StatusBadRequest, approve.CodeBadRequest, "wait must be a number of seconds")
+			return fail(http.StatusBadRequest, sesame.CodeBadRequest, "wait must be a number of seconds")
 		}
 	}
 	st, err := h.WaitSignIn(r.Context(), r.PathValue("id"), time.Duration(wait)*time.Second)
@@ -362,12 +363,12 @@ func (h *Handler) CancelSignIn(id string) (SignInStatus, error) {
 			return err
 		}
 		if !ok {
-			return fail(http.StatusNotFound, approve.CodeNotFound, "no such sign-in")
+			return fail(http.StatusNotFound, sesame.CodeNotFound, "no such sign-in")
 		}
-		if rec.status(now) != approve.StatusPending {
+		if rec.status(now) != sesame.StatusPending {
 			return nil
 		}
-		rec.Status, rec.Reason, changed = approve.StatusExpired, "cancelled", true
+		rec.Status, rec.Reason, changed = sesame.StatusExpired, "cancelled", true
 		if err := putJSON(tx, bRequests, rec.ID, rec); err != nil {
 			return err
 		}
@@ -413,8 +414,8 @@ func (h *Handler) Devices(user string) ([]Device, error) {
 
 func (h *Handler) rpDevices(w http.ResponseWriter, r *http.Request) error {
 	user := r.PathValue("user")
-	if err := approve.ValidUser(user); err != nil {
-		return fail(http.StatusBadRequest, approve.CodeBadRequest, err.Error())
+	if err := sesame.ValidUser(user); err != nil {
+		return fail(http.StatusBadRequest, sesame.CodeBadRequest, err.Error())
 	}
 	devs, err := h.Devices(user)
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 )
 
 // Config configures a Handler. Key and Store are required.
@@ -110,7 +110,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("%w: a store is required", ErrConfig)
 	}
-	if _, err := approve.ParseServerURL(cfg.URL); err != nil {
+	if _, err := sesame.ParseServerURL(cfg.URL); err != nil {
 		return nil, fmt.Errorf("%w: URL: %w", ErrConfig, err)
 	}
 	if cfg.Digits == 0 {
@@ -120,13 +120,13 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("%w: digits must be 2 or 3", ErrConfig)
 	}
 	if cfg.SignInTTL == 0 {
-		cfg.SignInTTL = approve.DefaultSignInTTL
+		cfg.SignInTTL = sesame.DefaultSignInTTL
 	}
-	if cfg.SignInTTL < 10*time.Second || cfg.SignInTTL > approve.MaxSignInTTL {
-		return nil, fmt.Errorf("%w: sign-in lifetime must be between 10s and %v", ErrConfig, approve.MaxSignInTTL)
+	if cfg.SignInTTL < 10*time.Second || cfg.SignInTTL > sesame.MaxSignInTTL {
+		return nil, fmt.Errorf("%w: sign-in lifetime must be between 10s and %v", ErrConfig, sesame.MaxSignInTTL)
 	}
 	if cfg.PairingTTL == 0 {
-		cfg.PairingTTL = approve.DefaultPairTTL
+		cfg.PairingTTL = sesame.DefaultPairTTL
 	}
 	if cfg.SignInEvery == 0 {
 		cfg.SignInEvery = 10 * time.Second
@@ -149,7 +149,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.BodyTimeout == 0 {
 		cfg.BodyTimeout = DefaultBodyTimeout
 	}
-	if len(cfg.Label) > approve.MaxFieldLength {
+	if len(cfg.Label) > sesame.MaxFieldLength {
 		return nil, fmt.Errorf("%w: label too long", ErrConfig)
 	}
 	h := &Handler{
@@ -171,7 +171,7 @@ func New(cfg Config) (*Handler, error) {
 		h.shared = sh
 		sh.subscribe(h.hub.notify, h.hub.notifyAll)
 	}
-	h.fp = approve.Fingerprint(h.pub)
+	h.fp = sesame.Fingerprint(h.pub)
 	h.started = h.now()
 	h.routes()
 	return h, nil
@@ -185,7 +185,7 @@ func (h *Handler) PublicKey() ed25519.PublicKey { return h.pub }
 
 // ServeHTTP serves the API and, with Config.Demo, the demo pages.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set(approve.HeaderTime, strconv.FormatInt(h.now().UnixMilli(), 10))
+	w.Header().Set(sesame.HeaderTime, strconv.FormatInt(h.now().UnixMilli(), 10))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	h.mux.ServeHTTP(w, r)
@@ -244,7 +244,7 @@ type userRecord struct {
 }
 
 type requestRecord struct {
-	approve.SignedRequest
+	sesame.SignedRequest
 	Number    string    `json:"number,omitempty"` // the number to match (server only)
 	Status    string    `json:"status"`
 	Reason    string    `json:"reason,omitempty"`
@@ -256,8 +256,8 @@ type requestRecord struct {
 
 // status is the request's status at now: a pending request past its expiry is expired.
 func (r *requestRecord) status(now time.Time) string {
-	if r.Status == approve.StatusPending && now.Unix() >= r.Expires {
-		return approve.StatusExpired
+	if r.Status == sesame.StatusPending && now.Unix() >= r.Expires {
+		return sesame.StatusExpired
 	}
 	return r.Status
 }
@@ -331,7 +331,7 @@ func (h *Handler) writeError(w http.ResponseWriter, err error) {
 		// rather than wait for (and discard) the rest of a body.
 		w.Header().Set("Connection", "close")
 	}
-	h.writeJSON(w, ae.status, approve.ErrorResponse{V: approve.Version, Error: ae.code, Message: ae.msg})
+	h.writeJSON(w, ae.status, sesame.ErrorResponse{V: sesame.Version, Error: ae.code, Message: ae.msg})
 }
 
 // apiErr is err as an answer: an apiError as it is, a store that cannot be
@@ -343,10 +343,10 @@ func (h *Handler) apiErr(err error) *apiError {
 		return ae
 	case errors.Is(err, ErrUnavailable):
 		h.log.Warn("database unavailable", "err", err)
-		return fail(http.StatusServiceUnavailable, approve.CodeUnavailable, "the server's database is unavailable: try again later")
+		return fail(http.StatusServiceUnavailable, sesame.CodeUnavailable, "the server's database is unavailable: try again later")
 	}
 	h.log.Error("internal error", "err", err)
-	return fail(http.StatusInternalServerError, approve.CodeUnavailable, "internal error: try again later")
+	return fail(http.StatusInternalServerError, sesame.CodeUnavailable, "internal error: try again later")
 }
 
 // writeSigned writes a response to a device request, signed over the
@@ -359,13 +359,13 @@ func (h *Handler) writeSigned(w http.ResponseWriter, nonce string, status int, v
 			return
 		}
 		status = ae.status
-		v = approve.ErrorResponse{V: approve.Version, Error: ae.code, Message: ae.msg}
+		v = sesame.ErrorResponse{V: sesame.Version, Error: ae.code, Message: ae.msg}
 	}
 	b, _ := json.Marshal(v)
 	ms := strconv.FormatInt(h.now().UnixMilli(), 10)
-	sig := ed25519.Sign(h.cfg.Key, approve.ServerResponseSigningBytes(nonce, status, ms, b))
-	w.Header().Set(approve.HeaderTime, ms)
-	w.Header().Set(approve.HeaderSignature, approve.EncodeB64(sig))
+	sig := ed25519.Sign(h.cfg.Key, sesame.ServerResponseSigningBytes(nonce, status, ms, b))
+	w.Header().Set(sesame.HeaderTime, ms)
+	w.Header().Set(sesame.HeaderSignature, sesame.EncodeB64(sig))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(b)
@@ -379,18 +379,18 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 	// ErrNotSupported only for writers that are not a real connection (tests'
 	// recorders), which have no slow client to cut off.
 	_ = rc.SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, approve.MaxBodyBytes))
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, sesame.MaxBodyBytes))
 	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, unsigned(http.StatusRequestEntityTooLarge, approve.CodeTooLarge, "body too large")
+			return nil, unsigned(http.StatusRequestEntityTooLarge, sesame.CodeTooLarge, "body too large")
 		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			return nil, unsigned(http.StatusRequestTimeout, approve.CodeBadRequest, "the body took too long to arrive")
+			return nil, unsigned(http.StatusRequestTimeout, sesame.CodeBadRequest, "the body took too long to arrive")
 		}
-		return nil, unsigned(http.StatusBadRequest, approve.CodeBadRequest, "could not read the body")
+		return nil, unsigned(http.StatusBadRequest, sesame.CodeBadRequest, "could not read the body")
 	}
 	return b, nil
 }
@@ -398,10 +398,10 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 func decodeStrict(b []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(v); err != nil {
-		return fail(http.StatusBadRequest, approve.CodeBadRequest, "malformed JSON body")
+		return fail(http.StatusBadRequest, sesame.CodeBadRequest, "malformed JSON body")
 	}
 	if d.More() {
-		return fail(http.StatusBadRequest, approve.CodeBadRequest, "trailing data after the JSON body")
+		return fail(http.StatusBadRequest, sesame.CodeBadRequest, "trailing data after the JSON body")
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -76,8 +77,8 @@ func newEnvWith(t *testing.T, key ed25519.PrivateKey, st Store, clock *fakeClock
 	return &env{t: t, h: h, ts: ts, clock: clock, key: key, store: st}
 }
 
-func (e *env) opts() approve.ClientOptions {
-	return approve.ClientOptions{HTTPClient: e.ts.Client(), Now: e.clock.Now}
+func (e *env) opts() sesame.ClientOptions {
+	return sesame.ClientOptions{HTTPClient: e.ts.Client(), Now: e.clock.Now}
 }
 
 // rp calls the relying-party API and decodes the JSON answer into out.
@@ -95,8 +96,8 @@ func (e *env) rp(method, path string, in, out any) int {
 		e.t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.Header.Get(approve.HeaderTime) == "" {
-		e.t.Errorf("%s %s: response without %s", method, path, approve.HeaderTime)
+	if resp.Header.Get(sesame.HeaderTime) == "" {
+		e.t.Errorf("%s %s: response without %s", method, path, sesame.HeaderTime)
 	}
 	b, _ := io.ReadAll(resp.Body)
 	if out != nil && len(b) > 0 {
@@ -119,13 +120,13 @@ func (e *env) pairingURI(user string) string {
 	return p.URI
 }
 
-func (e *env) pair(user string) (vault.Pairing, *approve.Client) {
+func (e *env) pair(user string) (vault.Pairing, *sesame.Client) {
 	e.t.Helper()
-	p, err := approve.Pair(context.Background(), e.pairingURI(user), e.opts())
+	p, err := sesame.Pair(context.Background(), e.pairingURI(user), e.opts())
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	c, err := approve.NewClient(p, e.opts())
+	c, err := sesame.NewClient(p, e.opts())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func (e *env) status(id string, wait int) SignInStatus {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 // pollOne polls until the device sees exactly one request, and returns it.
-func pollOne(t *testing.T, c *approve.Client) approve.Request {
+func pollOne(t *testing.T, c *sesame.Client) approve.Request {
 	t.Helper()
 	for i := 0; i < 3; i++ {
 		reqs, err := c.Poll(context.Background())
@@ -184,13 +185,13 @@ func TestSignInApprovedWithTheRightNumber(t *testing.T) {
 		r.UserAgent != "Firefox on Linux" || r.Mode != approve.ModeType || len(r.Choices) != 0 || r.PairingID != p.ID {
 		t.Fatalf("request = %+v", r)
 	}
-	if got := r.Expires.Sub(r.Created); got != approve.DefaultSignInTTL {
+	if got := r.Expires.Sub(r.Created); got != sesame.DefaultSignInTTL {
 		t.Errorf("lifetime = %v", got)
 	}
 	if err := c.Respond(context.Background(), r, approve.Answer{Approve: true, Number: started.Number}); err != nil {
 		t.Fatal(err)
 	}
-	if s := e.status(started.ID, 0); s.Status != approve.StatusApproved {
+	if s := e.status(started.ID, 0); s.Status != sesame.StatusApproved {
 		t.Fatalf("status = %+v", s)
 	}
 	// The request is no longer pending for the device.
@@ -213,7 +214,7 @@ func TestTheNumberIsNeverSentToTheDevice(t *testing.T) {
 		}
 		return resp, err
 	})}
-	c2, _ := approve.NewClient(p, approve.ClientOptions{HTTPClient: hc, Now: e.clock.Now})
+	c2, _ := sesame.NewClient(p, sesame.ClientOptions{HTTPClient: hc, Now: e.clock.Now})
 	reqs, err := c2.Poll(context.Background())
 	if err != nil || len(reqs) != 1 {
 		t.Fatal(reqs, err)
@@ -233,17 +234,17 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func TestPairingTokenIsSingleUseAndExpires(t *testing.T) {
 	e := newEnv(t, nil)
 	uri := e.pairingURI("bob")
-	if _, err := approve.Pair(context.Background(), uri, e.opts()); err != nil {
+	if _, err := sesame.Pair(context.Background(), uri, e.opts()); err != nil {
 		t.Fatal(err)
 	}
-	_, err := approve.Pair(context.Background(), uri, e.opts())
-	var se *approve.ServerError
-	if !errors.As(err, &se) || se.Code != approve.CodeTokenInvalid || !errors.Is(err, approve.ErrPairing) {
+	_, err := sesame.Pair(context.Background(), uri, e.opts())
+	var se *sesame.ServerError
+	if !errors.As(err, &se) || se.Code != sesame.CodeTokenInvalid || !errors.Is(err, approve.ErrPairing) {
 		t.Fatalf("second pairing with the same token: %v", err)
 	}
 	uri = e.pairingURI("bob")
-	e.clock.Add(approve.DefaultPairTTL + time.Second)
-	if _, err := approve.Pair(context.Background(), uri, e.opts()); !errors.As(err, &se) || se.Code != approve.CodeTokenInvalid {
+	e.clock.Add(sesame.DefaultPairTTL + time.Second)
+	if _, err := sesame.Pair(context.Background(), uri, e.opts()); !errors.As(err, &se) || se.Code != sesame.CodeTokenInvalid {
 		t.Fatalf("expired token: %v", err)
 	}
 	if devs, _ := e.h.Devices("bob"); len(devs) != 1 {
@@ -255,11 +256,11 @@ func TestPairingRefusesAnotherServerKey(t *testing.T) {
 	e := newEnv(t, nil)
 	uri := e.pairingURI("carol")
 	other, _, _ := ed25519.GenerateKey(rand.Reader)
-	bad := strings.Replace(uri, "fp="+e.h.Fingerprint(), "fp="+approve.Fingerprint(other), 1)
+	bad := strings.Replace(uri, "fp="+e.h.Fingerprint(), "fp="+sesame.Fingerprint(other), 1)
 	if bad == uri {
 		t.Fatal("fingerprint not found in the URI")
 	}
-	if _, err := approve.Pair(context.Background(), bad, e.opts()); !errors.Is(err, approve.ErrFingerprint) {
+	if _, err := sesame.Pair(context.Background(), bad, e.opts()); !errors.Is(err, sesame.ErrFingerprint) {
 		t.Fatalf("err = %v, want ErrFingerprint", err)
 	}
 }
@@ -277,14 +278,14 @@ func TestWrongNumberDeniesWithoutRetry(t *testing.T) {
 		t.Fatalf("err = %v, want ErrWrongNumber", err)
 	}
 	s := e.status(started.ID, 0)
-	if s.Status != approve.StatusDenied || s.Reason != "wrong_number" {
+	if s.Status != sesame.StatusDenied || s.Reason != "wrong_number" {
 		t.Fatalf("status = %+v", s)
 	}
 	// A second try with the right number is refused.
 	if err := c.Respond(context.Background(), r, approve.Answer{Approve: true, Number: started.Number}); !errors.Is(err, approve.ErrAnswered) {
 		t.Fatalf("retry: %v, want ErrAnswered", err)
 	}
-	if s := e.status(started.ID, 0); s.Status != approve.StatusDenied {
+	if s := e.status(started.ID, 0); s.Status != sesame.StatusDenied {
 		t.Fatalf("status after retry = %+v", s)
 	}
 }
@@ -299,11 +300,11 @@ func TestNotMeBlocksUntilCleared(t *testing.T) {
 			if err := c.Respond(context.Background(), r, approve.Answer{Reason: approve.NotMe}); err != nil {
 				t.Fatal(err)
 			}
-			if s := e.status(started.ID, 0); s.Status != approve.StatusNotMe {
+			if s := e.status(started.ID, 0); s.Status != sesame.StatusNotMe {
 				t.Fatalf("status = %+v", s)
 			}
-			var er approve.ErrorResponse
-			if st := e.rp("POST", "/v1/rp/signins", SignInRequest{User: "alice"}, &er); st != http.StatusForbidden || er.Error != approve.CodeBlocked {
+			var er sesame.ErrorResponse
+			if st := e.rp("POST", "/v1/rp/signins", SignInRequest{User: "alice"}, &er); st != http.StatusForbidden || er.Error != sesame.CodeBlocked {
 				t.Fatalf("sign-in while blocked: %d %+v", st, er)
 			}
 			var devs struct{ Blocked bool }
@@ -333,7 +334,7 @@ func TestCancelledDenies(t *testing.T) {
 	if err := c.Respond(context.Background(), r, approve.Answer{Reason: approve.Cancelled}); err != nil {
 		t.Fatal(err)
 	}
-	if s := e.status(started.ID, 0); s.Status != approve.StatusDenied || s.Reason != "cancelled" {
+	if s := e.status(started.ID, 0); s.Status != sesame.StatusDenied || s.Reason != "cancelled" {
 		t.Fatalf("status = %+v", s)
 	}
 	if _, st := e.start(SignInRequest{User: "alice"}); st != http.StatusCreated {
@@ -347,7 +348,7 @@ func TestLateAnswerIsRejected(t *testing.T) {
 	started, _ := e.start(SignInRequest{User: "alice", TTLSeconds: 30})
 	r := pollOne(t, c)
 	e.clock.Add(31 * time.Second)
-	if s := e.status(started.ID, 0); s.Status != approve.StatusExpired {
+	if s := e.status(started.ID, 0); s.Status != sesame.StatusExpired {
 		t.Fatalf("status = %+v", s)
 	}
 	if err := c.Respond(context.Background(), r, approve.Answer{Approve: true, Number: started.Number}); !errors.Is(err, approve.ErrExpired) {
@@ -386,11 +387,11 @@ func (d rawDevice) request(method, path string, body []byte, at time.Time, nonce
 		rd = bytes.NewReader(body)
 	}
 	req, _ := http.NewRequest(method, d.e.ts.URL+path, rd)
-	approve.SignHTTP(req, d.id, d.key, body, at, nonce)
+	sesame.SignHTTP(req, d.id, d.key, body, at, nonce)
 	return req
 }
 
-func send(t *testing.T, e *env, req *http.Request) (int, approve.ErrorResponse) {
+func send(t *testing.T, e *env, req *http.Request) (int, sesame.ErrorResponse) {
 	t.Helper()
 	resp, err := e.ts.Client().Do(req)
 	if err != nil {
@@ -398,15 +399,15 @@ func send(t *testing.T, e *env, req *http.Request) (int, approve.ErrorResponse) 
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var er approve.ErrorResponse
+	var er sesame.ErrorResponse
 	json.Unmarshal(b, &er)
-	nonce := req.Header.Get(approve.HeaderNonce)
+	nonce := req.Header.Get(sesame.HeaderNonce)
 	if unsignedCodes[er.Error] && resp.StatusCode != http.StatusBadRequest {
 		// The request was not authenticated: the server must sign nothing.
-		if sig := resp.Header.Get(approve.HeaderSignature); sig != "" {
+		if sig := resp.Header.Get(sesame.HeaderSignature); sig != "" {
 			t.Errorf("%d %s: a refusal of an unauthenticated request is signed (%s)", resp.StatusCode, er.Error, sig)
 		}
-	} else if _, err := approve.VerifyResponse(e.h.PublicKey(), nonce, resp.StatusCode, resp.Header, b); err != nil {
+	} else if _, err := sesame.VerifyResponse(e.h.PublicKey(), nonce, resp.StatusCode, resp.Header, b); err != nil {
 		t.Errorf("the server's response to a device does not verify: %v", err)
 	}
 	return resp.StatusCode, er
@@ -416,12 +417,12 @@ func send(t *testing.T, e *env, req *http.Request) (int, approve.ErrorResponse) 
 // has verified, which the server does not sign (a 400 bad_signature is about
 // the signed answer in the body of an authenticated request, and signed).
 var unsignedCodes = map[string]bool{
-	approve.CodeUnauthorized: true, approve.CodeStaleTimestamp: true, approve.CodeUnknownDevice: true,
-	approve.CodeBadSignature: true, approve.CodeTooLarge: true,
+	sesame.CodeUnauthorized: true, sesame.CodeStaleTimestamp: true, sesame.CodeUnknownDevice: true,
+	sesame.CodeBadSignature: true, sesame.CodeTooLarge: true,
 }
 
-func (d rawDevice) answer(started SignInStarted, decision, reason, number string, mutate func(*approve.SignedAnswer)) []byte {
-	a := approve.SignedAnswer{V: 1, RequestID: started.ID, DeviceID: d.id, Decision: decision, Reason: reason, Number: number, Time: d.e.clock.Now().Unix()}
+func (d rawDevice) answer(started SignInStarted, decision, reason, number string, mutate func(*sesame.SignedAnswer)) []byte {
+	a := sesame.SignedAnswer{V: 1, RequestID: started.ID, DeviceID: d.id, Decision: decision, Reason: reason, Number: number, Time: d.e.clock.Now().Unix()}
 	a.Sig = ed25519.Sign(d.key, a.SigningBytes())
 	if mutate != nil {
 		mutate(&a)
@@ -443,16 +444,16 @@ func TestReplayedAndUnsignedRequestsAreRejected(t *testing.T) {
 		req  *http.Request
 		code string
 	}{
-		{"stale timestamp", d.request("POST", path, d.answer(started, "approve", "", started.Number, nil), now.Add(-61*time.Second), approve.NewNonce()), approve.CodeStaleTimestamp},
-		{"future timestamp", d.request("POST", path, d.answer(started, "approve", "", started.Number, nil), now.Add(61*time.Second), approve.NewNonce()), approve.CodeStaleTimestamp},
-		{"unknown device", rawDevice{e, "nope", d.key}.request("POST", path, d.answer(started, "approve", "", started.Number, nil), now, approve.NewNonce()), approve.CodeUnknownDevice},
-		{"answer signed by another key", d.request("POST", path, d.answer(started, "approve", "", started.Number, func(a *approve.SignedAnswer) {
+		{"stale timestamp", d.request("POST", path, d.answer(started, "approve", "", started.Number, nil), now.Add(-61*time.Second), sesame.NewNonce()), sesame.CodeStaleTimestamp},
+		{"future timestamp", d.request("POST", path, d.answer(started, "approve", "", started.Number, nil), now.Add(61*time.Second), sesame.NewNonce()), sesame.CodeStaleTimestamp},
+		{"unknown device", rawDevice{e, "nope", d.key}.request("POST", path, d.answer(started, "approve", "", started.Number, nil), now, sesame.NewNonce()), sesame.CodeUnknownDevice},
+		{"answer signed by another key", d.request("POST", path, d.answer(started, "approve", "", started.Number, func(a *sesame.SignedAnswer) {
 			_, k, _ := ed25519.GenerateKey(rand.Reader)
 			a.Sig = ed25519.Sign(k, a.SigningBytes())
-		}), now, approve.NewNonce()), approve.CodeBadSignature},
-		{"unsigned answer", d.request("POST", path, d.answer(started, "approve", "", started.Number, func(a *approve.SignedAnswer) { a.Sig = nil }), now, approve.NewNonce()), approve.CodeBadSignature},
-		{"answer for another request", d.request("POST", "/v1/device/requests/other/answer", d.answer(started, "approve", "", started.Number, nil), now, approve.NewNonce()), approve.CodeBadRequest},
-		{"bad reason", d.request("POST", path, d.answer(started, "deny", "because", "", nil), now, approve.NewNonce()), approve.CodeBadRequest},
+		}), now, sesame.NewNonce()), sesame.CodeBadSignature},
+		{"unsigned answer", d.request("POST", path, d.answer(started, "approve", "", started.Number, func(a *sesame.SignedAnswer) { a.Sig = nil }), now, sesame.NewNonce()), sesame.CodeBadSignature},
+		{"answer for another request", d.request("POST", "/v1/device/requests/other/answer", d.answer(started, "approve", "", started.Number, nil), now, sesame.NewNonce()), sesame.CodeBadRequest},
+		{"bad reason", d.request("POST", path, d.answer(started, "deny", "because", "", nil), now, sesame.NewNonce()), sesame.CodeBadRequest},
 	}
 	for _, c := range cases {
 		st, er := send(t, e, c.req)
@@ -461,34 +462,34 @@ func TestReplayedAndUnsignedRequestsAreRejected(t *testing.T) {
 		}
 	}
 	// A request whose HTTP signature covers another body.
-	req := d.request("POST", path, d.answer(started, "approve", "", started.Number, nil), now, approve.NewNonce())
+	req := d.request("POST", path, d.answer(started, "approve", "", started.Number, nil), now, sesame.NewNonce())
 	req2, _ := http.NewRequest("POST", req.URL.String(), bytes.NewReader(d.answer(started, "deny", "cancelled", "", nil)))
 	req2.Header = req.Header.Clone()
-	if st, er := send(t, e, req2); st != http.StatusUnauthorized || er.Error != approve.CodeBadSignature {
+	if st, er := send(t, e, req2); st != http.StatusUnauthorized || er.Error != sesame.CodeBadSignature {
 		t.Errorf("swapped body: %d %+v", st, er)
 	}
-	if s := e.status(started.ID, 0); s.Status != approve.StatusPending {
+	if s := e.status(started.ID, 0); s.Status != sesame.StatusPending {
 		t.Fatalf("a rejected answer changed the request: %+v", s)
 	}
 
 	// The genuine answer works once; the same HTTP request replayed is refused.
-	nonce := approve.NewNonce()
+	nonce := sesame.NewNonce()
 	body := d.answer(started, "approve", "", started.Number, nil)
 	if st, er := send(t, e, d.request("POST", path, body, now, nonce)); st != http.StatusOK {
 		t.Fatalf("genuine answer: %d %+v", st, er)
 	}
-	if st, er := send(t, e, d.request("POST", path, body, now, nonce)); st != http.StatusUnauthorized || er.Error != approve.CodeReplayedNonce {
+	if st, er := send(t, e, d.request("POST", path, body, now, nonce)); st != http.StatusUnauthorized || er.Error != sesame.CodeReplayedNonce {
 		t.Fatalf("replayed request: %d %+v", st, er)
 	}
 	// The same signed answer with a fresh nonce is the same answer (a retry): accepted, no change.
-	if st, er := send(t, e, d.request("POST", path, body, now, approve.NewNonce())); st != http.StatusOK {
+	if st, er := send(t, e, d.request("POST", path, body, now, sesame.NewNonce())); st != http.StatusOK {
 		t.Fatalf("resent answer: %d %+v", st, er)
 	}
 	// A different answer to the answered request is refused.
-	if st, er := send(t, e, d.request("POST", path, d.answer(started, "deny", "not_me", "", nil), now, approve.NewNonce())); st != http.StatusConflict || er.Error != approve.CodeAlreadyAnswered {
+	if st, er := send(t, e, d.request("POST", path, d.answer(started, "deny", "not_me", "", nil), now, sesame.NewNonce())); st != http.StatusConflict || er.Error != sesame.CodeAlreadyAnswered {
 		t.Fatalf("second decision: %d %+v", st, er)
 	}
-	if s := e.status(started.ID, 0); s.Status != approve.StatusApproved {
+	if s := e.status(started.ID, 0); s.Status != sesame.StatusApproved {
 		t.Fatalf("status = %+v", s)
 	}
 }
@@ -499,8 +500,8 @@ func TestAnotherUsersDeviceCannotAnswer(t *testing.T) {
 	pb, _ := e.pair("bob")
 	d := e.rawDevice(pb)
 	started, _ := e.start(SignInRequest{User: "alice"})
-	st, er := send(t, e, d.request("POST", "/v1/device/requests/"+started.ID+"/answer", d.answer(started, "approve", "", started.Number, nil), e.clock.Now(), approve.NewNonce()))
-	if st != http.StatusNotFound || er.Error != approve.CodeNotFound {
+	st, er := send(t, e, d.request("POST", "/v1/device/requests/"+started.ID+"/answer", d.answer(started, "approve", "", started.Number, nil), e.clock.Now(), sesame.NewNonce()))
+	if st != http.StatusNotFound || er.Error != sesame.CodeNotFound {
 		t.Fatalf("bob answering alice's sign-in: %d %+v", st, er)
 	}
 }
@@ -509,7 +510,7 @@ func TestDeviceClockSkewIsReported(t *testing.T) {
 	e := newEnv(t, nil)
 	p, _ := e.pair("alice")
 	skewed := &fakeClock{t: e.clock.Now().Add(-2 * time.Minute)}
-	c, _ := approve.NewClient(p, approve.ClientOptions{HTTPClient: e.ts.Client(), Now: skewed.Now})
+	c, _ := sesame.NewClient(p, sesame.ClientOptions{HTTPClient: e.ts.Client(), Now: skewed.Now})
 	_, err := c.Poll(context.Background())
 	if !errors.Is(err, approve.ErrClockSkew) {
 		t.Fatalf("err = %v, want ErrClockSkew", err)
@@ -532,7 +533,7 @@ func TestOnePendingRequestPerUser(t *testing.T) {
 	_, c := e.pair("alice")
 	first, _ := e.start(SignInRequest{User: "alice"})
 	second, _ := e.start(SignInRequest{User: "alice", Application: "Mail"})
-	if s := e.status(first.ID, 0); s.Status != approve.StatusExpired || s.Reason != "replaced" {
+	if s := e.status(first.ID, 0); s.Status != sesame.StatusExpired || s.Reason != "replaced" {
 		t.Fatalf("first = %+v", s)
 	}
 	r := pollOne(t, c)
@@ -550,8 +551,8 @@ func TestSignInRateLimitPerUser(t *testing.T) {
 			t.Fatalf("sign-in %d: %d", i, st)
 		}
 	}
-	var er approve.ErrorResponse
-	if st := e.rp("POST", "/v1/rp/signins", SignInRequest{User: "alice"}, &er); st != http.StatusTooManyRequests || er.Error != approve.CodeRateLimited {
+	var er sesame.ErrorResponse
+	if st := e.rp("POST", "/v1/rp/signins", SignInRequest{User: "alice"}, &er); st != http.StatusTooManyRequests || er.Error != sesame.CodeRateLimited {
 		t.Fatalf("4th sign-in: %d %+v", st, er)
 	}
 	if _, st := e.start(SignInRequest{User: "bob"}); st != http.StatusCreated {
@@ -593,8 +594,8 @@ func TestAPIKeyIsRequired(t *testing.T) {
 func TestModes(t *testing.T) {
 	e := newEnv(t, nil)
 	_, c := e.pair("alice")
-	var er approve.ErrorResponse
-	if st := e.rp("POST", "/v1/rp/signins", SignInRequest{User: "alice", Mode: "approve"}, &er); st != http.StatusForbidden || er.Error != approve.CodeModeDisabled {
+	var er sesame.ErrorResponse
+	if st := e.rp("POST", "/v1/rp/signins", SignInRequest{User: "alice", Mode: "approve"}, &er); st != http.StatusForbidden || er.Error != sesame.CodeModeDisabled {
 		t.Fatalf("approve mode while disabled: %d %+v", st, er)
 	}
 	started, _ := e.start(SignInRequest{User: "alice", Mode: "choose"})
@@ -625,7 +626,7 @@ func TestModes(t *testing.T) {
 	if err := c2.Respond(context.Background(), r, approve.Answer{Approve: true}); err != nil {
 		t.Fatal(err)
 	}
-	if s := on.status(started.ID, 0); s.Status != approve.StatusApproved {
+	if s := on.status(started.ID, 0); s.Status != sesame.StatusApproved {
 		t.Fatalf("status = %+v", s)
 	}
 }
@@ -668,7 +669,7 @@ func TestLongPollsWakeOnChange(t *testing.T) {
 	}
 	select {
 	case s := <-outcome:
-		if s.Status != approve.StatusApproved {
+		if s.Status != sesame.StatusApproved {
 			t.Fatalf("outcome = %+v", s)
 		}
 	case <-time.After(10 * time.Second):
@@ -740,7 +741,7 @@ func TestRequestsSurviveARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnvWith(t, key, st, clock, nil)
-	p, err := approve.Pair(context.Background(), e.pairingURI("alice"), e.opts())
+	p, err := sesame.Pair(context.Background(), e.pairingURI("alice"), e.opts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -758,7 +759,7 @@ func TestRequestsSurviveARestart(t *testing.T) {
 	// The same address is not guaranteed; the pairing follows the new one.
 	e2 := newEnvWith(t, key, st2, clock, nil)
 	p.Server = e2.ts.URL
-	c, err := approve.NewClient(p, e2.opts())
+	c, err := sesame.NewClient(p, e2.opts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -769,14 +770,14 @@ func TestRequestsSurviveARestart(t *testing.T) {
 	if err := c.Respond(context.Background(), r, approve.Answer{Approve: true, Number: started.Number}); err != nil {
 		t.Fatal(err)
 	}
-	if s := e2.status(started.ID, 0); s.Status != approve.StatusApproved {
+	if s := e2.status(started.ID, 0); s.Status != sesame.StatusApproved {
 		t.Fatalf("status = %+v", s)
 	}
 }
 
 func TestBodySizeIsCapped(t *testing.T) {
 	e := newEnv(t, nil)
-	big := bytes.Repeat([]byte("a"), approve.MaxBodyBytes+10)
+	big := bytes.Repeat([]byte("a"), sesame.MaxBodyBytes+10)
 	req, _ := http.NewRequest("POST", e.ts.URL+"/v1/rp/signins", bytes.NewReader(big))
 	req.Header.Set("Authorization", "Bearer "+testAPIKey)
 	resp, err := e.ts.Client().Do(req)
@@ -810,11 +811,11 @@ func TestPrune(t *testing.T) {
 
 func TestPairingURIFromServer(t *testing.T) {
 	e := newEnv(t, nil)
-	pu, err := approve.ParsePairingURI(e.pairingURI("dana"))
+	pu, err := sesame.ParsePairingURI(e.pairingURI("dana"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, _ := approve.DecodeB64(pu.Token, 64)
+	tok, _ := sesame.DecodeB64(pu.Token, 64)
 	u, _ := url.Parse(pu.Server)
 	if pu.User != "dana" || len(tok) < 16 || pu.Fingerprint != e.h.Fingerprint() || u.Host != e.ts.Listener.Addr().String() {
 		t.Fatalf("uri = %+v", pu)
@@ -836,10 +837,10 @@ func TestRelyingPartyCancelsAPendingSignIn(t *testing.T) {
 	started, _ := e.start(SignInRequest{User: "alice"})
 	r := pollOne(t, c)
 	var s SignInStatus
-	if st := e.rp("DELETE", "/v1/rp/signins/"+started.ID, nil, &s); st != http.StatusOK || s.Status != approve.StatusExpired || s.Reason != "cancelled" {
+	if st := e.rp("DELETE", "/v1/rp/signins/"+started.ID, nil, &s); st != http.StatusOK || s.Status != sesame.StatusExpired || s.Reason != "cancelled" {
 		t.Fatalf("cancel: HTTP %d %+v", st, s)
 	}
-	if s := e.status(started.ID, 0); s.Status != approve.StatusExpired || s.Reason != "cancelled" {
+	if s := e.status(started.ID, 0); s.Status != sesame.StatusExpired || s.Reason != "cancelled" {
 		t.Fatalf("after cancel: %+v", s)
 	}
 	if reqs, err := c.Poll(context.Background()); err != nil || len(reqs) != 0 {
@@ -848,7 +849,7 @@ func TestRelyingPartyCancelsAPendingSignIn(t *testing.T) {
 	if err := c.Respond(context.Background(), r, approve.Answer{Approve: true, Number: started.Number}); err == nil {
 		t.Fatal("an answer to a cancelled sign-in was accepted")
 	}
-	if s := e.status(started.ID, 0); s.Status != approve.StatusExpired {
+	if s := e.status(started.ID, 0); s.Status != sesame.StatusExpired {
 		t.Fatalf("a late answer changed the status: %+v", s)
 	}
 	// Cancelling again, or after an answer, leaves the outcome as it is.
@@ -860,7 +861,7 @@ func TestRelyingPartyCancelsAPendingSignIn(t *testing.T) {
 	if err := c.Respond(context.Background(), r, approve.Answer{Approve: true, Number: second.Number}); err != nil {
 		t.Fatal(err)
 	}
-	if st := e.rp("DELETE", "/v1/rp/signins/"+second.ID, nil, &s); st != http.StatusOK || s.Status != approve.StatusApproved {
+	if st := e.rp("DELETE", "/v1/rp/signins/"+second.ID, nil, &s); st != http.StatusOK || s.Status != sesame.StatusApproved {
 		t.Fatalf("cancel after approval: HTTP %d %+v", st, s)
 	}
 	if st := e.rp("DELETE", "/v1/rp/signins/nosuch", nil, nil); st != http.StatusNotFound {

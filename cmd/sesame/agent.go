@@ -15,7 +15,6 @@ import (
 
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/agent"
-	"github.com/sesame-auth/sesame/approve/device"
 	"github.com/sesame-auth/sesame/approve/notify"
 	"github.com/sesame-auth/sesame/vault"
 )
@@ -94,7 +93,7 @@ func (a *app) runAgent(ctx context.Context, terminal string) error {
 		fmt.Fprintln(a.stderr, "sesame: no active pairing yet: the agent picks up pairings made with 'sesame pair'")
 	}
 	fmt.Fprintf(a.stderr, "sesame: agent watching %s of the vault in %s\n", plural(active, "pairing"), v.Dir())
-	w := device.NewWatcher(d.Pairings, device.Options{Now: a.now})
+	w := approve.NewWatcher(d.Pairings, approve.Options{Kinds: providers, Now: a.now})
 	ag := agent.New(agent.Options{
 		Notifier: notify.Desktop(),
 		Log:      a.stderr,

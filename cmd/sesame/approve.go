@@ -20,8 +20,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-auth/sesame/approve"
-	"github.com/sesame-auth/sesame/approve/device"
+	"github.com/sesame-auth/sesame/approve/privacyidea"
 	"github.com/sesame-auth/sesame/approve/server"
+	"github.com/sesame-auth/sesame/approve/sesame"
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/qrcode"
 )
@@ -32,9 +33,13 @@ func (a *app) approveCmds() []*cobra.Command {
 	return []*cobra.Command{a.serverCmd(), a.pairCmd(), a.devicesCmd(), a.unpairCmd(), a.approveCmd(), a.demoCmd()}
 }
 
-func (a *app) deviceOptions() device.Options {
-	return device.Options{
-		Now: a.now,
+// providers are the sign-in approval providers Sesame pairs with and watches.
+var providers = []approve.Kind{sesame.Kind, privacyidea.Kind}
+
+func (a *app) deviceOptions() approve.Options {
+	return approve.Options{
+		Kinds: providers,
+		Now:   a.now,
 		ConfirmInsecureTLS: func(server string) bool {
 			ok, err := a.confirm(fmt.Sprintf("The pairing link asks to skip TLS certificate checks for %s: anyone on the network could impersonate it. Pair anyway?", server))
 			return err == nil && ok
@@ -92,7 +97,7 @@ The first line on stdout is the server's URL.`,
 	fl.BoolVar(&f.demo, "demo", false, "serve the demo sign-in and pairing pages at /demo (no API key needed: loopback only)")
 	fl.BoolVar(&f.allowApprove, "allow-approve", false, "allow the plain approve/deny mode without a number")
 	fl.IntVar(&f.digits, "digits", 2, "digits of the number to match: 2 or 3")
-	fl.DurationVar(&f.ttl, "ttl", approve.DefaultSignInTTL, "lifetime of a sign-in request (at most 10m)")
+	fl.DurationVar(&f.ttl, "ttl", sesame.DefaultSignInTTL, "lifetime of a sign-in request (at most 10m)")
 	fl.DurationVar(&f.bodyTimeout, "body-timeout", server.DefaultBodyTimeout, "time a client has to send a request body")
 	fl.IntVar(&f.maxConns, "max-conns", server.DefaultMaxConns, "open connections at most, in total")
 	fl.IntVar(&f.maxConnsPerClient, "max-conns-per-client", server.DefaultMaxConnsPerClient, "open connections at most from one client address")
@@ -164,7 +169,7 @@ func deploymentKey(store server.Store, path string) (ed25519.PrivateKey, error) 
 		}
 		if bound != nil {
 			return nil, fmt.Errorf("no server key at %s, and the database belongs to the key of fingerprint %s: copy server.key from another replica there",
-				path, approve.Fingerprint(bound))
+				path, sesame.Fingerprint(bound))
 		}
 	}
 	key, err := serverKey(path)
@@ -186,10 +191,10 @@ func (a *app) runServer(ctx context.Context, f serverFlags) error {
 	if err != nil {
 		return usagef("--listen: %v", err)
 	}
-	if !tlsOn && !approve.IsLoopback(host) {
+	if !tlsOn && !sesame.IsLoopback(host) {
 		return usagef("plain HTTP is served only on loopback addresses: listen on 127.0.0.1, or give --tls-cert and --tls-key")
 	}
-	if f.demo && !approve.IsLoopback(host) {
+	if f.demo && !sesame.IsLoopback(host) {
 		return usagef("--demo pages start sign-ins without the API key: use them only on a loopback address")
 	}
 	if f.maxConns < 1 || f.maxConnsPerClient < 1 || f.bodyTimeout <= 0 {
@@ -321,7 +326,7 @@ encrypted vault. A vault can hold several pairings.`,
 				}
 				uri = ""
 				for _, t := range texts {
-					if device.IsPairingURI(t) {
+					if approve.IsPairingURI(t, a.deviceOptions()) {
 						uri = t
 						break
 					}
@@ -330,14 +335,14 @@ encrypted vault. A vault can hold several pairings.`,
 					return fmt.Errorf("the QR code in %s holds no pairing link", args[0])
 				}
 			}
-			if !device.IsPairingURI(uri) {
-				return usageError{device.ErrUnknownURI}
+			if !approve.IsPairingURI(uri, a.deviceOptions()) {
+				return usageError{approve.ErrUnknownURI}
 			}
 			v, err := a.openOrCreate()
 			if err != nil {
 				return err
 			}
-			p, err := device.Pair(cmd.Context(), uri, a.deviceOptions())
+			p, err := approve.Pair(cmd.Context(), uri, a.deviceOptions())
 			if err != nil {
 				return err
 			}
@@ -495,7 +500,7 @@ password from sending requests until you say so.`,
 					return errors.New("nothing was changed: sign-in requests stay blocked")
 				}
 			}
-			if err := device.Unblock(cmd.Context(), p, a.deviceOptions()); err != nil {
+			if err := approve.Unblock(cmd.Context(), p, a.deviceOptions()); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "%s: sign-in requests unblocked\n", pairingLabel(p))
@@ -528,7 +533,7 @@ func (a *app) unpairCmd() *cobra.Command {
 					return errors.New("nothing was changed")
 				}
 			}
-			if err := device.Unpair(cmd.Context(), p, a.deviceOptions()); err != nil {
+			if err := approve.Unpair(cmd.Context(), p, a.deviceOptions()); err != nil {
 				fmt.Fprintf(a.stderr, "sesame: the server could not be told (%v); removing the pairing here anyway\n", err)
 			}
 			if _, err := v.Update(func(d *vault.Data) error {
@@ -632,27 +637,27 @@ func (a *app) answerLines(ctx context.Context) <-chan string {
 
 // startWatcher starts watching the vault's active pairings until ctx is
 // done, and says how many there are; it fails when there is none.
-func (a *app) startWatcher(ctx context.Context, v *vault.Vault) (*device.Watcher, int, error) {
+func (a *app) startWatcher(ctx context.Context, v *vault.Vault) (*approve.Watcher, int, error) {
 	d := v.Data()
 	active, err := activePairings(d)
 	if err != nil {
 		return nil, 0, err
 	}
-	w := device.NewWatcher(d.Pairings, a.deviceOptions())
+	w := approve.NewWatcher(d.Pairings, a.deviceOptions())
 	go w.Run(ctx)
 	return w, active, nil
 }
 
 // respond sends the answer to r and prints what came of it; it returns the
 // history event for the caller to record, and the delivery's error.
-func (a *app) respond(ctx context.Context, w *device.Watcher, v *vault.Vault, r approve.Request, ans approve.Answer) (vault.Event, error) {
+func (a *app) respond(ctx context.Context, w *approve.Watcher, v *vault.Vault, r approve.Request, ans approve.Answer) (vault.Event, error) {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	err := w.Respond(rctx, r, ans)
 	cancel()
 	o := approve.OutcomeOf(ans, err)
 	detail := outcomeText(o, err, blocksAfterNotMe(v.Data(), r.PairingID))
 	fmt.Fprintln(a.stdout, detail)
-	return historyEvent(r, o, detail, a.now()), err
+	return approve.HistoryEvent(r, o, detail, a.now()), err
 }
 
 // readAnswer reads the answer line typed for r. An empty line (a stray
@@ -683,9 +688,9 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 	lines := a.answerLines(ctx)
 	ring := a.terminalNotifier()
 	fmt.Fprintf(a.stderr, "sesame: waiting for sign-in requests on %s; Ctrl-C to stop\n", plural(active, "pairing"))
-	var hist device.History
+	var hist approve.History
 	defer func() { a.writeHistory(v, hist.Flush()) }()
-	tick := time.NewTicker(device.HistoryGap / 4)
+	tick := time.NewTicker(approve.HistoryGap / 4)
 	defer tick.Stop()
 	var queue []approve.Request
 	prompted, promptedAt := "", time.Time{}
@@ -720,8 +725,8 @@ func (a *app) watchApprovals(ctx context.Context, v *vault.Vault, once bool) err
 							} else {
 								fmt.Fprintln(a.stdout, "The sign-in request expired.")
 								// Only a request the user had time to see is history.
-								if device.Worth(promptedAt, now) {
-									a.writeHistory(v, hist.Add(historyEvent(r, approve.OutcomeExpired, "", now), now))
+								if approve.Worth(promptedAt, now) {
+									a.writeHistory(v, hist.Add(approve.HistoryEvent(r, approve.OutcomeExpired, "", now), now))
 								}
 							}
 							prompted = ""
@@ -841,7 +846,7 @@ func parseAnswer(r approve.Request, line string) (approve.Answer, error) {
 func blocksAfterNotMe(d vault.Data, pairingID string) bool {
 	for _, p := range d.Pairings {
 		if p.ID == pairingID {
-			return p.Provider == approve.ProviderName
+			return p.Provider == sesame.ProviderName
 		}
 	}
 	return false
@@ -868,14 +873,6 @@ func outcomeText(o approve.Outcome, err error, blocks bool) string {
 		return "The sign-in request was already answered."
 	}
 	return "The answer could not be delivered: " + err.Error()
-}
-
-// historyEvent is the vault's history entry for request r.
-func historyEvent(r approve.Request, o approve.Outcome, detail string, at time.Time) vault.Event {
-	return vault.Event{
-		PairingID: r.PairingID, RequestID: r.ID, User: r.User, Application: r.Application, IP: r.IP,
-		Location: r.Location, Decision: o.Decision(), Detail: detail, At: at.UTC(),
-	}
 }
 
 // writeHistory adds entries to the vault's sign-in history in one write.

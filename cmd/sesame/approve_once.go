@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/sesame-auth/sesame/approve"
-	"github.com/sesame-auth/sesame/approve/device"
 	"github.com/sesame-auth/sesame/approve/notify"
 	"github.com/sesame-auth/sesame/vault"
 )
@@ -36,8 +35,8 @@ func (a *app) approveOnce(ctx context.Context, v *vault.Vault, id string) error 
 				return ctx.Err()
 			}
 			switch {
-			case ev.Status != nil && ev.Status.State != device.StateConnecting:
-				if ev.Status.State != device.StateOK {
+			case ev.Status != nil && ev.Status.State != approve.StateConnecting:
+				if ev.Status.State != approve.StateOK {
 					fmt.Fprintf(a.stderr, "sesame: %s\n", ev.Status)
 				}
 				polled[ev.Status.PairingID] = true

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sesame-auth/sesame/approve/device"
+	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/server"
 	"github.com/sesame-auth/sesame/vault"
 )
@@ -99,7 +99,7 @@ func (a *app) runDemo(cmd *cobra.Command, listen string, plain bool) error {
 	if err != nil {
 		return err
 	}
-	p, err := device.Pair(ctx, pr.URI, a.deviceOptions())
+	p, err := approve.Pair(ctx, pr.URI, a.deviceOptions())
 	if err != nil {
 		return fmt.Errorf("pairing the demo device: %w", err)
 	}

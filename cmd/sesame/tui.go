@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/tui"
 	"github.com/sesame-auth/sesame/tui/clipboard"
 	"github.com/sesame-auth/sesame/vault"
@@ -55,14 +56,15 @@ func (a *app) runTUIWith(cmd *cobra.Command, notice string) error {
 		return err
 	}
 	return tui.Run(cmd.Context(), tui.Options{
-		VaultOptions: o,
-		Store:        store,
-		ClearAfter:   a.ui.clearAfter,
-		Privacy:      a.ui.privacy,
-		Theme:        a.ui.theme,
-		Getenv:       a.getenv,
-		Notice:       notice,
-		NoNotify:     a.noNotify(),
+		VaultOptions:  o,
+		Store:         store,
+		ClearAfter:    a.ui.clearAfter,
+		Privacy:       a.ui.privacy,
+		Theme:         a.ui.theme,
+		Getenv:        a.getenv,
+		Notice:        notice,
+		NoNotify:      a.noNotify(),
+		DeviceOptions: approve.Options{Kinds: providers},
 		ClearLater: func(code string, after time.Duration) {
 			if err := a.spawnClearer(code, after); err != nil {
 				fmt.Fprintf(a.stderr, "sesame: the copied code could not be scheduled for clearing: %v\n", err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 )
 
 // balancer is a TCP load balancer in front of the replicas, as nginx or
@@ -163,7 +164,7 @@ func runKill() error {
 			fmt.Printf("a second answer to %s: %v, want already answered\n", p.id, err)
 		}
 		var st struct{ Status string }
-		if code, err := rpCall("GET", alive.url+"/v1/rp/signins/"+p.id, nil, &st); err != nil || code != http.StatusOK || st.Status != approve.StatusApproved {
+		if code, err := rpCall("GET", alive.url+"/v1/rp/signins/"+p.id, nil, &st); err != nil || code != http.StatusOK || st.Status != sesame.StatusApproved {
 			lost++
 			fmt.Printf("sign-in %s after its answer: HTTP %d %q %v\n", p.id, code, st.Status, err)
 		}

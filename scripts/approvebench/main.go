@@ -37,6 +37,7 @@ import (
 
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/server/pgtest"
+	"github.com/sesame-auth/sesame/approve/sesame"
 )
 
 const apiKey = "bench-api-key-0123456789abcdef"
@@ -217,7 +218,7 @@ func rpCall(method, url string, in, out any) (int, error) {
 
 type device struct {
 	user   string
-	client *approve.Client
+	client *sesame.Client
 }
 
 // pairDevices pairs n devices, 20 per source address, pairing on replica
@@ -241,7 +242,7 @@ func pairDevices(reps []*replica, n int, via string) ([]device, error) {
 				firstErr.CompareAndSwap(nil, fmt.Errorf("pairing %s: HTTP %d %v", user, st, err))
 				return
 			}
-			p, err := approve.Pair(context.Background(), pr.URI, approve.ClientOptions{HTTPClient: hc})
+			p, err := sesame.Pair(context.Background(), pr.URI, sesame.ClientOptions{HTTPClient: hc})
 			if err != nil {
 				firstErr.CompareAndSwap(nil, fmt.Errorf("pairing %s: %w", user, err))
 				return
@@ -249,7 +250,7 @@ func pairDevices(reps []*replica, n int, via string) ([]device, error) {
 			if via != "" {
 				p.Server = via
 			}
-			c, err := approve.NewClient(p, approve.ClientOptions{HTTPClient: hc})
+			c, err := sesame.NewClient(p, sesame.ClientOptions{HTTPClient: hc})
 			if err != nil {
 				firstErr.CompareAndSwap(nil, err)
 				return
@@ -305,7 +306,7 @@ type receipt struct {
 
 // pollLoop long-polls like the device watcher: on an error it backs off with
 // the watcher's jittered backoff. Each new request is reported to got.
-func pollLoop(ctx context.Context, c *approve.Client, got func(receipt), ok func()) {
+func pollLoop(ctx context.Context, c *sesame.Client, got func(receipt), ok func()) {
 	attempt := 0
 	seen := ""
 	for ctx.Err() == nil {
@@ -381,7 +382,7 @@ func runLatency() error {
 	for _, d := range devs {
 		var delay time.Duration
 		if *connect == "spread" {
-			delay = time.Duration(rand.Int64N(int64(approve.PollWait)))
+			delay = time.Duration(rand.Int64N(int64(sesame.PollWait)))
 		}
 		go func() {
 			if delay > 0 {

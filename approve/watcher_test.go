@@ -1,4 +1,4 @@
-package device
+package approve_test
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/server"
+	"github.com/sesame-auth/sesame/approve/sesame"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -39,7 +40,7 @@ func (s *testServer) pair(t *testing.T, user string) vault.Pairing {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Pair(context.Background(), pr.URI, Options{})
+	p, err := approve.Pair(context.Background(), pr.URI, approve.Options{Kinds: kinds})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func (s *testServer) pair(t *testing.T, user string) vault.Pairing {
 }
 
 // next returns the next event matching want, failing after a deadline.
-func next(t *testing.T, w *Watcher, want func(Event) bool) Event {
+func next(t *testing.T, w *approve.Watcher, want func(approve.Event) bool) approve.Event {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for {
@@ -65,21 +66,21 @@ func next(t *testing.T, w *Watcher, want func(Event) bool) Event {
 	}
 }
 
-func isRequest(ev Event) bool   { return ev.Request != nil }
-func isWithdrawn(ev Event) bool { return ev.Withdrawn != nil }
-func isState(s State) func(Event) bool {
-	return func(ev Event) bool { return ev.Status != nil && ev.Status.State == s }
+func isRequest(ev approve.Event) bool   { return ev.Request != nil }
+func isWithdrawn(ev approve.Event) bool { return ev.Withdrawn != nil }
+func isState(s approve.State) func(approve.Event) bool {
+	return func(ev approve.Event) bool { return ev.Status != nil && ev.Status.State == s }
 }
 
 func TestWatcherDeliversOnceAndRespondsOnce(t *testing.T) {
 	s := newServer(t)
 	alice, bob := s.pair(t, "alice"), s.pair(t, "bob")
-	w := NewWatcher([]vault.Pairing{alice, bob}, Options{})
+	w := approve.NewWatcher([]vault.Pairing{alice, bob}, approve.Options{Kinds: kinds})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go w.Run(ctx)
-	next(t, w, isState(StateOK))
-	next(t, w, isState(StateOK))
+	next(t, w, isState(approve.StateOK))
+	next(t, w, isState(approve.StateOK))
 
 	started, err := s.h.StartSignIn(server.SignInRequest{User: "bob", Application: "Mail"})
 	if err != nil {
@@ -98,12 +99,12 @@ func TestWatcherDeliversOnceAndRespondsOnce(t *testing.T) {
 		t.Fatalf("second Respond = %v, want ErrAnswered", err)
 	}
 	st, _ := s.h.WaitSignIn(ctx, started.ID, 0)
-	if st.Status != approve.StatusApproved {
+	if st.Status != sesame.StatusApproved {
 		t.Fatalf("status = %+v", st)
 	}
 	// A new request replaces nothing of bob's and is delivered once.
 	second, _ := s.h.StartSignIn(server.SignInRequest{User: "alice"})
-	ev = next(t, w, func(ev Event) bool { return ev.Request != nil || ev.Withdrawn != nil })
+	ev = next(t, w, func(ev approve.Event) bool { return ev.Request != nil || ev.Withdrawn != nil })
 	if ev.Request == nil || ev.Request.ID != second.ID {
 		t.Fatalf("event = %+v", ev)
 	}
@@ -111,7 +112,7 @@ func TestWatcherDeliversOnceAndRespondsOnce(t *testing.T) {
 	third, _ := s.h.StartSignIn(server.SignInRequest{User: "alice"})
 	got := map[string]string{}
 	for len(got) < 2 {
-		ev := next(t, w, func(ev Event) bool { return ev.Request != nil || ev.Withdrawn != nil })
+		ev := next(t, w, func(ev approve.Event) bool { return ev.Request != nil || ev.Withdrawn != nil })
 		if ev.Request != nil {
 			got["new"] = ev.Request.ID
 		} else {
@@ -126,21 +127,23 @@ func TestWatcherDeliversOnceAndRespondsOnce(t *testing.T) {
 func TestWatcherPauseAndRemove(t *testing.T) {
 	s := newServer(t)
 	alice := s.pair(t, "alice")
-	w := NewWatcher([]vault.Pairing{alice}, Options{})
+	w := approve.NewWatcher([]vault.Pairing{alice}, approve.Options{Kinds: kinds})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
-	next(t, w, isState(StateOK))
+	next(t, w, isState(approve.StateOK))
 	paused := alice
 	paused.Paused = true
 	w.SetPairings([]vault.Pairing{paused})
-	next(t, w, isState(StatePaused))
+	next(t, w, isState(approve.StatePaused))
 	if _, err := s.h.StartSignIn(server.SignInRequest{User: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	w.SetPairings([]vault.Pairing{alice})
-	ev := next(t, w, func(ev Event) bool { return ev.Request != nil || ev.Status != nil && ev.Status.State == StateOK })
+	ev := next(t, w, func(ev approve.Event) bool {
+		return ev.Request != nil || ev.Status != nil && ev.Status.State == approve.StateOK
+	})
 	if ev.Request == nil {
 		ev = next(t, w, isRequest)
 	}
@@ -169,8 +172,8 @@ func TestWatcherReportsFaultsAndBacksOff(t *testing.T) {
 		case "500":
 			w.WriteHeader(500)
 		case "badsig":
-			w.Header().Set(approve.HeaderTime, "1")
-			w.Header().Set(approve.HeaderSignature, approve.EncodeB64(bytes.Repeat([]byte{1}, 64)))
+			w.Header().Set(sesame.HeaderTime, "1")
+			w.Header().Set(sesame.HeaderSignature, sesame.EncodeB64(bytes.Repeat([]byte{1}, 64)))
 			w.Write([]byte(`{"v":1,"requests":[]}`))
 		}
 	}))
@@ -179,18 +182,21 @@ func TestWatcherReportsFaultsAndBacksOff(t *testing.T) {
 	p := vault.Pairing{ID: "p", Provider: "sesame", Server: ts.URL, User: "alice", DeviceKey: vault.Secret(dk.Seed()),
 		ServerKey: key.Public().(ed25519.PublicKey), Params: map[string]string{"device_id": "d"}}
 	fixedNow := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	w := NewWatcher([]vault.Pairing{p}, Options{Now: func() time.Time { return fixedNow }, Rand: func(n int64) int64 { return 0 }})
+	w := approve.NewWatcher([]vault.Pairing{p}, approve.Options{Kinds: kinds, Now: func() time.Time { return fixedNow }, Rand: func(n int64) int64 { return 0 }})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go w.Run(ctx)
-	ev := next(t, w, isState(StateDown))
-	if !errors.Is(ev.Status.Err, approve.ErrServer) || ev.Status.Until.Sub(ev.Status.At) != backoffBase/2 {
+	ev := next(t, w, isState(approve.StateDown))
+	if !errors.Is(ev.Status.Err, approve.ErrServer) || ev.Status.Until.Sub(ev.Status.At) != approve.BackoffBase/2 {
 		t.Fatalf("status = %+v", ev.Status)
 	}
 	<-mode
 	mode <- "badsig"
-	ev = next(t, w, isState(StateBadSignature))
+	ev = next(t, w, isState(approve.StateBadSignature))
 	if ev.Status.String() == "" || ev.Status.Until.IsZero() {
 		t.Fatalf("status = %+v", ev.Status)
 	}
 }
+
+// kinds are the providers the tests hand to the watcher: Sesame's own.
+var kinds = []approve.Kind{sesame.Kind}

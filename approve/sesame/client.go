@@ -1,4 +1,4 @@
-package approve
+package sesame
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/safetext"
 )
@@ -55,7 +55,7 @@ func (o ClientOptions) httpClient() *http.Client {
 const PollWait = 25 * time.Second
 
 // ServerError is a refusal by the server, with its error code. It unwraps to
-// the matching sentinel error (ErrExpired, ErrAnswered, ErrBlocked, ...).
+// the matching sentinel error (approve.ErrExpired, approve.ErrAnswered, approve.ErrBlocked, ...).
 type ServerError struct {
 	Status  int
 	Code    string
@@ -78,26 +78,26 @@ func (e *ServerError) Unwrap() error { return e.err }
 func codeError(status int, code string) error {
 	switch code {
 	case CodeStaleTimestamp:
-		return ErrClockSkew
+		return approve.ErrClockSkew
 	case CodeUnknownDevice:
-		return ErrUnpaired
+		return approve.ErrUnpaired
 	case CodeAlreadyAnswered:
-		return ErrAnswered
+		return approve.ErrAnswered
 	case CodeExpired:
-		return ErrExpired
+		return approve.ErrExpired
 	case CodeBlocked:
-		return ErrBlocked
+		return approve.ErrBlocked
 	case CodeTokenInvalid:
-		return ErrPairing
+		return approve.ErrPairing
 	}
 	if status >= 500 || code == CodeRateLimited || code == CodeUnavailable {
-		return ErrServer
+		return approve.ErrServer
 	}
-	return ErrBadRequest
+	return approve.ErrBadRequest
 }
 
 // Client is a paired device talking Sesame's protocol to one server. It
-// implements Provider and is safe for concurrent use.
+// implements approve.Provider and is safe for concurrent use.
 type Client struct {
 	pairingID string
 	user      string
@@ -113,19 +113,19 @@ type Client struct {
 	skew  time.Duration // server time minus local time, from the last response
 }
 
-var _ Provider = (*Client)(nil)
+var _ approve.Provider = (*Client)(nil)
 
 // NewClient makes a client for a pairing made by Pair.
 func NewClient(p vault.Pairing, opts ClientOptions) (*Client, error) {
 	if p.Provider != ProviderName {
-		return nil, fmt.Errorf("%w: pairing %s is for provider %q, not %q", ErrPairing, p.ID, p.Provider, ProviderName)
+		return nil, fmt.Errorf("%w: pairing %s is for provider %q, not %q", approve.ErrPairing, p.ID, p.Provider, ProviderName)
 	}
 	base, err := ParseServerURL(p.Server)
 	if err != nil {
 		return nil, err
 	}
 	if len(p.DeviceKey) != ed25519.SeedSize || len(p.ServerKey) != ed25519.PublicKeySize || p.Params["device_id"] == "" {
-		return nil, fmt.Errorf("%w: pairing %s is damaged: pair again", ErrPairing, p.ID)
+		return nil, fmt.Errorf("%w: pairing %s is damaged: pair again", approve.ErrPairing, p.ID)
 	}
 	return &Client{
 		pairingID: p.ID, user: p.User, deviceID: p.Params["device_id"],
@@ -147,7 +147,7 @@ func (c *Client) Skew() time.Duration {
 // the server's wait ends (with the same list). Requests are verified against
 // the server's key; their Created and Expires are shifted to this device's
 // clock, so that countdowns are right even on a skewed clock.
-func (c *Client) Poll(ctx context.Context) ([]Request, error) {
+func (c *Client) Poll(ctx context.Context) ([]approve.Request, error) {
 	c.mu.Lock()
 	since := c.state
 	c.mu.Unlock()
@@ -172,7 +172,7 @@ func (c *Client) Poll(ctx context.Context) ([]Request, error) {
 		return nil, err
 	}
 	skew := c.Skew()
-	out := make([]Request, 0, len(reqs))
+	out := make([]approve.Request, 0, len(reqs))
 	for i := range reqs {
 		q := reqs[i].Request(c.pairingID)
 		q.Created = q.Created.Add(-skew)
@@ -189,7 +189,7 @@ func (c *Client) Poll(ctx context.Context) ([]Request, error) {
 func decodePoll(body []byte, serverKey ed25519.PublicKey, user string) ([]SignedRequest, string, error) {
 	var pr PollResponse
 	if err := json.Unmarshal(body, &pr); err != nil || pr.V != Version || len(pr.Requests) > MaxRequests || len(pr.State) > 128 {
-		return nil, "", fmt.Errorf("%w: malformed poll response", ErrBadSig)
+		return nil, "", fmt.Errorf("%w: malformed poll response", approve.ErrBadSig)
 	}
 	for i := range pr.Requests {
 		r := &pr.Requests[i]
@@ -197,7 +197,7 @@ func decodePoll(body []byte, serverKey ed25519.PublicKey, user string) ([]Signed
 			return nil, "", err
 		}
 		if r.User != user {
-			return nil, "", fmt.Errorf("%w: request for another user", ErrBadSig)
+			return nil, "", fmt.Errorf("%w: request for another user", approve.ErrBadSig)
 		}
 	}
 	return pr.Requests, pr.State, nil
@@ -207,22 +207,22 @@ func decodePoll(body []byte, serverKey ed25519.PublicKey, user string) ([]Signed
 // 5xx) are retried with the same signed answer until the request expires or
 // ctx ends; the server treats a resent identical answer as the same answer.
 // A wrong number returns ErrWrongNumber: the server has denied the sign-in.
-func (c *Client) Respond(ctx context.Context, r Request, a Answer) error {
+func (c *Client) Respond(ctx context.Context, r approve.Request, a approve.Answer) error {
 	if r.PairingID != "" && r.PairingID != c.pairingID {
-		return fmt.Errorf("%w: the request belongs to another pairing", ErrBadRequest)
+		return fmt.Errorf("%w: the request belongs to another pairing", approve.ErrBadRequest)
 	}
 	sa := SignedAnswer{V: Version, RequestID: r.ID, DeviceID: c.deviceID, Time: c.opts.now().Unix()}
 	if a.Approve {
 		sa.Decision = DecisionApprove
 		sa.Number = strings.TrimSpace(a.Number)
-		if r.Mode != ModeApprove && (sa.Number == "" || strings.Trim(sa.Number, "0123456789") != "") {
-			return fmt.Errorf("%w: type the number shown on the sign-in screen", ErrBadRequest)
+		if r.Mode != approve.ModeApprove && (sa.Number == "" || strings.Trim(sa.Number, "0123456789") != "") {
+			return fmt.Errorf("%w: type the number shown on the sign-in screen", approve.ErrBadRequest)
 		}
 	} else {
 		sa.Decision = DecisionDeny
 		sa.Reason = string(a.Reason)
 		if a.Reason == "" {
-			sa.Reason = string(Cancelled)
+			sa.Reason = string(approve.Cancelled)
 		}
 	}
 	if err := sa.Check(); err != nil {
@@ -235,10 +235,10 @@ func (c *Client) Respond(ctx context.Context, r Request, a Answer) error {
 	var err error
 	for attempt := 0; ; attempt++ {
 		resp, _, err = c.do(ctx, c.deviceID, c.key, c.serverKey, http.MethodPost, path, nil, body)
-		if err == nil || !errors.Is(err, ErrServer) || attempt >= 3 || ctx.Err() != nil {
+		if err == nil || !errors.Is(err, approve.ErrServer) || attempt >= 3 || ctx.Err() != nil {
 			break
 		}
-		d := Backoff(attempt, 250*time.Millisecond, 2*time.Second, nil)
+		d := approve.Backoff(attempt, 250*time.Millisecond, 2*time.Second, nil)
 		if !r.Expires.IsZero() && c.opts.now().Add(d).After(r.Expires) {
 			break
 		}
@@ -255,15 +255,15 @@ func (c *Client) Respond(ctx context.Context, r Request, a Answer) error {
 	}
 	var res AnswerResult
 	if err := json.Unmarshal(resp, &res); err != nil {
-		return fmt.Errorf("%w: malformed answer result", ErrBadSig)
+		return fmt.Errorf("%w: malformed answer result", approve.ErrBadSig)
 	}
 	switch {
 	case res.Status == StatusDenied && res.Reason == "wrong_number":
-		return ErrWrongNumber
-	case res.Status == StatusApproved && a.Approve, res.Status == StatusDenied && !a.Approve, res.Status == StatusNotMe && a.Reason == NotMe:
+		return approve.ErrWrongNumber
+	case res.Status == StatusApproved && a.Approve, res.Status == StatusDenied && !a.Approve, res.Status == StatusNotMe && a.Reason == approve.NotMe:
 		return nil
 	}
-	return fmt.Errorf("%w: unexpected result %q", ErrBadRequest, res.Status)
+	return fmt.Errorf("%w: unexpected result %q", approve.ErrBadRequest, res.Status)
 }
 
 // Unpair tells the server to forget this device. The caller removes the
@@ -305,7 +305,7 @@ func doSigned(ctx context.Context, hc *http.Client, opts ClientOptions, base *ur
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		return nil, time.Time{}, fmt.Errorf("%w: %v", approve.ErrBadRequest, err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -318,7 +318,7 @@ func doSigned(ctx context.Context, hc *http.Client, opts ClientOptions, base *ur
 		if ctx.Err() != nil {
 			return nil, time.Time{}, ctx.Err()
 		}
-		return nil, time.Time{}, fmt.Errorf("%w: %s", ErrServer, netErrorText(err))
+		return nil, time.Time{}, fmt.Errorf("%w: %s", approve.ErrServer, netErrorText(err))
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
@@ -326,10 +326,10 @@ func doSigned(ctx context.Context, hc *http.Client, opts ClientOptions, base *ur
 		if ctx.Err() != nil {
 			return nil, time.Time{}, ctx.Err()
 		}
-		return nil, time.Time{}, fmt.Errorf("%w: reading the response: %s", ErrServer, netErrorText(err))
+		return nil, time.Time{}, fmt.Errorf("%w: reading the response: %s", approve.ErrServer, netErrorText(err))
 	}
 	if len(rb) > MaxBodyBytes {
-		return nil, time.Time{}, fmt.Errorf("%w: response larger than %d bytes", ErrBadSig, MaxBodyBytes)
+		return nil, time.Time{}, fmt.Errorf("%w: response larger than %d bytes", approve.ErrBadSig, MaxBodyBytes)
 	}
 	received := opts.now()
 	skew := func(server time.Time) {
@@ -365,7 +365,7 @@ func doSigned(ctx context.Context, hc *http.Client, opts ClientOptions, base *ur
 // else is a bad signature.
 func unsignedError(resp *http.Response, body []byte, verr error, skew func(time.Time)) error {
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-		return fmt.Errorf("%w: HTTP %d", ErrServer, resp.StatusCode)
+		return fmt.Errorf("%w: HTTP %d", approve.ErrServer, resp.StatusCode)
 	}
 	if resp.StatusCode == http.StatusUnauthorized {
 		var er ErrorResponse
@@ -426,19 +426,19 @@ func Pair(ctx context.Context, uri string, opts ClientOptions) (vault.Pairing, e
 	u.Path = base.Path + "/v1/pair"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return vault.Pairing{}, fmt.Errorf("%w: %v", ErrPairing, err)
+		return vault.Pairing{}, fmt.Errorf("%w: %v", approve.ErrPairing, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	nonce := NewNonce()
 	SignHTTP(req, "", priv, body, opts.now(), nonce)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return vault.Pairing{}, fmt.Errorf("%w: %w: %s", ErrPairing, ErrServer, netErrorText(err))
+		return vault.Pairing{}, fmt.Errorf("%w: %w: %s", approve.ErrPairing, approve.ErrServer, netErrorText(err))
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
 	if err != nil || len(rb) > MaxBodyBytes {
-		return vault.Pairing{}, fmt.Errorf("%w: %w: bad response", ErrPairing, ErrServer)
+		return vault.Pairing{}, fmt.Errorf("%w: %w: bad response", approve.ErrPairing, approve.ErrServer)
 	}
 	if resp.StatusCode/100 != 2 {
 		var er ErrorResponse
@@ -447,20 +447,20 @@ func Pair(ctx context.Context, uri string, opts ClientOptions) (vault.Pairing, e
 		if er.Error == CodeTokenInvalid {
 			return vault.Pairing{}, fmt.Errorf("%w: the pairing code is unknown, used or expired: ask for a new one", se)
 		}
-		return vault.Pairing{}, fmt.Errorf("%w: %w", ErrPairing, se)
+		return vault.Pairing{}, fmt.Errorf("%w: %w", approve.ErrPairing, se)
 	}
 	if err := json.Unmarshal(rb, &rr); err != nil || rr.V != Version || len(rr.ServerKey) != ed25519.PublicKeySize ||
 		rr.DeviceID == "" || len(rr.DeviceID) > 64 || !printable(rr.DeviceID) {
-		return vault.Pairing{}, fmt.Errorf("%w: malformed registration response", ErrPairing)
+		return vault.Pairing{}, fmt.Errorf("%w: malformed registration response", approve.ErrPairing)
 	}
 	if subtle.ConstantTimeCompare([]byte(Fingerprint(rr.ServerKey)), []byte(pu.Fingerprint)) != 1 {
 		return vault.Pairing{}, ErrFingerprint
 	}
 	if _, err := VerifyResponse(rr.ServerKey, nonce, resp.StatusCode, resp.Header, rb); err != nil {
-		return vault.Pairing{}, fmt.Errorf("%w: %w", ErrPairing, err)
+		return vault.Pairing{}, fmt.Errorf("%w: %w", approve.ErrPairing, err)
 	}
 	if rr.User != pu.User {
-		return vault.Pairing{}, fmt.Errorf("%w: the server registered user %q, the URI named %q", ErrPairing, rr.User, pu.User)
+		return vault.Pairing{}, fmt.Errorf("%w: the server registered user %q, the URI named %q", approve.ErrPairing, rr.User, pu.User)
 	}
 	label := pu.Label
 	if label == "" {
@@ -474,27 +474,23 @@ func Pair(ctx context.Context, uri string, opts ClientOptions) (vault.Pairing, e
 	}, nil
 }
 
-// Backoff is the delay before retry number attempt (0-based): exponential from
-// base, capped at max, with "full jitter" in [d/2, d). rnd returns a uniform
-// int64 in [0, n); crypto/rand when nil.
-func Backoff(attempt int, base, max time.Duration, rnd func(n int64) int64) time.Duration {
-	d := base
-	for i := 0; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	d = min(d, max)
-	half := int64(d / 2)
-	if half <= 0 {
-		return d
-	}
-	if rnd == nil {
-		rnd = func(n int64) int64 {
-			v, err := rand.Int(rand.Reader, big.NewInt(n))
-			if err != nil {
-				return 0
-			}
-			return v.Int64()
+// Kind is Sesame's own protocol as one of the providers handed to
+// approve.Options.
+var Kind = approve.Kind{
+	Name:         ProviderName,
+	IsPairingURI: IsPairingURI,
+	Pair: func(ctx context.Context, uri string, o approve.Options) (vault.Pairing, error) {
+		return Pair(ctx, uri, clientOptions(o))
+	},
+	New: func(p vault.Pairing, o approve.Options) (approve.Provider, error) {
+		c, err := NewClient(p, clientOptions(o))
+		if err != nil {
+			return nil, err
 		}
-	}
-	return time.Duration(half + rnd(half))
+		return c, nil
+	},
+}
+
+func clientOptions(o approve.Options) ClientOptions {
+	return ClientOptions{HTTPClient: o.HTTPClient, Now: o.Now}
 }

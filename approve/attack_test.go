@@ -1,4 +1,4 @@
-package device
+package approve_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/approve/sesame"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -22,14 +23,14 @@ type fakeServer struct {
 	t      *testing.T
 	key    ed25519.PrivateKey
 	ts     *httptest.Server
-	answer func(n int, since string) (reqs []approve.SignedRequest, down bool)
+	answer func(n int, since string) (reqs []sesame.SignedRequest, down bool)
 
 	mu    sync.Mutex
 	polls []time.Time
 	query []string
 }
 
-func newFakeServer(t *testing.T, answer func(n int, since string) ([]approve.SignedRequest, bool)) *fakeServer {
+func newFakeServer(t *testing.T, answer func(n int, since string) ([]sesame.SignedRequest, bool)) *fakeServer {
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	f := &fakeServer{t: t, key: key, answer: answer}
 	f.ts = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -53,13 +54,13 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		state = reqs[0].ID
 	}
 	if reqs == nil {
-		reqs = []approve.SignedRequest{}
+		reqs = []sesame.SignedRequest{}
 	}
-	b, _ := json.Marshal(approve.PollResponse{V: 1, Time: time.Now().UnixMilli(), State: state, Requests: reqs})
+	b, _ := json.Marshal(sesame.PollResponse{V: 1, Time: time.Now().UnixMilli(), State: state, Requests: reqs})
 	ms := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	sig := ed25519.Sign(f.key, approve.ServerResponseSigningBytes(r.Header.Get(approve.HeaderNonce), 200, ms, b))
-	w.Header().Set(approve.HeaderTime, ms)
-	w.Header().Set(approve.HeaderSignature, approve.EncodeB64(sig))
+	sig := ed25519.Sign(f.key, sesame.ServerResponseSigningBytes(r.Header.Get(sesame.HeaderNonce), 200, ms, b))
+	w.Header().Set(sesame.HeaderTime, ms)
+	w.Header().Set(sesame.HeaderSignature, sesame.EncodeB64(sig))
 	w.Write(b)
 }
 
@@ -69,9 +70,9 @@ func (f *fakeServer) pairing() vault.Pairing {
 		ServerKey: f.key.Public().(ed25519.PublicKey), Params: map[string]string{"device_id": "d"}}
 }
 
-func (f *fakeServer) request(id string) approve.SignedRequest {
+func (f *fakeServer) request(id string) sesame.SignedRequest {
 	now := time.Now().Unix()
-	r := approve.SignedRequest{V: 1, ID: id, User: "alice", Application: "Wiki", Created: now, Expires: now + 120, Mode: "type", Digits: 2}
+	r := sesame.SignedRequest{V: 1, ID: id, User: "alice", Application: "Wiki", Created: now, Expires: now + 120, Mode: "type", Digits: 2}
 	r.Sig = ed25519.Sign(f.key, r.SigningBytes())
 	return r
 }
@@ -84,13 +85,13 @@ func (f *fakeServer) pollTimes() []time.Time {
 
 func TestFlappingServerCannotMakeTheDeviceSpin(t *testing.T) {
 	var f *fakeServer
-	f = newFakeServer(t, func(n int, _ string) ([]approve.SignedRequest, bool) {
+	f = newFakeServer(t, func(n int, _ string) ([]sesame.SignedRequest, bool) {
 		if n%2 == 0 {
-			return []approve.SignedRequest{f.request("r1")}, false
+			return []sesame.SignedRequest{f.request("r1")}, false
 		}
 		return nil, false
 	})
-	w := NewWatcher([]vault.Pairing{f.pairing()}, Options{})
+	w := approve.NewWatcher([]vault.Pairing{f.pairing()}, approve.Options{Kinds: kinds})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go w.Run(ctx)
@@ -114,7 +115,7 @@ func TestFlappingServerCannotMakeTheDeviceSpin(t *testing.T) {
 	times := f.pollTimes()
 	for i := 1; i < polls; i++ {
 		// Timers never fire early, so this cannot fail by chance.
-		if gap := times[i].Sub(times[i-1]); gap < minPollInterval-50*time.Millisecond {
+		if gap := times[i].Sub(times[i-1]); gap < approve.MinPollInterval-50*time.Millisecond {
 			t.Errorf("poll %d came %v after the previous one: a flapping server makes the device spin", i, gap)
 		}
 	}
@@ -126,7 +127,7 @@ func TestFlappingServerCannotMakeTheDeviceSpin(t *testing.T) {
 func TestStatusIsOKAsSoonAsTheServerIsBack(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
-	f := newFakeServer(t, func(n int, since string) ([]approve.SignedRequest, bool) {
+	f := newFakeServer(t, func(n int, since string) ([]sesame.SignedRequest, bool) {
 		switch {
 		case n == 1:
 			return nil, true // the server restarts
@@ -134,50 +135,30 @@ func TestStatusIsOKAsSoonAsTheServerIsBack(t *testing.T) {
 			// A long-poll with nothing new: held for the whole wait, as a real server does.
 			select {
 			case <-release:
-			case <-time.After(approve.PollWait):
+			case <-time.After(sesame.PollWait):
 			}
 		}
 		return nil, false
 	})
-	w := NewWatcher([]vault.Pairing{f.pairing()}, Options{Rand: func(int64) int64 { return 0 }})
+	w := approve.NewWatcher([]vault.Pairing{f.pairing()}, approve.Options{Kinds: kinds, Rand: func(int64) int64 { return 0 }})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go w.Run(ctx)
-	next(t, w, isState(StateOK))
-	next(t, w, isState(StateDown))
+	next(t, w, isState(approve.StateOK))
+	next(t, w, isState(approve.StateDown))
 	// The first poll after the failure must not be held: its answer says "ok".
-	next(t, w, isState(StateOK))
-}
-
-func TestBidiAndEscapesAreRemovedBeforeDisplay(t *testing.T) {
-	w := NewWatcher(nil, Options{})
-	r := approve.Request{ID: "n1", User: "alice", Application: "VPN\u202e", Location: "\u2066Lyon\u2069", UserAgent: "x\x1b[2Jy",
-		Title: "ACME\u200b login", Question: "Sign in\u202e?", Choices: []string{"A\u200d", "B"}, Expires: time.Now().Add(time.Minute)}
-	w.mu.Lock()
-	evs := w.deliver("p", []approve.Request{r}, time.Now())
-	w.mu.Unlock()
-	if len(evs) != 1 || evs[0].Request == nil {
-		t.Fatalf("events = %+v", evs)
-	}
-	got := *evs[0].Request
-	if got.Application != "VPN" || got.Location != "Lyon" || got.UserAgent != "xy" || got.Title != "ACME login" ||
-		got.Question != "Sign in?" || got.Choices[0] != "A" || got.Choices[1] != "B" {
-		t.Fatalf("shown request = %+v", got)
-	}
-	if r.Choices[0] != "A\u200d" {
-		t.Fatal("cleaning changed the provider's request")
-	}
+	next(t, w, isState(approve.StateOK))
 }
 
 func TestSignedRequestWithBidiIsRefused(t *testing.T) {
 	var f *fakeServer
-	f = newFakeServer(t, func(int, string) ([]approve.SignedRequest, bool) {
+	f = newFakeServer(t, func(int, string) ([]sesame.SignedRequest, bool) {
 		r := f.request("r1")
 		r.UserAgent = "Chrome on \u202eLinux"
 		r.Sig = ed25519.Sign(f.key, r.SigningBytes())
-		return []approve.SignedRequest{r}, false
+		return []sesame.SignedRequest{r}, false
 	})
-	c, err := approve.NewClient(f.pairing(), approve.ClientOptions{})
+	c, err := sesame.NewClient(f.pairing(), sesame.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,13 +168,13 @@ func TestSignedRequestWithBidiIsRefused(t *testing.T) {
 }
 
 func TestSkewIsNotTakenFromTheHoldOfALongPoll(t *testing.T) {
-	f := newFakeServer(t, func(n int, since string) ([]approve.SignedRequest, bool) {
+	f := newFakeServer(t, func(n int, since string) ([]sesame.SignedRequest, bool) {
 		if since != "" {
 			time.Sleep(3 * time.Second) // a long-poll held by the server, which stamps its time at the end
 		}
 		return nil, false
 	})
-	c, err := approve.NewClient(f.pairing(), approve.ClientOptions{})
+	c, err := sesame.NewClient(f.pairing(), sesame.ClientOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,8 @@
-package approve
+// Package sesame is Sesame's own sign-in approval protocol, device side: the
+// wire format and signatures of docs/protocol.md, pairing, and the client
+// that is its approve.Provider. The reference server (approve/server) speaks
+// it too.
+package sesame
 
 import (
 	"crypto/ed25519"
@@ -17,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/rp"
 	"github.com/sesame-auth/sesame/vault/safetext"
 )
@@ -37,7 +42,6 @@ const (
 	MaxRequests      = 16       // requests in one poll response
 	MaxWait          = 30 * time.Second
 	MaxClockSkew     = 60 * time.Second // the server rejects device timestamps further off
-	WarnClockSkew    = 30 * time.Second // the device warns beyond this
 	MinTokenBytes    = 16               // 128 bits
 	MaxTokenBytes    = 64
 	NonceBytes       = 16
@@ -98,11 +102,8 @@ const (
 
 // More errors of Sesame's own protocol, next to the shared ones in provider.go.
 var (
-	ErrWrongNumber   = errors.New("the number did not match the sign-in screen: the sign-in was denied")
 	ErrNotPairingURI = errors.New("not a Sesame pairing URI (sesame://pair?...)")
 	ErrFingerprint   = errors.New("the server's key does not match the fingerprint in the pairing URI: pairing refused")
-	ErrUnpaired      = errors.New("the server no longer knows this device: pair it again")
-	ErrServer        = errors.New("the approval server is unavailable")
 )
 
 // ErrorResponse is the body of every non-2xx answer of the server.
@@ -239,7 +240,7 @@ func EncodeB64(b []byte) string { return b64.EncodeToString(b) }
 // DecodeB64 decodes base64url without padding, refusing anything longer than max bytes.
 func DecodeB64(s string, max int) ([]byte, error) {
 	if len(s) > b64.EncodedLen(max) {
-		return nil, fmt.Errorf("%w: value too long", ErrBadRequest)
+		return nil, fmt.Errorf("%w: value too long", approve.ErrBadRequest)
 	}
 	return b64.DecodeString(s)
 }
@@ -334,7 +335,7 @@ func ParsePairingURI(s string) (PairingURI, error) {
 // ValidUser checks a user name: 1 to MaxUserLength bytes of printable text.
 func ValidUser(u string) error {
 	if u == "" || len(u) > MaxUserLength || !printable(u) || strings.TrimSpace(u) != u {
-		return fmt.Errorf("%w: the user name must be 1 to %d printable characters", ErrBadRequest, MaxUserLength)
+		return fmt.Errorf("%w: the user name must be 1 to %d printable characters", approve.ErrBadRequest, MaxUserLength)
 	}
 	return nil
 }
@@ -354,7 +355,7 @@ func ParseServerURL(s string) (*url.URL, error) {
 	case "https":
 	case "http":
 		if !IsLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("%w (server %s)", ErrInsecure, u.Host)
+			return nil, fmt.Errorf("%w (server %s)", approve.ErrInsecure, u.Host)
 		}
 	default:
 		return nil, fmt.Errorf("%w: server URL must be https", ErrNotPairingURI)
@@ -388,14 +389,14 @@ func VerifyResponse(serverKey ed25519.PublicKey, nonce string, status int, h htt
 	ts := h.Get(HeaderTime)
 	ms, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil || len(ts) > 20 {
-		return time.Time{}, fmt.Errorf("%w: missing server time", ErrBadSig)
+		return time.Time{}, fmt.Errorf("%w: missing server time", approve.ErrBadSig)
 	}
 	sig, err := DecodeB64(h.Get(HeaderSignature), ed25519.SignatureSize)
 	if err != nil || len(sig) != ed25519.SignatureSize || len(serverKey) != ed25519.PublicKeySize {
-		return time.Time{}, ErrBadSig
+		return time.Time{}, approve.ErrBadSig
 	}
 	if !ed25519.Verify(serverKey, ServerResponseSigningBytes(nonce, status, ts, body), sig) {
-		return time.Time{}, ErrBadSig
+		return time.Time{}, approve.ErrBadSig
 	}
 	return time.UnixMilli(ms), nil
 }
@@ -404,14 +405,16 @@ func VerifyResponse(serverKey ed25519.PublicKey, nonce string, status int, h htt
 func (r *SignedRequest) Verify(serverKey ed25519.PublicKey) error {
 	if len(r.Sig) != ed25519.SignatureSize || len(serverKey) != ed25519.PublicKeySize ||
 		!ed25519.Verify(serverKey, r.SigningBytes(), r.Sig) {
-		return ErrBadSig
+		return approve.ErrBadSig
 	}
 	return r.Check()
 }
 
 // Check validates a request's fields and lengths.
 func (r *SignedRequest) Check() error {
-	bad := func(what string) error { return fmt.Errorf("%w: bad %s in sign-in request", ErrBadRequest, what) }
+	bad := func(what string) error {
+		return fmt.Errorf("%w: bad %s in sign-in request", approve.ErrBadRequest, what)
+	}
 	switch {
 	case r.V != Version:
 		return bad("version")
@@ -426,12 +429,12 @@ func (r *SignedRequest) Check() error {
 	case r.Expires <= r.Created || r.Expires-r.Created > int64(MaxSignInTTL/time.Second):
 		return bad("expiry")
 	}
-	switch Mode(r.Mode) {
-	case ModeType:
+	switch approve.Mode(r.Mode) {
+	case approve.ModeType:
 		if r.Digits < 2 || r.Digits > 3 || len(r.Choices) != 0 {
 			return bad("digits")
 		}
-	case ModeChoose:
+	case approve.ModeChoose:
 		if len(r.Choices) != 3 {
 			return bad("choices")
 		}
@@ -440,7 +443,7 @@ func (r *SignedRequest) Check() error {
 				return bad("choices")
 			}
 		}
-	case ModeApprove:
+	case approve.ModeApprove:
 		if len(r.Choices) != 0 {
 			return bad("choices")
 		}
@@ -450,22 +453,22 @@ func (r *SignedRequest) Check() error {
 	return nil
 }
 
-// Request converts a verified wire request to the provider-neutral form.
-func (r *SignedRequest) Request(pairingID string) Request {
-	q := Request{
+// approve.Request converts a verified wire request to the provider-neutral form.
+func (r *SignedRequest) Request(pairingID string) approve.Request {
+	q := approve.Request{
 		PairingID: pairingID, ID: r.ID, User: r.User, Application: r.Application, IP: r.IP,
-		Location: r.Location, UserAgent: r.UserAgent, Mode: Mode(r.Mode),
+		Location: r.Location, UserAgent: r.UserAgent, Mode: approve.Mode(r.Mode),
 		Created: time.Unix(r.Created, 0), Expires: time.Unix(r.Expires, 0),
 	}
 	if len(r.Choices) > 0 {
 		q.Choices = append([]string(nil), r.Choices...)
 	}
 	switch q.Mode {
-	case ModeType:
+	case approve.ModeType:
 		q.Question = fmt.Sprintf("Type the %d-digit number shown on the sign-in screen", r.Digits)
-	case ModeChoose:
+	case approve.ModeChoose:
 		q.Question = "Pick the number shown on the sign-in screen"
-	case ModeApprove:
+	case approve.ModeApprove:
 		q.Question = "Approve this sign-in?"
 	}
 	q.Title = "Are you trying to sign in?"
@@ -476,14 +479,14 @@ func (r *SignedRequest) Request(pairingID string) Request {
 func (a *SignedAnswer) Verify(devicePub ed25519.PublicKey) error {
 	if len(a.Sig) != ed25519.SignatureSize || len(devicePub) != ed25519.PublicKeySize ||
 		!ed25519.Verify(devicePub, a.SigningBytes(), a.Sig) {
-		return ErrBadSig
+		return approve.ErrBadSig
 	}
 	return nil
 }
 
 // Check validates an answer's fields.
 func (a *SignedAnswer) Check() error {
-	bad := func(what string) error { return fmt.Errorf("%w: bad %s in answer", ErrBadRequest, what) }
+	bad := func(what string) error { return fmt.Errorf("%w: bad %s in answer", approve.ErrBadRequest, what) }
 	switch {
 	case a.V != Version:
 		return bad("version")
@@ -491,7 +494,7 @@ func (a *SignedAnswer) Check() error {
 		return bad("request id")
 	case a.Decision != DecisionApprove && a.Decision != DecisionDeny:
 		return bad("decision")
-	case a.Decision == DecisionDeny && a.Reason != string(NotMe) && a.Reason != string(Cancelled):
+	case a.Decision == DecisionDeny && a.Reason != string(approve.NotMe) && a.Reason != string(approve.Cancelled):
 		return bad("reason")
 	case a.Decision == DecisionApprove && a.Reason != "":
 		return bad("reason")

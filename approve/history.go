@@ -1,4 +1,4 @@
-package device
+package approve
 
 import (
 	"time"
@@ -16,6 +16,15 @@ const (
 	// flapping server shows and withdraws at once leaves no trace.
 	MinShown = 3 * time.Second
 )
+
+// HistoryEvent is the vault's history entry for request r, which ended in
+// outcome o at time at.
+func HistoryEvent(r Request, o Outcome, detail string, at time.Time) vault.Event {
+	return vault.Event{
+		PairingID: r.PairingID, RequestID: r.ID, User: r.User, Application: r.Application, IP: r.IP,
+		Location: r.Location, Decision: o.Decision(), Detail: detail, At: at.UTC(),
+	}
+}
 
 // History collects the entries of the vault's sign-in history so that the
 // UIs write them at most once per HistoryGap. It is not safe for concurrent

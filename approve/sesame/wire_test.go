@@ -1,4 +1,4 @@
-package approve
+package sesame
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -52,8 +53,8 @@ func TestParsePairingURI(t *testing.T) {
 	if _, err := ParsePairingURI(loop.String()); err != nil {
 		t.Errorf("plain http to localhost: %v", err)
 	}
-	if _, err := ParseServerURL("http://192.0.2.1"); !errors.Is(err, ErrInsecure) {
-		t.Errorf("http to a remote address: %v, want ErrInsecure", err)
+	if _, err := ParseServerURL("http://192.0.2.1"); !errors.Is(err, approve.ErrInsecure) {
+		t.Errorf("http to a remote address: %v, want approve.ErrInsecure", err)
 	}
 	if !IsPairingURI(good.String()) || IsPairingURI("otpauth://totp/x") {
 		t.Error("IsPairingURI")
@@ -96,14 +97,14 @@ func TestBackoff(t *testing.T) {
 	half := func(n int64) int64 { return 0 }
 	full := func(n int64) int64 { return n - 1 }
 	for attempt, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
-		if got := Backoff(attempt, time.Second, time.Minute, half); got != want/2 {
+		if got := approve.Backoff(attempt, time.Second, time.Minute, half); got != want/2 {
 			t.Errorf("attempt %d low: %v", attempt, got)
 		}
-		if got := Backoff(attempt, time.Second, time.Minute, full); got >= want || got < want*9/10 {
+		if got := approve.Backoff(attempt, time.Second, time.Minute, full); got >= want || got < want*9/10 {
 			t.Errorf("attempt %d high: %v", attempt, got)
 		}
 	}
-	if got := Backoff(40, time.Second, time.Minute, full); got > time.Minute {
+	if got := approve.Backoff(40, time.Second, time.Minute, full); got > time.Minute {
 		t.Errorf("cap: %v", got)
 	}
 }
@@ -165,67 +166,67 @@ func TestClientAgainstAMisbehavingServer(t *testing.T) {
 	}{
 		{"unsigned 500", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) { w.WriteHeader(500) }
-		}, ErrServer},
+		}, approve.ErrServer},
 		{"unsigned 502 from a proxy", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
 				w.WriteHeader(502)
 				w.Write([]byte("<html>bad gateway</html>"))
 			}
-		}, ErrServer},
+		}, approve.ErrServer},
 		{"unsigned 200", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) { w.Write(pollBody()) }
-		}, ErrBadSig},
+		}, approve.ErrBadSig},
 		{"signed garbage", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
 				sign(200, []byte("\x00garbage{"))
 			}
-		}, ErrBadSig},
+		}, approve.ErrBadSig},
 		{"signed for another nonce (replayed response)", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
 				r.Header.Set(HeaderNonce, NewNonce())
 				sign(200, pollBody())
 			}
-		}, ErrBadSig},
+		}, approve.ErrBadSig},
 		{"request signed by another key", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
 				req := f.signedRequest(nil)
 				req.Sig = ed25519.Sign(other, req.SigningBytes())
 				sign(200, pollBody(req))
 			}
-		}, ErrBadSig},
+		}, approve.ErrBadSig},
 		{"request altered after signing", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
 				req := f.signedRequest(nil)
 				req.Application = "Bank"
 				sign(200, pollBody(req))
 			}
-		}, ErrBadSig},
+		}, approve.ErrBadSig},
 		{"request for another user", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
 				sign(200, pollBody(f.signedRequest(func(r *SignedRequest) { r.User = "mallory" })))
 			}
-		}, ErrBadSig},
+		}, approve.ErrBadSig},
 		{"request with a 1-hour lifetime", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
 				sign(200, pollBody(f.signedRequest(func(r *SignedRequest) { r.Expires = r.Created + 3600 })))
 			}
-		}, ErrBadRequest},
+		}, approve.ErrBadRequest},
 		{"huge response", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
 				sign(200, bytes.Repeat([]byte(" "), MaxBodyBytes+1))
 			}
-		}, ErrBadSig},
+		}, approve.ErrBadSig},
 		{"redirect", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
 				http.Redirect(w, r, "http://192.0.2.1/", http.StatusFound)
 			}
-		}, ErrBadSig},
+		}, approve.ErrBadSig},
 		{"signed 401 stale timestamp", func(f *fakeServer) func(http.ResponseWriter, *http.Request, func(int, []byte)) {
 			return func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) {
 				b, _ := json.Marshal(ErrorResponse{V: 1, Error: CodeStaleTimestamp, Message: "clock"})
 				sign(401, b)
 			}
-		}, ErrClockSkew},
+		}, approve.ErrClockSkew},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -250,7 +251,7 @@ func TestClientAgainstAMisbehavingServer(t *testing.T) {
 	t.Run("server down", func(t *testing.T) {
 		f := newFake(t, nil)
 		f.ts.Close()
-		if _, err := f.client(t).Poll(context.Background()); !errors.Is(err, ErrServer) {
+		if _, err := f.client(t).Poll(context.Background()); !errors.Is(err, approve.ErrServer) {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -286,8 +287,8 @@ func TestRespondRetriesTheSameAnswerAfter5xx(t *testing.T) {
 		sign(200, []byte(`{"v":1,"status":"approved"}`))
 	})
 	c := f.client(t)
-	r := Request{PairingID: "p1", ID: "r1", Mode: ModeType, Expires: time.Now().Add(time.Minute)}
-	if err := c.Respond(context.Background(), r, Answer{Approve: true, Number: "42"}); err != nil {
+	r := approve.Request{PairingID: "p1", ID: "r1", Mode: approve.ModeType, Expires: time.Now().Add(time.Minute)}
+	if err := c.Respond(context.Background(), r, approve.Answer{Approve: true, Number: "42"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(bodies) != 3 || !bytes.Equal(bodies[0], bodies[2]) || nonces[0] == nonces[2] {
@@ -302,8 +303,8 @@ func TestRespondRetriesTheSameAnswerAfter5xx(t *testing.T) {
 
 func TestRespondRefusesANonNumber(t *testing.T) {
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, sign func(int, []byte)) { t.Error("sent a request") })
-	r := Request{PairingID: "p1", ID: "r1", Mode: ModeType}
-	if err := f.client(t).Respond(context.Background(), r, Answer{Approve: true, Number: "4a"}); !errors.Is(err, ErrBadRequest) {
+	r := approve.Request{PairingID: "p1", ID: "r1", Mode: approve.ModeType}
+	if err := f.client(t).Respond(context.Background(), r, approve.Answer{Approve: true, Number: "4a"}); !errors.Is(err, approve.ErrBadRequest) {
 		t.Fatalf("err = %v", err)
 	}
 }

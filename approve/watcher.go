@@ -1,4 +1,4 @@
-package device
+package approve
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/safetext"
 )
@@ -100,8 +99,8 @@ func fmtSkew(d time.Duration) string {
 // reported before the status it led to, so once a pairing's status has left
 // StateConnecting, every request that was pending at its first poll is out.
 type Event struct {
-	Request   *approve.Request
-	Withdrawn *approve.Request
+	Request   *Request
+	Withdrawn *Request
 	Status    *Status
 }
 
@@ -126,9 +125,9 @@ type Watcher struct {
 	mu        sync.Mutex
 	pairings  []vault.Pairing
 	workers   map[string]*worker
-	seen      map[reqKey]approve.Request // reported and still pending
-	closed    map[reqKey]closedReq       // answered here or withdrawn: never reported again; kept until after expiry
-	providers map[string]approve.Provider
+	seen      map[reqKey]Request   // reported and still pending
+	closed    map[reqKey]closedReq // answered here or withdrawn: never reported again; kept until after expiry
+	providers map[string]Provider
 	statuses  map[string]Status
 	done      chan struct{}
 }
@@ -151,8 +150,8 @@ const (
 func NewWatcher(pairings []vault.Pairing, opts Options) *Watcher {
 	return &Watcher{
 		opts: opts, events: make(chan Event, 64), change: make(chan struct{}, 1),
-		pairings: clonePairings(pairings), workers: map[string]*worker{}, seen: map[reqKey]approve.Request{},
-		closed: map[reqKey]closedReq{}, providers: map[string]approve.Provider{}, statuses: map[string]Status{},
+		pairings: clonePairings(pairings), workers: map[string]*worker{}, seen: map[reqKey]Request{},
+		closed: map[reqKey]closedReq{}, providers: map[string]Provider{}, statuses: map[string]Status{},
 		done: make(chan struct{}),
 	}
 }
@@ -384,26 +383,26 @@ func (w *Watcher) poll(ctx context.Context, wk *worker) {
 		if err != nil {
 			st.Err = err
 			switch {
-			case errors.Is(err, approve.ErrBadSig):
+			case errors.Is(err, ErrBadSig):
 				st.State = StateBadSignature
-			case errors.Is(err, approve.ErrClockSkew):
+			case errors.Is(err, ErrClockSkew):
 				st.State = StateClockSkew
-			case errors.Is(err, approve.ErrUnpaired):
+			case errors.Is(err, ErrUnpaired):
 				st.State = StateUnpaired
-			case errors.Is(err, approve.ErrBlocked):
+			case errors.Is(err, ErrBlocked):
 				st.State = StateBlocked
-			case errors.Is(err, approve.ErrServer):
+			case errors.Is(err, ErrServer):
 				st.State = StateDown
 			default:
 				st.State = StateFailed
 			}
-			wait = approve.Backoff(attempt, backoffBase, backoffMax, w.opts.Rand)
+			wait = Backoff(attempt, backoffBase, backoffMax, w.opts.Rand)
 			attempt++
 			st.Until = now.Add(wait)
 		} else {
 			attempt = 0
 			st.State = StateOK
-			if st.Skew > approve.WarnClockSkew || st.Skew < -approve.WarnClockSkew {
+			if st.Skew > WarnClockSkew || st.Skew < -WarnClockSkew {
 				st.State = StateClockSkew
 			}
 			ids := make([]string, len(reqs))
@@ -413,7 +412,7 @@ func (w *Watcher) poll(ctx context.Context, wk *worker) {
 			slices.Sort(ids)
 			if slices.Equal(ids, last) && now.Sub(started) < time.Second {
 				// The provider answered at once with nothing new: do not spin.
-				wait = approve.Backoff(0, minPollGap, minPollGap, w.opts.Rand)
+				wait = Backoff(0, minPollGap, minPollGap, w.opts.Rand)
 			}
 			last = ids
 			// However fast the server answers, and whatever it says, polls
@@ -449,7 +448,7 @@ func (w *Watcher) poll(ctx context.Context, wk *worker) {
 
 // deliver reports new requests of a pairing and withdraws the ones gone
 // from the server's list. Caller holds mu.
-func (w *Watcher) deliver(pid string, reqs []approve.Request, now time.Time) []Event {
+func (w *Watcher) deliver(pid string, reqs []Request, now time.Time) []Event {
 	var evs []Event
 	present := map[string]bool{}
 	for _, r := range reqs {
@@ -480,7 +479,7 @@ func (w *Watcher) deliver(pid string, reqs []approve.Request, now time.Time) []E
 // cleanRequest removes from a request's text what could reorder, hide or
 // restyle what the user reads (bidirectional and invisible characters, ANSI
 // escapes): the device does not trust a server to have done it.
-func cleanRequest(r approve.Request) approve.Request {
+func cleanRequest(r Request) Request {
 	for _, f := range []*string{&r.User, &r.Application, &r.IP, &r.Location, &r.UserAgent, &r.Title, &r.Question} {
 		*f = safetext.Clean(*f)
 	}
@@ -492,26 +491,26 @@ func cleanRequest(r approve.Request) approve.Request {
 }
 
 // Respond sends the user's decision on r through its pairing's provider, at
-// most once per request: a second call returns approve.ErrAnswered without
+// most once per request: a second call returns ErrAnswered without
 // sending anything, also when the first one failed. A request past its
-// expiry returns approve.ErrExpired without sending.
-func (w *Watcher) Respond(ctx context.Context, r approve.Request, a approve.Answer) error {
+// expiry returns ErrExpired without sending.
+func (w *Watcher) Respond(ctx context.Context, r Request, a Answer) error {
 	k := reqKey{r.PairingID, r.ID}
 	w.mu.Lock()
 	if c := w.closed[k]; c.answered {
 		w.mu.Unlock()
-		return approve.ErrAnswered
+		return ErrAnswered
 	}
 	prov := w.providers[r.PairingID]
 	if prov == nil {
 		w.mu.Unlock()
-		return fmt.Errorf("%w: the request's pairing is not being watched (paused or removed)", approve.ErrBadRequest)
+		return fmt.Errorf("%w: the request's pairing is not being watched (paused or removed)", ErrBadRequest)
 	}
 	w.closed[k] = closedReq{expires: r.Expires, answered: true}
 	delete(w.seen, k)
 	w.mu.Unlock()
 	if !w.opts.now().Before(r.Expires) {
-		return approve.ErrExpired
+		return ErrExpired
 	}
 	return prov.Respond(ctx, r, a)
 }

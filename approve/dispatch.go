@@ -1,8 +1,8 @@
-// Package device is the device side of sign-in approvals for the CLI and the
-// TUI: it pairs from a URI of any supported provider, makes the provider for
-// a stored pairing, and watches every pairing for requests with a Watcher.
+package approve
+
+// The dispatch: pairing from a URI of any provider handed in, making the
+// provider for a stored pairing, and the commands some providers offer.
 // Callers never special-case providers.
-package device
 
 import (
 	"context"
@@ -11,12 +11,27 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/vault"
 )
 
-// Options configure pairing and the providers. The zero value is ready to use.
+// Kind is one kind of provider Sesame pairs with: approve/sesame and
+// approve/privacyidea each offer one. cmd hands the kinds in through Options,
+// as http.Server takes a Handler, so this package never imports them.
+type Kind struct {
+	// Name is vault.Pairing.Provider for this kind's pairings.
+	Name string
+	// IsPairingURI reports whether this kind pairs from uri.
+	IsPairingURI func(uri string) bool
+	// Pair pairs with the server named in uri.
+	Pair func(ctx context.Context, uri string, opts Options) (vault.Pairing, error)
+	// New returns the provider for a stored pairing of this kind.
+	New func(p vault.Pairing, opts Options) (Provider, error)
+}
+
+// Options configure pairing and the providers.
 type Options struct {
+	// Kinds are the providers Sesame may pair with and watch; none when nil.
+	Kinds []Kind
 	// HTTPClient sends the requests; each provider's default when nil.
 	HTTPClient *http.Client
 	// Now is the clock; time.Now when nil.
@@ -36,8 +51,13 @@ func (o Options) now() time.Time {
 	return time.Now()
 }
 
-func (o Options) client() approve.ClientOptions {
-	return approve.ClientOptions{HTTPClient: o.HTTPClient, Now: o.Now}
+func (o Options) kind(pred func(Kind) bool) (Kind, bool) {
+	for _, k := range o.Kinds {
+		if pred(k) {
+			return k, true
+		}
+	}
+	return Kind{}, false
 }
 
 // ErrUnknownURI is returned for a URI that no provider pairs from.
@@ -49,27 +69,26 @@ var ErrUnknownProvider = errors.New("the pairing is for a provider this Sesame d
 // Pair pairs with the server named in uri, whichever provider it is for, and
 // returns the pairing to store in the vault.
 func Pair(ctx context.Context, uri string, opts Options) (vault.Pairing, error) {
-	switch {
-	case approve.IsPairingURI(uri):
-		return approve.Pair(ctx, uri, opts.client())
-	case isPrivacyIDEA(uri):
-		return pairPrivacyIDEA(ctx, uri, opts)
+	k, ok := opts.kind(func(k Kind) bool { return k.IsPairingURI(uri) })
+	if !ok {
+		return vault.Pairing{}, ErrUnknownURI
 	}
-	return vault.Pairing{}, ErrUnknownURI
+	return k.Pair(ctx, uri, opts)
 }
 
-// IsPairingURI reports whether some provider pairs from uri.
-func IsPairingURI(uri string) bool { return approve.IsPairingURI(uri) || isPrivacyIDEA(uri) }
+// IsPairingURI reports whether some provider in opts pairs from uri.
+func IsPairingURI(uri string, opts Options) bool {
+	_, ok := opts.kind(func(k Kind) bool { return k.IsPairingURI(uri) })
+	return ok
+}
 
 // NewProvider returns the provider for a stored pairing.
-func NewProvider(p vault.Pairing, opts Options) (approve.Provider, error) {
-	switch p.Provider {
-	case approve.ProviderName:
-		return approve.NewClient(p, opts.client())
-	case privacyIDEAName:
-		return newPrivacyIDEA(p, opts)
+func NewProvider(p vault.Pairing, opts Options) (Provider, error) {
+	k, ok := opts.kind(func(k Kind) bool { return k.Name == p.Provider })
+	if !ok {
+		return nil, fmt.Errorf("%w (%q)", ErrUnknownProvider, p.Provider)
 	}
-	return nil, fmt.Errorf("%w (%q)", ErrUnknownProvider, p.Provider)
+	return k.New(p, opts)
 }
 
 // Unpair tells the pairing's server to forget this device, where the
@@ -97,5 +116,5 @@ func Unblock(ctx context.Context, p vault.Pairing, opts Options) error {
 	if u, ok := prov.(interface{ Unblock(context.Context) error }); ok {
 		return u.Unblock(ctx)
 	}
-	return fmt.Errorf("%w: this provider has no unblock: ask the service's administrator", approve.ErrBadRequest)
+	return fmt.Errorf("%w: this provider has no unblock: ask the service's administrator", ErrBadRequest)
 }

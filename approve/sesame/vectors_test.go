@@ -1,4 +1,4 @@
-package approve
+package sesame
 
 import (
 	"bytes"
@@ -12,16 +12,18 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/sesame-auth/sesame/approve"
 )
 
 // The test vectors of docs/protocol.md, for implementers in other languages:
 // every signed form with its inputs, canonical bytes, a fixed key pair and
 // the signature, and invalid cases with the error they must give.
-// Regenerate with: go test ./approve -run TestVectors -update
+// Regenerate with: go test ./approve/sesame -run TestVectors -update
 
 var update = flag.Bool("update", false, "rewrite docs/protocol-vectors.json")
 
-const vectorsFile = "../docs/protocol-vectors.json"
+const vectorsFile = "../../docs/protocol-vectors.json"
 
 type vectorKey struct {
 	Seed        string `json:"seed_hex"`       // the 32-byte Ed25519 seed (RFC 8032 private key)
@@ -150,7 +152,7 @@ func buildVectors() vectorFile {
 		Comment: "Test vectors of docs/protocol.md (Sesame sign-in approval protocol v1). Canonical bytes are " +
 			"canonical(domain, fields...): each of the domain and the fields as a 4-byte big-endian length then its bytes. " +
 			"Ed25519 signatures (RFC 8032) are deterministic: an implementation must produce these exact signatures " +
-			"from these seeds. Regenerate with: go test ./approve -run TestVectors -update",
+			"from these seeds. Regenerate with: go test ./approve/sesame -run TestVectors -update",
 		Keys: map[string]vectorKey{"device": keyOf(vecDevice, false), "server": keyOf(vecServer, true)},
 		Valid: []vector{
 			deviceRequest("poll, first (no since)", "GET", "/v1/device/requests", "wait=25", vecTS, vecNonce, vecDevID, ""),
@@ -278,7 +280,7 @@ func checkVector(t *testing.T, v vector) string {
 		r.Sig = sig
 		msg = r.SigningBytes()
 		if err := r.Verify(pub); err != nil {
-			if errors.Is(err, ErrBadSig) {
+			if errors.Is(err, approve.ErrBadSig) {
 				return CodeBadSignature
 			}
 			return CodeBadRequest
