@@ -121,8 +121,22 @@ func update(v *vault.Vault, note, sel string, fn func(*vault.Data) error) tea.Cm
 }
 
 // handle deals with the messages the root model owns: I/O results and
-// requests from screens. It reports whether msg was one of them.
+// requests from screens, each concern in its own handler. It reports
+// whether msg was one of them.
 func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
+	for _, h := range []func(tea.Msg) (tea.Cmd, bool){
+		m.handleVault, m.handleScreens, m.handleClipboard, m.handleAccounts, m.handleExport, m.handleApprovals,
+	} {
+		if cmd, ok := h(msg); ok {
+			return cmd, true
+		}
+	}
+	return nil, false
+}
+
+// handleVault deals with opening, unlocking and reloading the vault and with
+// the data its changes return.
+func (m *Model) handleVault(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
 	case openedMsg:
 		return m.opened(msg), true
@@ -180,6 +194,13 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 			m.toast = toast{}
 		}
 		return nil, true
+	}
+	return nil, false
+}
+
+// handleScreens deals with toasts and with screens opening and closing.
+func (m *Model) handleScreens(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
 	case toastMsg:
 		if msg.err {
 			m.toast = toast{text: msg.text, err: true, until: m.c.now.Add(6 * time.Second)}
@@ -193,7 +214,13 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 	case helpIntent:
 		m.help.ShowAll = !m.help.ShowAll
 		return nil, true
+	}
+	return nil, false
+}
 
+// handleClipboard deals with copying codes and clearing the clipboard after.
+func (m *Model) handleClipboard(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
 	case copyIntent:
 		return m.copy(msg.id), true
 	case hotpIntent:
@@ -235,7 +262,14 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 			m.fail(fmt.Errorf("could not clear the clipboard: %w", msg.err))
 		}
 		return nil, true
+	}
+	return nil, false
+}
 
+// handleAccounts deals with changes to accounts: pin, move, add, edit,
+// rename, delete, undo and the QR code.
+func (m *Model) handleAccounts(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
 	case pinIntent:
 		r := m.list.row(msg.id)
 		if m.v == nil || r == nil {
@@ -328,10 +362,7 @@ func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 		m.overlay = newQRScreen(m.c, msg.acct)
 		return nil, true
 	}
-	if cmd, ok := m.handleExport(msg); ok {
-		return cmd, true
-	}
-	return m.handleApprovals(msg)
+	return nil, false
 }
 
 // setData takes the vault's contents after any read or write.
