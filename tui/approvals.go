@@ -336,9 +336,9 @@ func (s *approvalScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 	k := s.c.dialogKeys
 	if s.askWhy {
 		switch {
-		case key.Matches(km, k.Left) && km.String() != "tab":
+		case key.Matches(km, k.Left):
 			s.why = whyCancelled
-		case key.Matches(km, k.Right) && km.String() != "shift+tab":
+		case key.Matches(km, k.Right):
 			s.why = whyNotMe
 		case key.Matches(km, k.Close):
 			s.askWhy, s.why = false, 0
