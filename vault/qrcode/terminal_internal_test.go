@@ -29,4 +29,3 @@ func TestSegments(t *testing.T) {
 		t.Errorf("the segments spell %q", joined)
 	}
 }
-
