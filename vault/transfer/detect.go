@@ -180,9 +180,19 @@ func has(m map[string]json.RawMessage, key string) bool {
 
 // notAnExport recognises files people take for exports but that no importer
 // reads: an app's internal SQLite database (Google Authenticator, Microsoft
-// Authenticator, Stratum) and FreeOTP 2's Java-serialized backup.
+// Authenticator, Stratum), FreeOTP 2's Java-serialized backup, and the app
+// data (Android shared preferences) of Authy and the Battle.net
+// Authenticator, which have no export at all.
 func notAnExport(data []byte) error {
+	xml := bytes.HasPrefix(bytes.TrimSpace(data), []byte("<"))
 	switch {
+	case xml && bytes.Contains(data, []byte(`name="com.authy.storage.`)):
+		return fmt.Errorf("%w: this is Authy's app data, and Authy files are %w: Authy has no export; "+
+			"add each account to Sesame again from the site's two-factor settings (re-enrol), then remove it from Authy", ErrUnknownFormat, ErrUnsupported)
+	case xml && bytes.Contains(data, []byte(`name="com.blizzard.messenger.`)):
+		return fmt.Errorf("%w: this is the Battle.net Authenticator's app data, and Battle.net files are %w: the app has no export; "+
+			"remove the authenticator from your Battle.net account and attach a new one with Sesame (re-enrol), "+
+			"or use Battle.net's own transfer to move it to another app that exports otpauth links", ErrUnknownFormat, ErrUnsupported)
 	case bytes.HasPrefix(data, []byte("SQLite format 3\x00")):
 		return fmt.Errorf("%w: this is an app's internal database, not an export: export from the app instead", ErrUnknownFormat)
 	case bytes.HasPrefix(data, []byte{0xac, 0xed, 0x00, 0x05}):

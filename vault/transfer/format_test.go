@@ -80,3 +80,29 @@ func TestNotAnExport(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthyBattleNetRefused checks that the app data of Authy and the
+// Battle.net Authenticator (real files from ../shared/fixtures) is named as
+// such and refused with what to do instead, detected or forced.
+func TestAuthyBattleNetRefused(t *testing.T) {
+	cases := []struct {
+		file []string
+		want string
+	}{
+		{[]string{"authy", "authy_plain.xml"}, "this is Authy's app data"},
+		{[]string{"authy", "authy_encrypted.xml"}, "this is Authy's app data"},
+		{[]string{"battle_net", "battle_net_authenticator.xml"}, "this is the Battle.net Authenticator's app data"},
+	}
+	for _, tc := range cases {
+		in := readFixture(t, tc.file...)
+		if _, err := Detect(in.Data); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "re-enrol") {
+			t.Errorf("Detect %s: %v; want %q and what to do", tc.file[1], err, tc.want)
+		}
+		for _, f := range []Format{"", FormatFreeOTPXML} {
+			res, err := Import(ImportOptions{Format: f}, in)
+			if res != nil || !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Import %s (format %q): %v, %v; want %q", tc.file[1], f, res, err, tc.want)
+			}
+		}
+	}
+}
