@@ -474,3 +474,16 @@ func TestLockedKeyringAtCreation(t *testing.T) {
 	}
 	c.ok("", "--store", "passphrase", "add", "otpauth://totp/L:l?secret=JBSWY3DPEHPK3PXP")
 }
+
+// TestCopyWithoutDisplay checks that 'code --copy' with neither X11 nor
+// Wayland (and no SSH, no terminal for OSC 52) says there is no display
+// instead of suggesting to install xclip; the code is still printed.
+func TestCopyWithoutDisplay(t *testing.T) {
+	c := newCLI(t)
+	c.ok("", "add", "otpauth://totp/Acme:ann?secret=JBSWY3DPEHPK3PXP&issuer=Acme")
+	r := c.run("", "code", "ann", "--copy")
+	if r.code == 0 || !strings.Contains(r.stderr, "no display") || !strings.Contains(r.stderr, "DISPLAY and WAYLAND_DISPLAY") ||
+		strings.Contains(r.stderr, "xclip") || len(strings.TrimSpace(r.stdout)) != 6 {
+		t.Errorf("code --copy without a display: exit %d\nstdout: %q\nstderr: %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -38,7 +38,23 @@ var (
 	ErrUnreadable = errors.New("this clipboard cannot be read back, so it is not cleared automatically")
 	// ErrNoClipboard means no way to reach a clipboard was found.
 	ErrNoClipboard = errors.New("no clipboard found: install xclip, xsel or wl-clipboard, or use a terminal that supports OSC 52")
+	// ErrNoDisplay means there is no graphical session whose clipboard a
+	// helper could reach, and no terminal to send OSC 52 to.
+	ErrNoDisplay = errors.New("there is no display to copy to: neither X11 nor Wayland is available (DISPLAY and WAYLAND_DISPLAY are not set); " +
+		"run Sesame inside a graphical session or a terminal that supports OSC 52, or read the code from the output")
 )
+
+// NoDisplay is the clipboard of a session without a display or a terminal:
+// copying fails with ErrNoDisplay.
+type NoDisplay struct{}
+
+// Copy fails with ErrNoDisplay.
+func (NoDisplay) Copy(context.Context, string) (string, error) { return "", ErrNoDisplay }
+
+// ClearIf has nothing to clear.
+func (NoDisplay) ClearIf(context.Context, string) (bool, error) { return false, nil }
+
+func (NoDisplay) String() string { return "no display" }
 
 // holds reports whether got is the text Sesame put there. Clipboard helpers
 // may add or drop a trailing newline; the comparison is constant-time.

@@ -95,9 +95,15 @@ func TestDetect(t *testing.T) {
 		})
 	}
 	t.Run("no terminal", func(t *testing.T) {
-		c := Detect(Env{Getenv: func(string) string { return "" }, LookPath: none, GOOS: "linux"})
+		c := Detect(Env{Getenv: func(k string) string { return map[string]string{"DISPLAY": ":0"}[k] }, LookPath: none, GOOS: "linux"})
 		if _, err := c.Copy(context.Background(), "1"); !errors.Is(err, ErrNoClipboard) {
-			t.Errorf("Copy with nothing available: err = %v, want ErrNoClipboard", err)
+			t.Errorf("Copy with a display but no helper: err = %v, want ErrNoClipboard", err)
+		}
+	})
+	t.Run("no display", func(t *testing.T) {
+		c := Detect(Env{Getenv: func(string) string { return "" }, LookPath: all, GOOS: "linux"})
+		if _, err := c.Copy(context.Background(), "1"); !errors.Is(err, ErrNoDisplay) || strings.Contains(err.Error(), "install") {
+			t.Errorf("Copy without a display: err = %v, want ErrNoDisplay", err)
 		}
 	})
 }

@@ -30,6 +30,8 @@ type Env struct {
 //   - otherwise the system clipboard (wl-copy on Wayland, xclip then xsel on
 //     X11, pbcopy on macOS, clip.exe on Windows and WSL), falling back to
 //     OSC 52 when no helper works;
+//   - with neither a display (DISPLAY, WAYLAND_DISPLAY) nor a terminal,
+//     NoDisplay, whose error says so rather than suggest installing xclip;
 //   - inside tmux or screen, whose session may be attached from another
 //     machine whatever the environment says, the code goes to both the
 //     system clipboard and the terminal's: inside tmux through
@@ -76,6 +78,9 @@ func Detect(e Env) Clipboard {
 		}
 	}
 	switch {
+	case osc == nil && len(system) == 0 && goos != "darwin" && goos != "windows" &&
+		getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "" && getenv("WSL_DISTRO_NAME") == "":
+		return NoDisplay{}
 	case osc == nil:
 		return system
 	case len(system) == 0:
