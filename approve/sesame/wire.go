@@ -310,7 +310,12 @@ func ParsePairingURI(s string) (PairingURI, error) {
 		}
 	}
 	if v := q.Get("v"); v != strconv.Itoa(Version) {
-		return p, fmt.Errorf("%w: protocol version %q is not supported (this Sesame speaks v%d); update Sesame", ErrNotPairingURI, v, Version)
+		// Only a newer protocol is cured by updating Sesame; a missing or
+		// garbled version means a damaged link.
+		if n, err := strconv.Atoi(v); err == nil && n > Version {
+			return p, fmt.Errorf("%w: protocol version %q is newer than this Sesame speaks (v%d); update Sesame", ErrNotPairingURI, v, Version)
+		}
+		return p, fmt.Errorf("%w: protocol version %q is not one Sesame speaks (v%d): the link is damaged or incomplete; ask the server for a new one", ErrNotPairingURI, v, Version)
 	}
 	p = PairingURI{Server: q.Get("server"), User: q.Get("user"), Token: q.Get("token"), Fingerprint: q.Get("fp"), Label: q.Get("label")}
 	if _, err := ParseServerURL(p.Server); err != nil {

@@ -487,3 +487,25 @@ func TestCopyWithoutDisplay(t *testing.T) {
 		t.Errorf("code --copy without a display: exit %d\nstdout: %q\nstderr: %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestUnknownPairingLink checks that a link that is no pairing link says so
+// and shows what one looks like, and that only a sesame:// link of a newer
+// protocol version suggests updating Sesame.
+func TestUnknownPairingLink(t *testing.T) {
+	c := newCLI(t)
+	for _, link := range []string{"https://example.com/x", "foo://bar", "sesame://pair?server=https://example.com&user=ann&token=t&fp=x"} {
+		r := c.run("", "pair", link)
+		if r.code == 0 || strings.Contains(r.stderr, "update Sesame") || !strings.Contains(r.stderr, "sesame://pair?") {
+			t.Errorf("pair %s: exit %d, stderr %q; want what a pairing link looks like and no update advice", link, r.code, r.stderr)
+		}
+	}
+	for _, link := range []string{"https://example.com/x", "foo://bar"} {
+		if r := c.run("", "pair", link); !strings.Contains(r.stderr, "not a pairing link") || !strings.Contains(r.stderr, "otpauth://pipush/") {
+			t.Errorf("pair %s: stderr %q", link, r.stderr)
+		}
+	}
+	r := c.run("", "pair", "sesame://pair?v=99&server=https://example.com&user=ann&token=t&fp=x")
+	if r.code == 0 || !strings.Contains(r.stderr, "update Sesame") {
+		t.Errorf("pair with a newer protocol version: exit %d, stderr %q; want update advice", r.code, r.stderr)
+	}
+}
