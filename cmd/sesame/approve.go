@@ -385,24 +385,53 @@ func (a *app) openPairing(query string) (*vault.Vault, vault.Pairing, error) {
 	return v, d.Pairings[i], nil
 }
 
-// findPairing resolves a pairing by ID, label or user@label.
+// findPairing resolves a pairing the way account queries are resolved: its
+// ID; then an exact, case-insensitive match on the label, the user (the USER
+// column of 'sesame devices'), user@label or the server; then a unique ID
+// prefix or a substring of the label or the user. Several matches list the
+// candidates.
 func findPairing(d *vault.Data, q string) (int, error) {
-	var hits []int
+	q = strings.TrimSpace(q)
+	if q == "" {
+		return -1, errors.New("the pairing query is empty (see sesame devices)")
+	}
 	for i, p := range d.Pairings {
 		if p.ID == q {
 			return i, nil
 		}
-		if strings.EqualFold(p.Label, q) || strings.EqualFold(p.User+"@"+pairingLabel(p), q) || strings.EqualFold(p.Server, q) {
-			hits = append(hits, i)
+	}
+	lq := strings.ToLower(q)
+	tiers := []func(p vault.Pairing) bool{
+		func(p vault.Pairing) bool {
+			return strings.EqualFold(p.Label, q) || strings.EqualFold(p.User, q) ||
+				strings.EqualFold(p.User+"@"+pairingLabel(p), q) || strings.EqualFold(p.Server, q)
+		},
+		func(p vault.Pairing) bool {
+			return strings.HasPrefix(p.ID, q) || strings.Contains(strings.ToLower(pairingLabel(p)), lq) ||
+				strings.Contains(strings.ToLower(p.User), lq)
+		},
+	}
+	for _, match := range tiers {
+		var hits []int
+		for i, p := range d.Pairings {
+			if match(p) {
+				hits = append(hits, i)
+			}
 		}
+		switch len(hits) {
+		case 0:
+			continue
+		case 1:
+			return hits[0], nil
+		}
+		list := make([]string, len(hits))
+		for j, i := range hits {
+			p := d.Pairings[i]
+			list[j] = fmt.Sprintf("%s@%s [id %s]", p.User, pairingLabel(p), p.ID)
+		}
+		return -1, fmt.Errorf("%q matches %d pairings: %s; be more specific, or give the ID (see sesame devices)", q, len(hits), strings.Join(list, ", "))
 	}
-	switch len(hits) {
-	case 1:
-		return hits[0], nil
-	case 0:
-		return -1, fmt.Errorf("no pairing matches %q (see sesame devices)", q)
-	}
-	return -1, fmt.Errorf("%q matches %d pairings: give the ID (see sesame devices)", q, len(hits))
+	return -1, fmt.Errorf("no pairing matches %q (see sesame devices)", q)
 }
 
 // pairingJSON is the stable --json shape of 'sesame devices'.
