@@ -89,6 +89,8 @@ var globalArgs = map[string][]string{
 	"passphrase-file": {"--passphrase-file", "pw"},
 	"store":           {"--store", "keyring"},
 	"clear-after":     {"--clear-after", "5s"},
+	"privacy":         {"--privacy"},
+	"theme":           {"--theme", "dark"},
 }
 
 // TestIgnoredFlagsRefused walks the whole command tree: every global flag

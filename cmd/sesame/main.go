@@ -318,6 +318,8 @@ var globalUsers = map[string][]string{
 		"pair", "devices", "devices pause", "devices resume", "devices unblock", "unpair", "approve", "unlock"},
 	"store":       {"", "add", "import", "pair"},
 	"clear-after": {"", "code", "demo", "clear-clipboard"},
+	"privacy":     {"", "demo"},
+	"theme":       {"", "demo"},
 }
 
 // refuseIgnoredGlobals refuses a global flag given to a command that would

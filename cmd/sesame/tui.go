@@ -29,8 +29,8 @@ type uiFlags struct {
 }
 
 func (a *app) addTUIFlags(root *cobra.Command) {
-	root.Flags().BoolVar(&a.ui.privacy, "privacy", false, "start with codes masked except the selected one (for screen sharing)")
-	root.Flags().StringVar(&a.ui.theme, "theme", "", "force the light or dark palette (default: ask the terminal, or read COLORFGBG)")
+	root.PersistentFlags().BoolVar(&a.ui.privacy, "privacy", false, "start with codes masked except the selected one (for screen sharing)")
+	root.PersistentFlags().StringVar(&a.ui.theme, "theme", "", "force the light or dark palette (default: ask the terminal, or read COLORFGBG)")
 	root.PersistentFlags().BoolVar(&a.ui.noNotify, "no-notify", false, "no bell or terminal notification (OSC 9/777) for new sign-in requests (or set SESAME_NO_NOTIFY=1)")
 	root.PersistentFlags().DurationVar(&a.ui.clearAfter, "clear-after", 30*time.Second, "clear a copied code from the clipboard after this long, if it is still there (0: never)")
 }
