@@ -329,6 +329,9 @@ func newApprovalScreen(c *common, r approve.Request, more int) *approvalScreen {
 func (s *approvalScreen) isDialog() {}
 
 func (s *approvalScreen) update(msg tea.Msg) (screen, tea.Cmd) {
+	if p, ok := msg.(tea.PasteMsg); ok {
+		return s, s.paste(p.Content)
+	}
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return s, nil
@@ -390,6 +393,22 @@ func (s *approvalScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.number.Blur()
 	}
 	return s, nil
+}
+
+// paste types a pasted number into the number field, as if its digits were
+// typed: spaces around it (a copied "47 ") are dropped; anything else than
+// digits is not a number the sign-in screen shows, and is left out of the
+// field rather than sent.
+func (s *approvalScreen) paste(text string) tea.Cmd {
+	text = strings.TrimSpace(text)
+	if s.req.Mode != approve.ModeType || s.askWhy || text == "" || strings.ContainsFunc(text, func(r rune) bool { return !unicode.IsDigit(r) }) {
+		return nil
+	}
+	s.focus = 1
+	s.number.Focus()
+	var cmd tea.Cmd
+	s.number, cmd = s.number.Update(tea.PasteMsg{Content: text})
+	return cmd
 }
 
 // innerWidth is the width of the prompt's text: the terminal's, less the

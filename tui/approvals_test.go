@@ -201,6 +201,29 @@ func TestApprovalTypeNumber(t *testing.T) {
 	}
 }
 
+// A number pasted into the prompt (copied from the sign-in screen) is typed
+// into the number field; pasted text that is not a number is not.
+func TestApprovalPasteNumber(t *testing.T) {
+	m, _, fake, _ := approvalsModel(t, newClock(t0))
+	r := signIn("r1", approve.ModeType, t0.Add(60*time.Second))
+	m = deliver(t, m, approve.Event{Request: &r})
+	paste := func(text string) {
+		t.Helper()
+		next, cmd := m.Update(tea.PasteMsg{Content: text})
+		m = drain(t, next.(Model), cmd, 4)
+	}
+	paste("hello 12")
+	m = press(t, m, "enter")
+	if m.prompt == nil || len(fake.got()) != 0 {
+		t.Fatalf("pasted words answered the request: %+v", fake.got())
+	}
+	paste(" 47\n")
+	m = press(t, m, "enter")
+	if a := fake.got(); len(a) != 1 || !a[0].Approve || a[0].Number != "47" {
+		t.Fatalf("answers = %+v, want approve with the pasted 47", a)
+	}
+}
+
 // A number the server says is wrong denies the sign-in, with no second try.
 func TestApprovalWrongNumber(t *testing.T) {
 	m, v, fake, _ := approvalsModel(t, newClock(t0))

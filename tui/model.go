@@ -236,9 +236,12 @@ func (m Model) focused() screen {
 // route gives a message to the screen that has the focus.
 func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
-	if _, ok := msg.(tea.KeyPressMsg); ok && m.prompt != nil {
-		m.prompt, cmd = m.prompt.update(msg)
-		return m, cmd
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg: // typed or pasted input goes to the prompt above everything
+		if m.prompt != nil {
+			m.prompt, cmd = m.prompt.update(msg)
+			return m, cmd
+		}
 	}
 	switch {
 	case m.overlay != nil:
