@@ -51,7 +51,7 @@ is refused. To move accounts from another authenticator, use 'sesame import'.
 
 --scan captures every screen: through the X server on X11, the desktop's
 Screenshot portal (which may ask you) or grim on Wayland, screencapture on
-macOS. The capture stays in memory, or where the platform forces a file, in
+macOS, GDI on Windows. The capture stays in memory, or where the platform forces a file, in
 a private temporary file removed at once. --scan and --clipboard add a
 Google Authenticator export QR code like 'sesame import'; a QR code holding
 a web link is refused. With several accounts, --all adds them all;

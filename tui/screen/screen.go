@@ -1,7 +1,8 @@
 // Package screen captures what is on the user's screens, so that Sesame can
 // read the QR code of an enrolment page without a saved screenshot. The
 // back-end is chosen at run time: the X server itself on X11, the desktop's
-// Screenshot portal (then grim) on Wayland, screencapture on macOS.
+// Screenshot portal (then grim) on Wayland, screencapture on macOS, GDI on
+// Windows.
 //
 // It has no user interface: `sesame add --scan` and the TUI's add dialog
 // both use it. Captures stay in memory except where the platform forces a
@@ -73,7 +74,7 @@ func (e Env) goos() string {
 // Detect picks how to capture the screen, or says what is missing:
 //
 //   - macOS: screencapture;
-//   - Windows: not supported yet;
+//   - Windows: GDI, no program needed;
 //   - Wayland (WAYLAND_DISPLAY set): the org.freedesktop.portal.Screenshot
 //     portal, where the desktop asks the user, then grim if installed;
 //   - X11 (DISPLAY set): the X server's GetImage, no program needed.
@@ -85,7 +86,7 @@ func Detect(e Env) (Capturer, error) {
 		}
 		return macOS{}, nil
 	case "windows":
-		return nil, errors.Join(ErrUnsupported, errors.New("screen capture is not supported on Windows yet: copy the QR code (Win+Shift+S) and use 'sesame add --clipboard', or save it and use 'sesame add --qr FILE'"))
+		return GDI{}, nil
 	}
 	if e.getenv("WAYLAND_DISPLAY") != "" {
 		var chain Fallback

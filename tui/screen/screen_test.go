@@ -5,6 +5,8 @@ import (
 	"errors"
 	"image"
 	"os/exec"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,7 +40,7 @@ func TestDetect(t *testing.T) {
 		{"no session", env("linux", nil), "neither DISPLAY (X11) nor WAYLAND_DISPLAY (Wayland) is set"},
 		{"macos", env("darwin", nil, "screencapture"), "screencapture"},
 		{"macos without screencapture", env("darwin", nil), "screencapture is missing"},
-		{"windows", env("windows", nil), "not supported on Windows yet"},
+		{"windows", env("windows", nil), "GDI"},
 	} {
 		c, err := Detect(tc.env)
 		got := ""
@@ -87,5 +89,48 @@ func TestScanEmptyAndHuge(t *testing.T) {
 	huge := image.NewGray(image.Rect(0, 0, 1, qrcode.MaxDimension+1))
 	if _, err := Scan(context.Background(), shots{huge}); !errors.Is(err, qrcode.ErrImageTooLarge) {
 		t.Fatalf("huge screen: %v", err)
+	}
+}
+
+func TestMonitorRects(t *testing.T) {
+	r := image.Rect
+	for _, tc := range []struct {
+		name   string
+		bounds []image.Rectangle
+		want   []image.Rectangle
+		err    string
+	}{
+		{"one", []image.Rectangle{r(0, 0, 1920, 1080)}, []image.Rectangle{r(0, 0, 1920, 1080)}, ""},
+		{"left of the primary", []image.Rectangle{r(0, 0, 1920, 1080), r(-2560, -200, 0, 1240)},
+			[]image.Rectangle{r(0, 0, 1920, 1080), r(-2560, -200, 0, 1240)}, ""},
+		{"mirrored and empty", []image.Rectangle{r(0, 0, 1920, 1080), {}, r(0, 0, 1920, 1080), r(0, 0, 1280, 720)},
+			[]image.Rectangle{r(0, 0, 1920, 1080)}, ""},
+		{"none", []image.Rectangle{{}}, nil, "no monitor"},
+		{"too wide", []image.Rectangle{r(0, 0, qrcode.MaxDimension+1, 10)}, nil, "a monitor is 16385×10 pixels"},
+		{"too many pixels together", []image.Rectangle{r(0, 0, 7680, 4320), r(7680, 0, 15360, 4320)}, nil,
+			"the monitors span 15360×4320 pixels, over 40 million in all"},
+	} {
+		got, err := monitorRects(tc.bounds)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+			}
+			if strings.Contains(tc.err, "pixels") && !errors.Is(err, qrcode.ErrImageTooLarge) {
+				t.Errorf("%s: %v is not ErrImageTooLarge", tc.name, err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+func TestGDIOnlyOnWindows(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("this checks the message on other systems")
+	}
+	if _, err := (GDI{}).Capture(context.Background()); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "only on Windows") {
+		t.Fatalf("GDI capture off Windows: %v", err)
 	}
 }
