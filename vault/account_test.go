@@ -187,6 +187,8 @@ func TestValidate(t *testing.T) {
 		{"byte order mark", func(a *vault.Account) { a.Name = "\ufeffbob" }, "name"},
 		{"soft hyphen", func(a *vault.Account) { a.Issuer = "Pay\u00adPal" }, "issuer"},
 		{"emoji with zero-width joiner", func(a *vault.Account) { a.Issuer = "\U0001F469\u200d\U0001F4BB Work" }, ""},
+		{"zero-width joiner between letters", func(a *vault.Account) { a.Issuer = "Git\u200dHub" }, "issuer"},
+		{"private-use character", func(a *vault.Account) { a.Name = "\ue000bob" }, "name"},
 		{"emoji with variation selector", func(a *vault.Account) { a.Name = "\u2764\ufe0f" }, ""},
 		{"arabic and hebrew", func(a *vault.Account) { a.Issuer, a.Name = "بنك", "שלום" }, ""},
 		// Steam Guard is HMAC-SHA1.

@@ -11,9 +11,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/vault/safetext"
 )
 
 // ID names a shown notification; 0 is none.
@@ -81,17 +81,11 @@ func Summary(n int) Notification {
 	}
 }
 
-// Clean makes text from a server safe to show: control characters (escape
-// sequences among them) become spaces, runs of space collapse, and it is cut
-// to at most max runes.
+// Clean makes text from a server safe to show on one line (safetext.Line:
+// no escape sequences, invisible or control characters, runs of white space
+// collapsed) and cuts it to at most max runes.
 func Clean(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar || unicode.Is(unicode.Cf, r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
+	s = safetext.Line(s)
 	if r := []rune(s); len(r) > max {
 		s = string(r[:max-1]) + "…"
 	}

@@ -15,13 +15,13 @@ func TestForRequestHoldsNoNumberAndNoEscapes(t *testing.T) {
 		Mode: approve.ModeChoose, Choices: []string{"17", "42"}, Title: "Number 42", Question: "Is it 17?", Expires: now.Add(90 * time.Second)}
 	n := ForRequest(r, now)
 	text := n.Title + n.Body
-	if strings.ContainsAny(text, "\x1b\a") {
+	if strings.ContainsAny(text, "\x1b\a") || strings.Contains(text, "ZXZpbA") {
 		t.Fatalf("control characters from the server got through: %q", text)
 	}
 	if strings.Contains(text, "17") || strings.Contains(text, "42") {
 		t.Fatalf("the notification holds a choice: %q", text)
 	}
-	for _, want := range []string{"Sign-in to Wiki ]52;c;ZXZpbA==?", "user: alice", "from: 192.0.2.7, Lyon, FR", "(in 1m30s)"} {
+	for _, want := range []string{"Sign-in to Wiki?", "user: alice", "from: 192.0.2.7, Lyon, FR", "(in 1m30s)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("lacks %q: %q", want, text)
 		}
@@ -39,8 +39,8 @@ func TestClean(t *testing.T) {
 	}{
 		{"plain", 80, "plain"},
 		{"  two\t\tspaces \r\n", 80, "two spaces"},
-		{"bidi\u202eevil", 80, "bidi evil"},
-		{"esc\x1b[31mred", 80, "esc [31mred"},
+		{"bidi\u202eevil", 80, "bidievil"},
+		{"esc\x1b[31mred", 80, "escred"},
 		{strings.Repeat("é", 10), 5, "éééé…"},
 	} {
 		if got := Clean(c.in, c.max); got != c.want {
@@ -65,7 +65,7 @@ func TestTerminalSequence(t *testing.T) {
 		}
 	}
 	// A semicolon in the title would end OSC 777's title field.
-	if got := string(Terminal{}.Sequence("a;b", "c\x1b[2Jd")); !strings.Contains(got, "777;notify;a,b;c [2Jd\a") {
+	if got := string(Terminal{}.Sequence("a;b", "c\x1b[2Jd")); !strings.Contains(got, "777;notify;a,b;cd\a") {
 		t.Errorf("not cleaned: %q", got)
 	}
 	var b bytes.Buffer

@@ -22,6 +22,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/sesame-auth/sesame/approve"
+	"github.com/sesame-auth/sesame/vault/safetext"
 )
 
 // Signatures are RSASSA-PKCS1-v1_5 with SHA-256, sent as standard base32 with
@@ -233,16 +234,11 @@ func (e *ServerError) Error() string {
 func (e *ServerError) Unwrap() error { return approve.ErrBadRequest }
 
 func serverMessage(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
+	s = safetext.Line(s)
 	if len(s) > maxErrorMessage {
-		s = s[:maxErrorMessage] + "..."
+		s = strings.ToValidUTF8(s[:maxErrorMessage], "") + "..."
 	}
-	return strings.TrimSpace(s)
+	return s
 }
 
 // parseEnrollResponse reads the answer to the second enrolment step
