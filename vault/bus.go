@@ -13,35 +13,50 @@ import (
 )
 
 // keyringReachable reports why the Secret Service cannot be reached: there
-// is no session bus. When the bus is only known by its socket in the runtime
-// folder, it sets DBUS_SESSION_BUS_ADDRESS to it, so that the D-Bus library
-// under go-keyring connects there and never falls back to autolaunching a
-// bus of its own (dbus-launch), which would start a dbus-daemon and a
-// keyring daemon that outlive Sesame.
+// is no session bus.
 func keyringReachable() error {
-	addr, err := sessionBus(os.Getenv, os.Getuid())
+	c, err := openBus()
+	if err == nil {
+		c.Close()
+	}
+	return err
+}
+
+// openBus connects to the session bus, or says why there is none (an error
+// matching ErrNoKeyring). The connection is not authenticated yet: the
+// Secret Service reads go over it (readSecret). When the bus is only known
+// by its socket in the runtime folder, it sets DBUS_SESSION_BUS_ADDRESS to
+// it, so that the D-Bus library under go-keyring connects there and never
+// falls back to autolaunching a bus of its own (dbus-launch), which would
+// start a dbus-daemon and a keyring daemon that outlive Sesame.
+func openBus() (net.Conn, error) {
+	addr, c, err := sessionBus(os.Getenv, os.Getuid())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != addr {
-		return os.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
+		if err := os.Setenv("DBUS_SESSION_BUS_ADDRESS", addr); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
-	return nil
+	return c, nil
 }
 
 // busDialTimeout bounds the check that a session bus answers a connection.
 const busDialTimeout = 2 * time.Second
 
-// sessionBus returns the address of the session bus, checking that it
-// accepts connections: DBUS_SESSION_BUS_ADDRESS when set, else the socket
-// "bus" in $XDG_RUNTIME_DIR (or /run/user/UID when that is unset). Its error
-// matches ErrNoKeyring and says what is missing.
-func sessionBus(getenv func(string) string, uid int) (string, error) {
+// sessionBus returns the address of the session bus and a connection to
+// it, which shows that it accepts connections: DBUS_SESSION_BUS_ADDRESS when
+// set, else the socket "bus" in $XDG_RUNTIME_DIR (or /run/user/UID when that
+// is unset). Its error matches ErrNoKeyring and says what is missing.
+func sessionBus(getenv func(string) string, uid int) (string, net.Conn, error) {
 	if addr := getenv("DBUS_SESSION_BUS_ADDRESS"); addr != "" {
-		if err := dialBus(addr); err != nil {
-			return "", noKeyringError{fmt.Sprintf("the D-Bus session bus in DBUS_SESSION_BUS_ADDRESS (%s) does not answer: %v", addr, err)}
+		c, err := dialBus(addr)
+		if err != nil {
+			return "", nil, noKeyringError{fmt.Sprintf("the D-Bus session bus in DBUS_SESSION_BUS_ADDRESS (%s) does not answer: %v", addr, err)}
 		}
-		return addr, nil
+		return addr, c, nil
 	}
 	dir := getenv("XDG_RUNTIME_DIR")
 	if dir == "" {
@@ -49,20 +64,21 @@ func sessionBus(getenv func(string) string, uid int) (string, error) {
 	}
 	sock := filepath.Join(dir, "bus")
 	if _, err := os.Stat(sock); err != nil {
-		return "", noKeyringError{fmt.Sprintf("there is no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and %s does not exist", sock)}
+		return "", nil, noKeyringError{fmt.Sprintf("there is no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and %s does not exist", sock)}
 	}
 	addr := "unix:path=" + escapeBusValue(sock)
-	if err := dialBus(addr); err != nil {
-		return "", noKeyringError{fmt.Sprintf("the D-Bus session bus socket %s does not answer: %v", sock, err)}
+	c, err := dialBus(addr)
+	if err != nil {
+		return "", nil, noKeyringError{fmt.Sprintf("the D-Bus session bus socket %s does not answer: %v", sock, err)}
 	}
-	return addr, nil
+	return addr, c, nil
 }
 
 // dialBus connects to the first address of a D-Bus address list that
-// accepts a connection, and closes it at once. Only the transports a
+// accepts a connection. Only the transports a
 // session bus uses are tried: unix (path or abstract) and tcp; "autolaunch:"
 // and the like are refused, because using them starts a bus.
-func dialBus(list string) error {
+func dialBus(list string) (net.Conn, error) {
 	err := fmt.Errorf("no usable address (Sesame connects to unix: and tcp: addresses only)")
 	for _, a := range strings.Split(list, ";") {
 		transport, params, ok := strings.Cut(a, ":")
@@ -88,11 +104,11 @@ func dialBus(list string) error {
 		}
 		c, derr := net.DialTimeout(network, address, busDialTimeout)
 		if derr == nil {
-			return c.Close()
+			return c, nil
 		}
 		err = derr
 	}
-	return err
+	return nil, err
 }
 
 // escapeBusValue escapes a value of a D-Bus address: bytes other than

@@ -69,7 +69,10 @@ func TestSessionBus(t *testing.T) {
 			whyParts: []string{"does not answer", "unix: and tcp: addresses only"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := sessionBus(func(k string) string { return tc.env[k] }, tc.uid)
+			got, c, err := sessionBus(func(k string) string { return tc.env[k] }, tc.uid)
+			if c != nil {
+				c.Close()
+			}
 			if tc.want != "" {
 				if err != nil || got != tc.want {
 					t.Fatalf("sessionBus = %q, %v; want %q", got, err, tc.want)

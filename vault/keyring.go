@@ -32,7 +32,11 @@ var ErrKeyringTimeout = errors.New("the OS keyring did not answer")
 const DefaultKeyringTimeout = 20 * time.Second
 
 // SystemKeyring is the OS keyring: macOS Keychain, Windows Credential
-// Manager or the Secret Service on Linux, through go-keyring.
+// Manager or the Secret Service on Linux, through go-keyring. On Linux, Get
+// first reads an unlocked item of the login collection itself, in two round
+// trips over the connection that showed the bus is there (readSecret), and
+// leaves everything else (a locked item, one missing, any error) to
+// go-keyring, so that its answers and errors stay go-keyring's.
 //
 // On Linux it talks to the Secret Service only over a session bus that is
 // really there (DBUS_SESSION_BUS_ADDRESS set and reachable, or
@@ -48,31 +52,45 @@ type SystemKeyring struct {
 
 // Get reads an item.
 func (k SystemKeyring) Get(service, user string) (string, error) {
-	return within(k.Timeout, func() (string, error) { return gokeyring.Get(service, user) })
+	bus, err := openBus()
+	if err != nil {
+		return "", err
+	}
+	if bus != nil {
+		bus.SetDeadline(time.Now().Add(k.timeout()))
+	}
+	return within(k.timeout(), func() (string, error) { return readSecret(bus, service, user) })
 }
 
 // Set writes an item.
 func (k SystemKeyring) Set(service, user, secret string) error {
-	_, err := within(k.Timeout, func() (struct{}, error) { return struct{}{}, gokeyring.Set(service, user, secret) })
+	if err := keyringReachable(); err != nil {
+		return err
+	}
+	_, err := within(k.timeout(), func() (struct{}, error) { return struct{}{}, gokeyring.Set(service, user, secret) })
 	return err
 }
 
 // Delete removes an item.
 func (k SystemKeyring) Delete(service, user string) error {
-	_, err := within(k.Timeout, func() (struct{}, error) { return struct{}{}, gokeyring.Delete(service, user) })
+	if err := keyringReachable(); err != nil {
+		return err
+	}
+	_, err := within(k.timeout(), func() (struct{}, error) { return struct{}{}, gokeyring.Delete(service, user) })
 	return err
 }
 
-// within runs a keyring call when there is a keyring to call, and gives up
-// on it after timeout.
+// timeout is Timeout, or DefaultKeyringTimeout when that is zero.
+func (k SystemKeyring) timeout() time.Duration {
+	if k.Timeout <= 0 {
+		return DefaultKeyringTimeout
+	}
+	return k.Timeout
+}
+
+// within runs a keyring call and gives up on it after timeout.
 func within[T any](timeout time.Duration, call func() (T, error)) (T, error) {
 	var zero T
-	if err := keyringReachable(); err != nil {
-		return zero, err
-	}
-	if timeout <= 0 {
-		timeout = DefaultKeyringTimeout
-	}
 	type result struct {
 		v   T
 		err error

@@ -1,0 +1,190 @@
+//go:build !darwin && !windows
+
+package vault
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/godbus/dbus/v5"
+	gokeyring "github.com/zalando/go-keyring"
+)
+
+// The Secret Service names readSecret uses, as go-keyring does.
+const (
+	secretsName     = "org.freedesktop.secrets"
+	secretsPath     = "/org/freedesktop/secrets"
+	secretsService  = "org.freedesktop.Secret.Service"
+	secretsItem     = "org.freedesktop.Secret.Item"
+	loginCollection = "/org/freedesktop/secrets/collection/login/"
+)
+
+// readSecret reads an item from the Secret Service. bus is a fresh
+// connection to the session bus (from openBus), which it closes.
+//
+// go-keyring's Get takes about a dozen round trips through the bus daemon
+// on a connection of its own (authentication, Hello, the collections,
+// Unlock, SearchItems, OpenSession, Unlock, GetSecret, Close). readSecret
+// first tries two on bus (readUnlocked); when that cannot answer (the item
+// is locked, missing or outside the login collection, or the bus said
+// anything unexpected) it asks go-keyring, whose path unlocks with a
+// prompt and says what is wrong, so every error is go-keyring's as before.
+func readSecret(bus net.Conn, service, user string) (string, error) {
+	secret, err := readUnlocked(bus, service, user)
+	bus.Close()
+	if err == nil {
+		return secret, nil
+	}
+	return gokeyring.Get(service, user)
+}
+
+// errNotUnlocked is readUnlocked's answer when no unlocked item of the login
+// collection has the attributes.
+var errNotUnlocked = errors.New("no unlocked item in the login collection")
+
+// readUnlocked reads the item with go-keyring's attributes (service and
+// username) from the login collection, only if it is unlocked, in two round
+// trips on c, an unauthenticated connection to the session bus:
+//
+//  1. the authentication (EXTERNAL, with its answer and BEGIN sent at once,
+//     as sd-bus does), Hello, Service.SearchItems (which splits unlocked
+//     items from locked ones) and Service.OpenSession("plain"), all written
+//     together;
+//  2. Item.GetSecret.
+//
+// The session ends with the connection (the Secret Service closes the
+// sessions of a client that leaves).
+func readUnlocked(c net.Conn, service, user string) (string, error) {
+	var out bytes.Buffer
+	out.WriteString("\x00AUTH EXTERNAL " + hex.EncodeToString([]byte(strconv.Itoa(os.Geteuid()))) + "\r\nBEGIN\r\n")
+	attrs := map[string]string{"username": user, "service": service}
+	calls := []*dbus.Message{
+		busCall("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello"),
+		busCall(secretsName, secretsPath, secretsService, "SearchItems", attrs),
+		busCall(secretsName, secretsPath, secretsService, "OpenSession", "plain", dbus.MakeVariant("")),
+	}
+	for i, m := range calls {
+		if err := encodeCall(&out, m, uint32(i+1)); err != nil {
+			return "", err
+		}
+	}
+	if _, err := c.Write(out.Bytes()); err != nil {
+		return "", err
+	}
+	in := bufio.NewReader(c)
+	line, err := in.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(line, "OK ") {
+		return "", fmt.Errorf("the bus refused EXTERNAL authentication: %q", strings.TrimSpace(line))
+	}
+	replies, err := readReplies(in, 1, 3)
+	if err != nil {
+		return "", err
+	}
+	var unlocked, locked []dbus.ObjectPath
+	if err := dbus.Store(replies[2].Body, &unlocked, &locked); err != nil {
+		return "", err
+	}
+	var ignored dbus.Variant
+	var session dbus.ObjectPath
+	if err := dbus.Store(replies[3].Body, &ignored, &session); err != nil {
+		return "", err
+	}
+	item := dbus.ObjectPath("")
+	for _, p := range unlocked {
+		if strings.HasPrefix(string(p), loginCollection) {
+			item = p
+			break
+		}
+	}
+	if item == "" {
+		return "", errNotUnlocked
+	}
+	out.Reset()
+	if err := encodeCall(&out, busCall(secretsName, item, secretsItem, "GetSecret", session), 4); err != nil {
+		return "", err
+	}
+	if _, err := c.Write(out.Bytes()); err != nil {
+		return "", err
+	}
+	replies, err = readReplies(in, 4, 4)
+	if err != nil {
+		return "", err
+	}
+	var secret struct {
+		Session     dbus.ObjectPath
+		Parameters  []byte
+		Value       []byte
+		ContentType string
+	}
+	if err := dbus.Store(replies[4].Body, &secret); err != nil {
+		return "", err
+	}
+	return string(secret.Value), nil
+}
+
+// busCall is a method call message.
+func busCall(dest string, path dbus.ObjectPath, iface, member string, args ...any) *dbus.Message {
+	m := &dbus.Message{
+		Type: dbus.TypeMethodCall,
+		Headers: map[dbus.HeaderField]dbus.Variant{
+			dbus.FieldDestination: dbus.MakeVariant(dest),
+			dbus.FieldPath:        dbus.MakeVariant(path),
+			dbus.FieldInterface:   dbus.MakeVariant(iface),
+			dbus.FieldMember:      dbus.MakeVariant(member),
+		},
+		Body: args,
+	}
+	if len(args) > 0 {
+		m.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(args...))
+	}
+	return m
+}
+
+// encodeCall writes m with the given serial. The D-Bus library keeps the
+// serial of a message to itself, so it is set in the encoded bytes, at its
+// fixed place in the header (bytes 8 to 11, in the message's byte order).
+func encodeCall(w *bytes.Buffer, m *dbus.Message, serial uint32) error {
+	start := w.Len()
+	if err := m.EncodeTo(w, binary.LittleEndian); err != nil {
+		return err
+	}
+	binary.LittleEndian.PutUint32(w.Bytes()[start+8:], serial)
+	return nil
+}
+
+// readReplies reads messages until it has the replies to the calls with
+// serials first to last, and returns them by serial. Signals (the bus's
+// NameAcquired) are skipped; an error reply is an error.
+func readReplies(in *bufio.Reader, first, last uint32) (map[uint32]*dbus.Message, error) {
+	replies := map[uint32]*dbus.Message{}
+	for len(replies) < int(last-first+1) {
+		m, err := dbus.DecodeMessage(in)
+		if err != nil {
+			return nil, err
+		}
+		if m.Type != dbus.TypeMethodReply && m.Type != dbus.TypeError {
+			continue
+		}
+		v, ok := m.Headers[dbus.FieldReplySerial].Value().(uint32)
+		if !ok || v < first || v > last {
+			continue
+		}
+		if m.Type == dbus.TypeError {
+			name, _ := m.Headers[dbus.FieldErrorName].Value().(string)
+			return nil, fmt.Errorf("the bus answered call %d with %s", v, name)
+		}
+		replies[v] = m
+	}
+	return replies, nil
+}
