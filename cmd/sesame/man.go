@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
 
+	"github.com/sesame-auth/sesame/cmd/internal/manpage"
 	"github.com/sesame-auth/sesame/cmd/internal/version"
 )
 
@@ -37,16 +37,14 @@ builds are reproducible, and today otherwise.`,
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("cannot make the folder for the manual pages: %w", err)
 			}
-			root := cmd.Root()
-			root.DisableAutoGenTag = true
-			header := &doc.GenManHeader{
+			header := manpage.Header{
 				Title:   "SESAME",
 				Section: "1",
-				Date:    &when,
+				Date:    when,
 				Source:  "Sesame " + version.String(),
 				Manual:  "Sesame Manual",
 			}
-			if err := doc.GenManTree(root, header, dir); err != nil {
+			if err := manpage.WriteTree(cmd.Root(), header, dir); err != nil {
 				return fmt.Errorf("writing the manual pages in %s: %w", dir, err)
 			}
 			return nil

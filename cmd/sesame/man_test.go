@@ -24,7 +24,7 @@ func TestManWritesAPagePerCommand(t *testing.T) {
 		}
 	}
 	add, _ := os.ReadFile(filepath.Join(dir, "sesame-add.1"))
-	if !strings.Contains(string(add), `\fB--issuer\fP`) {
+	if !strings.Contains(string(add), `\fB\-\-issuer\fP`) {
 		t.Errorf("sesame-add.1 does not document --issuer:\n%s", add)
 	}
 	// The pages are written only from the command tree: nothing from the
