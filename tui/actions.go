@@ -88,6 +88,9 @@ type (
 		// merge skips accounts the vault already has (imports) instead of failing.
 		merge   bool
 		skipped int // entries the import could not use
+		// warnings are the import's words about accounts to check; those
+		// of accounts this save adds are shown with its result.
+		warnings []transfer.Warning
 		// ctx, when cancelled (esc while saving), stops the save before it
 		// writes any account; nil: the save cannot be cancelled.
 		ctx context.Context
@@ -557,8 +560,35 @@ func (m *Model) save(msg saveIntent) tea.Cmd {
 		if msg.skipped > 0 {
 			out.note += fmt.Sprintf("; %d entries could not be used", msg.skipped)
 		}
+		out.note += warningsNote(msg.warnings, added)
 		return out
 	}
+}
+
+// warningsNote is what the note says of the import's warnings about the
+// accounts a save added: the first warning, and how many more there are.
+func warningsNote(warnings []transfer.Warning, added []vault.Account) string {
+	labels := make(map[string]bool, len(added))
+	for _, a := range added {
+		labels[a.Label()] = true
+	}
+	var first string
+	n := 0
+	for _, w := range warnings {
+		if labels[w.Label] {
+			if n == 0 {
+				first = w.Message
+			}
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "; " + first
+	}
+	return fmt.Sprintf("; %s (and %d more accounts to check)", first, n-1)
 }
 
 // describe names one account, or counts several.

@@ -56,6 +56,7 @@ type addScreen struct {
 	picks    []pick
 	pickAt   int
 	pickFrom codeSource
+	pickWarn []transfer.Warning // the scan's warnings, shown for the accounts picked
 	pickKeys pickKeys
 }
 
@@ -542,7 +543,7 @@ func (s *addScreen) imported(msg importedMsg) tea.Cmd {
 		}
 		return s.saveFailed(errors.New(why))
 	}
-	return s.save(saveIntent{accts: msg.res.Accounts, merge: true, skipped: len(msg.res.Skipped)})
+	return s.save(saveIntent{accts: msg.res.Accounts, merge: true, skipped: len(msg.res.Skipped), warnings: msg.res.Warnings})
 }
 
 // importFile reads a QR code image or an export file: transfer knows both.

@@ -1105,3 +1105,25 @@ func TestFilterHelpSaysEnterCopies(t *testing.T) {
 		t.Errorf("the filter's help line does not say what enter does:\n%s", m.text())
 	}
 }
+
+// An import that lets a doubtful account through says so with its result,
+// as `sesame import` does: here a secret of 40 bits, shorter than any real
+// site uses.
+func TestImportFileShowsWarnings(t *testing.T) {
+	m, v, _ := readyModel(t, 160, 40, newClock(t0), sampleAccounts()[:1]...)
+	list := filepath.Join(t.TempDir(), "accounts.txt")
+	short := "otpauth://totp/Tiny:bob?secret=JBSWY3DP&issuer=Tiny\n"
+	if err := os.WriteFile(list, []byte(short), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m = press(t, m, "a", "f")
+	m = setPath(t, m, list)
+	m = press(t, m, "enter")
+	d := v.Data()
+	if _, err := d.Find("Tiny"); err != nil {
+		t.Fatalf("the account was not added: %v\n%s", err, m.text())
+	}
+	if view := m.text(); !strings.Contains(view, "added Tiny (bob); the secret of Tiny (bob) is only 40 bits: check it") {
+		t.Fatalf("no warning with the result:\n%s", view)
+	}
+}

@@ -126,12 +126,13 @@ func (s *addScreen) scanned(msg scannedMsg) tea.Cmd {
 		s.err = errorText(msg.err)
 		return nil
 	case len(msg.res.Accounts) == 1:
-		return s.save(saveIntent{accts: msg.res.Accounts, merge: true, skipped: len(msg.res.Skipped)})
+		return s.save(saveIntent{accts: msg.res.Accounts, merge: true, skipped: len(msg.res.Skipped), warnings: msg.res.Warnings})
 	case len(msg.res.Accounts) == 0:
 		s.err = "no account could be read from " + msg.from.String()
 		return nil
 	}
 	s.picks, s.pickAt, s.pickFrom, s.mode = newPicks(msg.res.Accounts, s.have), 0, msg.from, addPick
+	s.pickWarn = msg.res.Warnings
 	return nil
 }
 
@@ -155,7 +156,7 @@ func (s *addScreen) updatePick(msg tea.Msg) tea.Cmd {
 			s.err = "nothing chosen: press space on the accounts to add"
 			return nil
 		}
-		return s.save(saveIntent{accts: chosen, merge: true})
+		return s.save(saveIntent{accts: chosen, merge: true, warnings: s.pickWarn})
 	}
 	return nil
 }
