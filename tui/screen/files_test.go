@@ -184,3 +184,38 @@ func TestGrim(t *testing.T) {
 		t.Fatalf("err = %v, want grim's own words", err)
 	}
 }
+
+// macOS: screencapture writes one file per display into a private folder,
+// which is gone afterwards; a capture refused for want of the Screen
+// Recording permission writes nothing, and the message says where to allow it.
+func TestScreencapture(t *testing.T) {
+	dir := t.TempDir()
+	writePNG(t, filepath.Join(dir, "shot.png"), 24, 12)
+	// Two displays: the first two paths get a picture. The folder they are
+	// in is recorded, to check it was private and is removed.
+	script := "#!/bin/sh\n" +
+		`[ "$1 $2 $3" = "-x -t png" ] || { echo "unexpected arguments: $*" >&2; exit 2; }` + "\n" +
+		`[ -n "$DENY" ] && { echo "could not create image from display" >&2; exit 1; }` + "\n" +
+		`shift 3; stat -c %a "$(dirname "$1")" > ` + filepath.Join(dir, "mode") + "\n" +
+		`echo "$(dirname "$1")" > ` + filepath.Join(dir, "folder") + "\n" +
+		`cp ` + filepath.Join(dir, "shot.png") + ` "$1"; cp ` + filepath.Join(dir, "shot.png") + ` "$2"` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "screencapture"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	imgs, err := macOS{}.Capture(context.Background())
+	if err != nil || len(imgs) != 2 {
+		t.Fatalf("got %d images, %v; want one per display (2)", len(imgs), err)
+	}
+	if mode, _ := os.ReadFile(filepath.Join(dir, "mode")); strings.TrimSpace(string(mode)) != "700" {
+		t.Errorf("the capture folder had mode %q, want 700", mode)
+	}
+	folder, _ := os.ReadFile(filepath.Join(dir, "folder"))
+	if _, err := os.Stat(strings.TrimSpace(string(folder))); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the capture folder %s is still there (%v)", folder, err)
+	}
+	t.Setenv("DENY", "1")
+	if _, err := (macOS{}).Capture(context.Background()); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "Screen Recording") {
+		t.Fatalf("err = %v, want a refusal that names the Screen Recording setting", err)
+	}
+}
