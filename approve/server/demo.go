@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sesame-auth/sesame/approve/sesame"
@@ -13,7 +14,11 @@ import (
 //go:embed pages/*.html
 var pages embed.FS
 
-var pageTemplates = template.Must(template.ParseFS(pages, "pages/*.html"))
+// pageTemplates parses the demo pages when the first one is served, not at
+// package initialisation, which every command of the sesame binary pays for.
+var pageTemplates = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(pages, "pages/*.html"))
+})
 
 // demoRoutes serves the demo sign-in page and the pairing page. They start
 // sign-ins and pairings without the API key, so Config.Demo is for loopback
@@ -29,7 +34,7 @@ func (h *Handler) demoRoutes() {
 func (h *Handler) page(w http.ResponseWriter, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; form-action 'self'")
-	if err := pageTemplates.ExecuteTemplate(w, name, data); err != nil {
+	if err := pageTemplates().ExecuteTemplate(w, name, data); err != nil {
 		h.log.Error("rendering page", "page", name, "err", err)
 	}
 }
