@@ -352,9 +352,7 @@ func TestAgentInstallSystemd(t *testing.T) {
 func TestAgentRefusesPassphraseVault(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "vault")
 	env := tuitest.Environ("SESAME_HOME="+home, "SESAME_PASSPHRASE=a long test passphrase")
-	if _, errOut, code := runBinary(t, env, "", "--store", "passphrase", "add", "otpauth://totp/Bank:alice?secret=JBSWY3DPEHPK3PXP"); code != 0 {
-		t.Fatalf("add: %d %s", code, errOut)
-	}
+	vaulttest.NewPassphraseIn(t, home, "a long test passphrase", vaulttest.Account("Bank", "alice"))
 	for _, args := range [][]string{{"agent"}, {"agent", "install", "--no-start"}} {
 		_, errOut, code := runBinary(t, env, "", args...)
 		if code != 1 || !strings.Contains(errOut, "protected by a passphrase and the agent runs unattended") {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/tui/tuitest"
+	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
 // recordingProxy forwards to the server and keeps copies of the answers devices send.
@@ -106,6 +107,10 @@ func startApprovalServerStore(t *testing.T, store string) *approvalServer {
 	s.env = []string{"SESAME_HOME=" + filepath.Join(dir, "vault"), "SESAME_PASSPHRASE=e2e passphrase"}
 	if store == "keyring" {
 		s.env[1] = "SESAME_PASSPHRASE="
+	} else {
+		// Made here at a cheap scrypt cost, so that no command of the test
+		// pays the production one; pair then opens it like any vault.
+		vaulttest.NewPassphraseIn(t, filepath.Join(dir, "vault"), "e2e passphrase")
 	}
 	var pairing struct{ URI string }
 	if st := s.rp("POST", "/v1/rp/pairings", map[string]string{"user": "alice"}, &pairing); st != http.StatusCreated {
@@ -171,6 +176,7 @@ func (s *approvalServer) answersSent() int {
 // right number approves it, a wrong one and "not me" deny it, an unanswered
 // one expires, and a replayed answer is refused by the server.
 func TestApproveWatchInTmux(t *testing.T) {
+	t.Parallel()
 	srv := startApprovalServer(t)
 	bin, env, proxy, backend, frontURL := srv.bin, srv.env, srv.proxy, srv.backend, srv.frontURL
 	start, outcome, rp := srv.start, srv.outcome, srv.rp

@@ -15,6 +15,7 @@ import (
 // 0 when the answer was delivered, 1 otherwise, sending nothing when no
 // answer was given.
 func TestApproveOnce(t *testing.T) {
+	t.Parallel()
 	srv := startApprovalServer(t)
 	env := srv.env
 
@@ -72,6 +73,7 @@ func TestApproveOnce(t *testing.T) {
 // (a second tmux here, whose pane output is recorded), without the number;
 // with --no-notify nothing is sent.
 func TestTerminalNotificationsThroughTmux(t *testing.T) {
+	t.Parallel()
 	srv := startApprovalServer(t)
 	for _, c := range []struct {
 		name, ready, done string

@@ -16,6 +16,7 @@ import (
 // lists it. (Wrong numbers, "it wasn't me" and expiry are teatest flows in
 // tui/approvals_test.go, and server tests.)
 func TestApprovalsInTUI(t *testing.T) {
+	t.Parallel()
 	srv := startApprovalServer(t)
 	tm := tuitest.Start(t, tuitest.TermOptions{Width: 100, Height: 30, Env: srv.env}, srv.bin)
 	tm.WaitFor(30*time.Second, "sign-ins on")
@@ -64,11 +65,22 @@ func TestApprovalsInTUI(t *testing.T) {
 	tm.WaitFor(15*time.Second, "through again?")
 	tm.Keys("y")
 	tm.WaitFor(15*time.Second, "Unblocked: sign-in requests for alice")
-	if st := srv.rp("POST", "/v1/rp/signins", map[string]any{"user": "alice"}, nil); st != http.StatusCreated {
-		t.Fatalf("sign-in after the unblock: %d", st)
-	}
 	tm.Keys("Escape")
 	tm.WaitGone(15*time.Second, "Sign-in pairings")
+
+	// A sign-in goes through again, and is answered: left open, its
+	// prompt would pop up over whatever screen the next keys are for.
+	var s3 signInStarted
+	if st := srv.rp("POST", "/v1/rp/signins", map[string]any{"user": "alice", "application": "Wiki"}, &s3); st != http.StatusCreated {
+		t.Fatalf("sign-in after the unblock: %d", st)
+	}
+	tm.WaitFor(15*time.Second, "Are you trying to sign in?")
+	tm.Type(s3.Number)
+	tm.Keys("Enter")
+	tm.WaitFor(15*time.Second, "Approved: sign-in to Wiki")
+	if o := srv.outcome(s3.ID); o.Status != "approved" {
+		t.Fatalf("sign-in after the unblock: %+v", o)
+	}
 
 	// The history view lists the decisions.
 	tm.Keys("H")

@@ -70,6 +70,7 @@ func marked(t *testing.T, mark string) []string {
 // could start inherits its environment, so a marker variable finds them all,
 // even those that were re-parented.
 func TestAddWithoutSessionBusStartsNothing(t *testing.T) {
+	t.Parallel() // its marker finds only the processes it started
 	if _, err := os.Stat("/proc/self/environ"); err != nil {
 		t.Skip("no /proc to count processes in")
 	}
@@ -156,6 +157,7 @@ func silentBus(t *testing.T) (addr string, accepted <-chan struct{}) {
 // with a message that names the likely cause and the way on; nothing is
 // created.
 func TestKeyringTimeout(t *testing.T) {
+	t.Parallel()
 	addr, _ := silentBus(t)
 	home := filepath.Join(t.TempDir(), "home")
 	env, _ := headlessEnv(t, "DBUS_SESSION_BUS_ADDRESS="+addr, "SESAME_HOME="+home)

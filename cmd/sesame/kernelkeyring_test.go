@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sesame-auth/sesame/tui/tuitest"
+	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
 // inNewSession moves the calling goroutine's thread into a new session
@@ -48,6 +49,7 @@ func inNewSession(t *testing.T) {
 // only there; the key is gone after 'sesame lock', after its timeout, and
 // after a passphrase change.
 func TestUnlockWithKernelKeyring(t *testing.T) {
+	t.Parallel()
 	bin := tuitest.Sesame(t) // built before the goroutine leaves its thread
 	inNewSession(t)
 	home := filepath.Join(t.TempDir(), "home")
@@ -81,6 +83,8 @@ func TestUnlockWithKernelKeyring(t *testing.T) {
 	}
 	secret := []byte("kernel-keyring-secret-012")
 	b32 := base32.StdEncoding.EncodeToString(secret)
+	// A cheap vault: the binary opens it at the work factor of its file.
+	vaulttest.NewPassphraseIn(t, home, "kernel keyring test")
 	if _, e, code := run(withPass, bin, "--store", "passphrase", "add", "otpauth://totp/Box:ops?secret="+b32); code != 0 {
 		t.Fatalf("add: exit %d: %s", code, e)
 	}
@@ -167,12 +171,14 @@ func TestUnlockWhereKernelRefuses(t *testing.T) {
 		err := unix.Exec(bin, append([]string{bin}, args...), os.Environ())
 		t.Fatalf("exec %s: %v", bin, err)
 	}
+	t.Parallel()
 	bin := tuitest.Sesame(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	home := filepath.Join(t.TempDir(), "home")
+	vaulttest.NewPassphraseIn(t, home, "refused keyring test") // cheap: the binary opens it at its file's cost
 	env := append(tuitest.Environ(), "SESAME_HOME="+home, "SESAME_PASSPHRASE=refused keyring test", refusedEnv+"="+bin)
 	run := func(args ...string) (string, int) {
 		t.Helper()

@@ -57,6 +57,7 @@ type killOp struct {
 // vault beside a backup that the old passphrase opens. scripts/killtest N
 // runs N rounds; the suite runs a few.
 func TestKillCommands(t *testing.T) {
+	t.Parallel() // mostly waiting on its children; its vault is its own
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -225,6 +225,7 @@ func TestBinaryImport(t *testing.T) {
 	fixture := vaulttest.Fixture(t, "andotp", "andotp_encrypted.bin")
 	bin := tuitest.Sesame(t)
 	home := filepath.Join(t.TempDir(), "home")
+	vaulttest.NewPassphraseIn(t, home, "vault pass") // cheap: the binary opens it at its file's cost
 	pw := writeTemp(t, "pw", "test\n")
 	run := func(args ...string) (string, string, error) {
 		cmd := exec.Command(bin, args...)

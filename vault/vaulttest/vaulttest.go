@@ -117,6 +117,18 @@ func NewPassphrase(t testing.TB, accounts ...vault.Account) *vault.Vault {
 	return create(t, o, vault.StorePassphrase, accounts)
 }
 
+// NewPassphraseIn creates a passphrase vault in dir with the given
+// passphrase and accounts, at the cheap work factor of Options. Tests that
+// drive the built sesame binary make their vault with it: the binary opens
+// a vault at the work factor written in its file, so its commands then pay
+// no production scrypt cost (commands that set a new passphrase still do).
+func NewPassphraseIn(t testing.TB, dir, passphrase string, accounts ...vault.Account) *vault.Vault {
+	t.Helper()
+	o := Options(t)
+	o.Dir, o.Passphrase = dir, []byte(passphrase)
+	return create(t, o, vault.StorePassphrase, accounts)
+}
+
 func create(t testing.TB, o vault.Options, kind vault.StoreKind, accounts []vault.Account) *vault.Vault {
 	t.Helper()
 	v, err := vault.Create(o, kind)
