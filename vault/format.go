@@ -219,21 +219,26 @@ func stuff(b, p []byte) []byte {
 }
 
 // unstuff reverses stuff. ok is false for anything stuff does not write.
+// One table lookup a byte decides (the escape is itself a stuffed byte),
+// and the output is written in place rather than appended.
 func unstuff(s []byte) (p []byte, ok bool) {
-	p = make([]byte, 0, len(s))
+	p = make([]byte, len(s))
+	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c == stuffEscape {
+		if stuffed[c] {
+			if c != stuffEscape {
+				return nil, false
+			}
 			if i++; i == len(s) || s[i] < 0x80 || !stuffed[s[i]&^0x80] {
 				return nil, false
 			}
 			c = s[i] &^ 0x80
-		} else if stuffed[c] {
-			return nil, false
 		}
-		p = append(p, c)
+		p[n] = c
+		n++
 	}
-	return p, true
+	return p[:n], true
 }
 
 // errOtherKey is the reason of a CorruptError for contents that are not
