@@ -84,6 +84,7 @@ func (f *fakeServer) pollTimes() []time.Time {
 }
 
 func TestFlappingServerCannotMakeTheDeviceSpin(t *testing.T) {
+	t.Parallel() // waits on timers, not the CPU
 	var f *fakeServer
 	f = newFakeServer(t, func(n int, _ string) ([]sesame.SignedRequest, bool) {
 		if n%2 == 0 {
@@ -125,6 +126,7 @@ func TestFlappingServerCannotMakeTheDeviceSpin(t *testing.T) {
 }
 
 func TestStatusIsOKAsSoonAsTheServerIsBack(t *testing.T) {
+	t.Parallel() // waits on timers, not the CPU
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	f := newFakeServer(t, func(n int, since string) ([]sesame.SignedRequest, bool) {
@@ -168,6 +170,7 @@ func TestSignedRequestWithBidiIsRefused(t *testing.T) {
 }
 
 func TestSkewIsNotTakenFromTheHoldOfALongPoll(t *testing.T) {
+	t.Parallel() // waits on timers, not the CPU
 	f := newFakeServer(t, func(n int, since string) ([]sesame.SignedRequest, bool) {
 		if since != "" {
 			time.Sleep(3 * time.Second) // a long-poll held by the server, which stamps its time at the end

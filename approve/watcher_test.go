@@ -73,6 +73,7 @@ func isState(s approve.State) func(approve.Event) bool {
 }
 
 func TestWatcherDeliversOnceAndRespondsOnce(t *testing.T) {
+	t.Parallel() // waits on timers, not the CPU
 	s := newServer(t)
 	alice, bob := s.pair(t, "alice"), s.pair(t, "bob")
 	w := approve.NewWatcher([]vault.Pairing{alice, bob}, approve.Options{Kinds: kinds})

@@ -104,7 +104,7 @@ func TestAutoStoreLockedKeyring(t *testing.T) {
 
 func TestPassphraseVault(t *testing.T) {
 	v := vaulttest.NewPassphrase(t, vaulttest.Account("A", "a"))
-	o := vault.Options{Dir: v.Dir(), Keyring: vaulttest.NewKeyring()}
+	o := vault.Options{Dir: v.Dir(), Keyring: vaulttest.NewKeyring(), ScryptWorkFactor: 10}
 	if _, err := vault.Open(o); !errors.Is(err, vault.ErrPassphraseRequired) {
 		t.Fatalf("open without passphrase: %v", err)
 	}
