@@ -8,11 +8,14 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,11 +57,42 @@ func benchServer() {
 		panic(err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
+	go srv.Serve(h.Listener(ln))
 	fmt.Println("http://" + ln.Addr().String())
-	bufio.NewReader(os.Stdin).ReadString('\n')
+	// Each line on stdin asks for the Go memory in use after a collection:
+	// live heap, stacks and goroutines, and with SESAME_BENCH_HEAP a heap
+	// profile in that file.
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		if f := os.Getenv("SESAME_BENCH_HEAP"); f != "" {
+			if out, err := os.Create(f); err == nil {
+				pprof.WriteHeapProfile(out)
+				out.Close()
+			}
+		}
+		fmt.Println(ms.HeapAlloc, ms.StackInuse, runtime.NumGoroutine(), h.waitingNow())
+	}
 	h.Close()
 	srv.Close()
+}
+
+// goMem is the bench server's Go memory after a collection.
+type goMem struct{ heap, stack, goroutines, waiting float64 }
+
+func askMem(b *testing.B, stdin io.Writer, stdout *bufio.Reader) goMem {
+	fmt.Fprintln(stdin, "mem")
+	line, err := stdout.ReadString('\n')
+	if err != nil {
+		b.Fatal(err)
+	}
+	var m goMem
+	if _, err := fmt.Sscan(line, &m.heap, &m.stack, &m.goroutines, &m.waiting); err != nil {
+		b.Fatalf("bench server said %q: %v", line, err)
+	}
+	return m
 }
 
 func rssKiB(pid int) int64 {
@@ -94,7 +128,8 @@ func benchSignIn(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	defer func() { stdin.Close(); cmd.Wait() }()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,7 +175,7 @@ func benchSignIn(b *testing.B, n int) {
 	if b.Failed() {
 		return
 	}
-	before := rssKiB(cmd.Process.Pid)
+	before, goBefore := rssKiB(cmd.Process.Pid), askMem(b, stdin, out)
 
 	type got struct {
 		dev int
@@ -186,7 +221,10 @@ func benchSignIn(b *testing.B, n int) {
 	}
 	// Let the second (waiting) polls reach the server.
 	time.Sleep(time.Second + time.Duration(n/10)*time.Millisecond)
-	after := rssKiB(cmd.Process.Pid)
+	after, goAfter := rssKiB(cmd.Process.Pid), askMem(b, stdin, out)
+	if goAfter.waiting < float64(n) {
+		b.Fatalf("%v of %d devices wait on the server", goAfter.waiting, n)
+	}
 
 	lat := make([]time.Duration, 0, b.N)
 	order := make([]int, n)
@@ -215,6 +253,9 @@ func benchSignIn(b *testing.B, n int) {
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(float64(after-before)/float64(n), "server-KiB/waiting-device")
+	b.ReportMetric((goAfter.heap-goBefore.heap)/1024/float64(n), "live-heap-KiB/waiting-device")
+	b.ReportMetric((goAfter.stack-goBefore.stack)/1024/float64(n), "stack-KiB/waiting-device")
+	b.ReportMetric((goAfter.goroutines-goBefore.goroutines)/float64(n), "goroutines/waiting-device")
 	b.ReportMetric(float64(pollErrors.Load()), "poll-errors")
 	b.ReportMetric(0, "ns/op")
 }

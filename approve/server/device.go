@@ -216,6 +216,26 @@ func pendingFor(tx Tx, user string, now time.Time) (*requestRecord, error) {
 	return &req, nil
 }
 
+// pendingState reads the user's pending, unexpired request, if any.
+func (h *Handler) pendingState(user string) (req *requestRecord, err error) {
+	err = h.store.View(func(tx Tx) (err error) {
+		req, err = pendingFor(tx, user, h.now())
+		return err
+	})
+	return req, err
+}
+
+// stateOf is a long-poll's state for req: its ID, or "none".
+func stateOf(req *requestRecord) string {
+	if req == nil {
+		return "none"
+	}
+	return req.ID
+}
+
+// poll answers a device's long-poll once the state differs from since (or
+// at once without a wait). Over HTTP/1.1 the wait is parked (park.go);
+// otherwise it waits here.
 func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 	nonce := nonceOf(r)
 	dev, err := h.authDevice(r)
@@ -234,55 +254,74 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 	}
 	wait = min(wait, int(sesame.MaxWait/time.Second))
 	since := q.Get("since")
+	waitFor := jitter(time.Duration(wait) * time.Second)
+	if wait > 0 && h.parkable(r) {
+		p := &parkedPoll{h: h, user: dev.User, nonce: nonce, since: since, end: time.Now().Add(waitFor)}
+		h.hub.park(p)
+		req, err := h.pendingState(dev.User)
+		p.req = req
+		if err == nil && stateOf(req) == since && h.park(w, p) {
+			return
+		}
+		h.hub.unpark(p)
+		switch {
+		case err != nil:
+			h.writeSigned(w, nonce, 0, err)
+			return
+		case stateOf(req) != since:
+			h.writePoll(w, nonce, since, req)
+			return
+		}
+		// The connection could not be taken over: wait here.
+	}
 	var timer *time.Timer
 	for {
 		changed := h.hub.sub(dev.User)
-		var req *requestRecord
-		err := h.store.View(func(tx Tx) (err error) {
-			req, err = pendingFor(tx, dev.User, h.now())
-			return err
-		})
+		req, err := h.pendingState(dev.User)
 		if err != nil {
 			h.writeSigned(w, nonce, 0, err)
 			return
 		}
-		state := "none"
-		if req != nil {
-			state = req.ID
+		if stateOf(req) != since || wait == 0 {
+			h.writePoll(w, nonce, since, req)
+			return
 		}
-		done := state != since || wait == 0
-		if !done {
-			if timer == nil {
-				timer = time.NewTimer(jitter(time.Duration(wait) * time.Second))
-				defer timer.Stop()
-				h.metrics.waiting.Inc()
-				defer h.metrics.waiting.Dec()
-			}
-			select {
-			case <-changed:
-				continue
-			case <-timer.C:
-				done = true
-			case <-h.closing:
-				// Hand the long-poll back: the device retries after its
-				// backoff, on another replica behind a load balancer.
-				w.Header().Set("Retry-After", "1")
-				h.writeSigned(w, nonce, 0, fail(http.StatusServiceUnavailable, sesame.CodeUnavailable, "this server is shutting down: try again"))
-				return
-			case <-r.Context().Done():
-				return
-			}
+		if timer == nil {
+			timer = time.NewTimer(waitFor)
+			defer timer.Stop()
+			h.metrics.waiting.Inc()
+			defer h.metrics.waiting.Dec()
 		}
-		resp := sesame.PollResponse{V: sesame.Version, Time: h.now().UnixMilli(), State: state, Requests: []sesame.SignedRequest{}}
-		if req != nil {
-			resp.Requests = append(resp.Requests, req.SignedRequest)
-			if state != since && !req.Started.IsZero() {
-				h.metrics.delivery.Observe(h.now().Sub(req.Started).Seconds())
-			}
+		select {
+		case <-changed:
+			continue
+		case <-timer.C:
+			h.writePoll(w, nonce, since, req)
+		case <-h.closing:
+			h.writeShuttingDown(w, nonce)
+		case <-r.Context().Done():
 		}
-		h.writeSigned(w, nonce, http.StatusOK, resp)
 		return
 	}
+}
+
+// writePoll answers a long-poll with the user's pending request req.
+func (h *Handler) writePoll(w http.ResponseWriter, nonce, since string, req *requestRecord) {
+	resp := sesame.PollResponse{V: sesame.Version, Time: h.now().UnixMilli(), State: stateOf(req), Requests: []sesame.SignedRequest{}}
+	if req != nil {
+		resp.Requests = append(resp.Requests, req.SignedRequest)
+		if resp.State != since && !req.Started.IsZero() {
+			h.metrics.delivery.Observe(h.now().Sub(req.Started).Seconds())
+		}
+	}
+	h.writeSigned(w, nonce, http.StatusOK, resp)
+}
+
+// writeShuttingDown hands a long-poll back: the device retries after its
+// backoff, on another replica behind a load balancer.
+func (h *Handler) writeShuttingDown(w http.ResponseWriter, nonce string) {
+	w.Header().Set("Retry-After", "1")
+	h.writeSigned(w, nonce, 0, fail(http.StatusServiceUnavailable, sesame.CodeUnavailable, "this server is shutting down: try again"))
 }
 
 func (h *Handler) answer(w http.ResponseWriter, r *http.Request) {

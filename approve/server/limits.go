@@ -8,15 +8,18 @@ import (
 	"github.com/sesame-auth/sesame/approve/sesame"
 )
 
-// hub wakes long-polls when a user's requests change. Each waiting user has
-// one channel, closed (and forgotten) on a change; waiters subscribe before
-// reading the store, so that no change is missed. No goroutine is started.
+// hub wakes long-polls when a user's requests change. A wait inside a
+// handler takes the user's channel, closed (and forgotten) on a change; a
+// parked long-poll is in the user's list, woken (and taken off the list) on a
+// change. Waiters subscribe before reading the store, so that no change is
+// missed. No goroutine is started.
 type hub struct {
-	mu sync.Mutex
-	ch map[string]chan struct{}
+	mu     sync.Mutex
+	ch     map[string]chan struct{}
+	parked map[string]*parkedPoll // the head of each user's list
 }
 
-func newHub() *hub { return &hub{ch: map[string]chan struct{}{}} }
+func newHub() *hub { return &hub{ch: map[string]chan struct{}{}, parked: map[string]*parkedPoll{}} }
 
 // sub returns the channel that is closed at the next change for user.
 func (h *hub) sub(user string) <-chan struct{} {
@@ -30,14 +33,64 @@ func (h *hub) sub(user string) <-chan struct{} {
 	return c
 }
 
+// park puts p on its user's list, to be woken at the next change.
+func (h *hub) park(p *parkedPoll) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p.inHub {
+		return
+	}
+	p.prev, p.next, p.inHub = nil, h.parked[p.user], true
+	if p.next != nil {
+		p.next.prev = p
+	}
+	h.parked[p.user] = p
+}
+
+// unpark takes p off its user's list, if it is on it.
+func (h *hub) unpark(p *parkedPoll) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !p.inHub {
+		return
+	}
+	if p.prev != nil {
+		p.prev.next = p.next
+	} else if p.next != nil {
+		h.parked[p.user] = p.next
+	} else {
+		delete(h.parked, p.user)
+	}
+	if p.next != nil {
+		p.next.prev = p.prev
+	}
+	p.prev, p.next, p.inHub = nil, nil, false
+}
+
+// takeLocked empties the list that starts at p.
+func takeLocked(p *parkedPoll, into []*parkedPoll) []*parkedPoll {
+	for p != nil {
+		next := p.next
+		p.prev, p.next, p.inHub = nil, nil, false
+		into = append(into, p)
+		p = next
+	}
+	return into
+}
+
 // notify wakes everything waiting on user.
 func (h *hub) notify(user string) {
 	h.mu.Lock()
 	c, ok := h.ch[user]
 	delete(h.ch, user)
+	parked := takeLocked(h.parked[user], nil)
+	delete(h.parked, user)
 	h.mu.Unlock()
 	if ok {
 		close(c)
+	}
+	for _, p := range parked {
+		p.wake()
 	}
 }
 
@@ -46,9 +99,17 @@ func (h *hub) notifyAll() {
 	h.mu.Lock()
 	old := h.ch
 	h.ch = map[string]chan struct{}{}
+	var parked []*parkedPoll
+	for _, p := range h.parked {
+		parked = takeLocked(p, parked)
+	}
+	h.parked = map[string]*parkedPoll{}
 	h.mu.Unlock()
 	for _, c := range old {
 		close(c)
+	}
+	for _, p := range parked {
+		p.wake()
 	}
 }
 

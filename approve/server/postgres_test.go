@@ -149,6 +149,11 @@ func hubUsers(h *Handler) []string {
 	for u := range h.hub.ch {
 		us = append(us, u)
 	}
+	for u := range h.hub.parked {
+		if _, ok := h.hub.ch[u]; !ok {
+			us = append(us, u)
+		}
+	}
 	return us
 }
 

@@ -94,6 +94,7 @@ type Handler struct {
 	log      *slog.Logger
 	closing  chan struct{}
 	closeOne sync.Once
+	parking  parking
 }
 
 // DefaultBodyTimeout is Config.BodyTimeout's default.
@@ -185,16 +186,27 @@ func (h *Handler) PublicKey() ed25519.PublicKey { return h.pub }
 
 // ServeHTTP serves the API and, with Config.Demo, the demo pages.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set(sesame.HeaderTime, strconv.FormatInt(h.now().UnixMilli(), 10))
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h.commonHeaders(w.Header())
 	h.mux.ServeHTTP(w, r)
 }
 
-// Close ends every long-poll at once (they answer as if their wait was
-// over), for a graceful http.Server.Shutdown: register it with
-// RegisterOnShutdown. It does not close the store.
-func (h *Handler) Close() { h.closeOne.Do(func() { close(h.closing) }) }
+// commonHeaders sets the headers of every response.
+func (h *Handler) commonHeaders(hdr http.Header) {
+	hdr.Set(sesame.HeaderTime, strconv.FormatInt(h.now().UnixMilli(), 10))
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+}
+
+// Close ends every long-poll at once (a device's with 503 and a retry hint,
+// a relying party's as if its wait was over), for a graceful
+// http.Server.Shutdown: register it with RegisterOnShutdown, and wait for
+// the parked long-polls with Shutdown. It does not close the store.
+func (h *Handler) Close() {
+	h.closeOne.Do(func() {
+		close(h.closing)
+		h.hub.notifyAll()
+	})
+}
 
 func (h *Handler) routes() {
 	m := h.mux

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/sesame"
@@ -62,6 +65,13 @@ func newEnv(t *testing.T, mod func(*Config)) *env {
 
 func newEnvWith(t *testing.T, key ed25519.PrivateKey, st Store, clock *fakeClock, mod func(*Config)) *env {
 	t.Helper()
+	return newEnvListening(t, key, st, clock, mod, (*Handler).Listener)
+}
+
+// newEnvListening is newEnvWith whose server accepts from listen(h, ln),
+// ln being its loopback listener.
+func newEnvListening(t *testing.T, key ed25519.PrivateKey, st Store, clock *fakeClock, mod func(*Config), listen func(*Handler, net.Listener) net.Listener) *env {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	cfg := Config{Key: key, Store: st, APIKey: []byte(testAPIKey), URL: "http://" + ts.Listener.Addr().String(), Now: clock.Now, Label: "Test service"}
 	if mod != nil {
@@ -72,8 +82,14 @@ func newEnvWith(t *testing.T, key ed25519.PrivateKey, st Store, clock *fakeClock
 		t.Fatal(err)
 	}
 	ts.Config.Handler = h
+	ts.Listener = listen(h, ts.Listener)
 	ts.Start()
-	t.Cleanup(func() { h.Close(); ts.Close() })
+	t.Cleanup(func() {
+		if err := h.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+		ts.Close()
+	})
 	return &env{t: t, h: h, ts: ts, clock: clock, key: key, store: st}
 }
 
@@ -683,20 +699,7 @@ func TestCloseEndsLongPolls(t *testing.T) {
 	c.Poll(context.Background())
 	done := make(chan error, 1)
 	go func() { _, err := c.Poll(context.Background()); done <- err }()
-	// Wait until the poll is parked in the hub.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		e.h.hub.mu.Lock()
-		n := len(e.h.hub.ch)
-		e.h.hub.mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the long-poll did not park in the hub within 5 s")
-		}
-		time.Sleep(5 * time.Millisecond) // polling the hub, not synchronising
-	}
+	waitFor(t, "the long-poll to wait in the hub", func() bool { return len(hubUsers(e.h)) == 1 })
 	e.h.Close()
 	select {
 	case err := <-done:
@@ -867,4 +870,11 @@ func TestRelyingPartyCancelsAPendingSignIn(t *testing.T) {
 	if st := e.rp("DELETE", "/v1/rp/signins/nosuch", nil, nil); st != http.StatusNotFound {
 		t.Fatalf("cancel of an unknown sign-in: HTTP %d", st)
 	}
+}
+
+// waitingNow is the waiting devices gauge's value.
+func (h *Handler) waitingNow() float64 {
+	var m dto.Metric
+	h.metrics.waiting.Write(&m)
+	return m.GetGauge().GetValue()
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -268,14 +269,17 @@ func (a *app) runServer(ctx context.Context, f serverFlags) error {
 func (a *app) serve(ctx context.Context, ln net.Listener, h *server.Handler, base, cert, key string, noAPI, demo bool) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
 	srv.RegisterOnShutdown(h.Close)
-	errc := make(chan error, 1)
-	go func() {
-		if cert != "" {
-			errc <- srv.ServeTLS(ln, cert, key)
-		} else {
-			errc <- srv.Serve(ln)
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			ln.Close()
+			return err
 		}
-	}()
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"h2", "http/1.1"}})
+	}
+	ln = h.Listener(ln)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
 	fmt.Fprintln(a.stdout, base)
 	fmt.Fprintf(a.stderr, "sesame: approval server on %s, key fingerprint %s\n", base, h.Fingerprint())
 	if noAPI {
@@ -299,7 +303,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener, h *server.Handler, bas
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			fmt.Fprintln(a.stderr, "sesame: shutting down")
-			return srv.Shutdown(sctx)
+			return errors.Join(srv.Shutdown(sctx), h.Shutdown(sctx))
 		}
 	}
 }

@@ -286,6 +286,25 @@ func metric(reps []*replica, name string) float64 {
 }
 
 // waiting sums sesame_waiting_devices over the replicas that answer.
+// memory is a replica's resident set and Go memory in use (heap spans,
+// live objects and garbage not yet collected; stacks), in KiB.
+type memory struct{ rss, heap, stack float64 }
+
+func memoryOf(r *replica) memory {
+	one := []*replica{r}
+	return memory{float64(rssKiB(r.cmd.Process.Pid)), metric(one, "go_memstats_heap_inuse_bytes") / 1024, metric(one, "go_memstats_stack_inuse_bytes") / 1024}
+}
+
+// reportMemory prints each replica's memory per waiting device: its growth
+// since before divided by the devices waiting on it now.
+func reportMemory(reps []*replica, before []memory, when string) {
+	for i, r := range reps {
+		m, n := memoryOf(r), float64(waiting([]*replica{r}))
+		fmt.Printf("replica %d, %s: RSS %.0f KiB restarted before the devices connected, %.0f KiB with %.0f waiting: %.1f KiB per waiting device (Go heap %.1f, stacks %.1f)\n",
+			i, when, before[i].rss, m.rss, n, (m.rss-before[i].rss)/n, (m.heap-before[i].heap)/n, (m.stack-before[i].stack)/n)
+	}
+}
+
 func waiting(reps []*replica) int { return int(metric(reps, "sesame_waiting_devices")) }
 
 func waitUntil(what string, limit time.Duration, cond func() bool) error {
@@ -365,13 +384,9 @@ func runLatency() error {
 		}
 	}
 	time.Sleep(time.Second)
-	before := make([]int64, len(reps))
-	type goMem struct{ heap, stack float64 }
-	goBefore := make([]goMem, len(reps))
+	before := make([]memory, len(reps))
 	for i, r := range reps {
-		before[i] = rssKiB(r.cmd.Process.Pid)
-		one := []*replica{r}
-		goBefore[i] = goMem{metric(one, "go_memstats_heap_inuse_bytes"), metric(one, "go_memstats_stack_inuse_bytes")}
+		before[i] = memoryOf(r)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -405,16 +420,7 @@ func runLatency() error {
 		return err
 	}
 	fmt.Printf("all %d devices waiting %v after they started connecting\n", len(devs), time.Since(start).Round(time.Millisecond))
-	after := make([]int64, len(reps))
-	for i, r := range reps {
-		after[i] = rssKiB(r.cmd.Process.Pid)
-		n := float64(waiting([]*replica{r}))
-		one := []*replica{r}
-		heap := (metric(one, "go_memstats_heap_inuse_bytes") - goBefore[i].heap) / 1024 / n
-		stack := (metric(one, "go_memstats_stack_inuse_bytes") - goBefore[i].stack) / 1024 / n
-		fmt.Printf("replica %d: RSS %d KiB restarted before the devices connected, %d KiB with %.0f waiting: %.1f KiB per waiting device (Go heap %.1f, stacks %.1f)\n",
-			i, before[i], after[i], n, float64(after[i]-before[i])/n, heap, stack)
-	}
+	reportMemory(reps, before, "just connected")
 
 	// Sign-ins at a steady rate, each on a random replica for a random user
 	// that has none yet (a second one would replace the first before its
@@ -466,6 +472,7 @@ func runLatency() error {
 	}
 	swg.Wait()
 	time.Sleep(2 * time.Second) // the last deliveries
+	reportMemory(reps, before, "after the run")
 	cancel()
 	fmt.Printf("load at the end: %s\n", loadavg())
 
