@@ -50,6 +50,7 @@ func crashChild(dir string) {
 // opens the vault: it must always open, holding the accounts of the last
 // completed write or of the one in flight, never fewer.
 func TestCrashDuringWrites(t *testing.T) {
+	t.Parallel() // its vault is its own
 	if testing.Short() {
 		t.Skip("kills child processes many times")
 	}

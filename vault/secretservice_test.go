@@ -17,6 +17,7 @@ import (
 // key is one Secret Service item that secret-tool can see, the vault opens
 // from it, and no secret or account name is anywhere in the vault folder.
 func TestSecretService(t *testing.T) {
+	t.Parallel() // waits on gnome-keyring in a session of its own
 	if !vaulttest.InSecretService(t) {
 		return
 	}

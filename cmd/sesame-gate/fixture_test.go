@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/sesame-auth/sesame/tui/tuitest"
+	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
 func TestMain(m *testing.M) { tuitest.Main(m) }
@@ -139,6 +140,9 @@ func newWorld(t *testing.T) *world {
 
 	// A vault paired as alice, bob and carol, answering in tmux.
 	w.vaultEnv = []string{"SESAME_HOME=" + filepath.Join(dir, "vault"), "SESAME_PASSPHRASE=gate e2e passphrase"}
+	// Made here at a cheap scrypt cost: the binary opens a vault at the cost
+	// written in its file, so no command pays the production one.
+	vaulttest.NewPassphraseIn(t, filepath.Join(dir, "vault"), "gate e2e passphrase")
 	for _, u := range []string{"alice", "bob", "carol"} {
 		var p struct{ URI string }
 		if code := w.rp("POST", "/v1/rp/pairings", fmt.Sprintf(`{"user":%q}`, u), &p); code != 201 {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sesame-auth/sesame/approve/privacyidea/pitest"
 	"github.com/sesame-auth/sesame/tui/tuitest"
+	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
 func TestMain(m *testing.M) { tuitest.Main(m) }
@@ -26,6 +27,9 @@ const wait = time.Minute
 func TestPairAndApproveInTmux(t *testing.T) {
 	srv := pitest.New(t, pitest.Config{Label: "alice@realm1", Issuer: "ACME privacyIDEA", Capabilities: true})
 	home := t.TempDir()
+	// A vault made here at a cheap scrypt cost: the binary opens it at the
+	// cost written in its file, so no command pays the production one.
+	vaulttest.NewPassphraseIn(t, home, "correct horse battery staple e2e")
 	qrPNG := filepath.Join(t.TempDir(), "enrol.png")
 	code, err := qr.Encode(srv.EnrollURI(), qr.M)
 	if err != nil {
