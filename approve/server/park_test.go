@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,9 +16,11 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/sesame"
 )
 
@@ -312,4 +315,79 @@ func TestConnectionCapsCountParkedConnections(t *testing.T) {
 	waitFor(t, "bob's slot to be freed", func() bool { return open() == 1 })
 	a.c.Close()
 	waitFor(t, "alice's slot to be freed", func() bool { return open() == 0 && parkedNow(e.h) == 0 && e.h.waitingNow() == 0 })
+}
+
+// TestLongPollsOverTLS runs a device over TLS as sesame server serves it:
+// over HTTP/1.1 its long-poll parks and its connection, handed back, carries
+// its answer; over HTTP/2 the long-poll waits in its handler.
+func TestLongPollsOverTLS(t *testing.T) {
+	donor := httptest.NewTLSServer(nil) // for its certificate
+	cert, roots := donor.TLS.Certificates[0], donor.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	donor.Close()
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	var base string
+	e := newEnvListening(t, key, testStore(t), newClock(), func(c *Config) {
+		c.URL = strings.Replace(c.URL, "http://", "https://", 1)
+		base = c.URL
+	}, func(h *Handler, ln net.Listener) net.Listener {
+		return h.Listener(tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}))
+	})
+	e.ts.URL = base
+	*e.ts.Client() = http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	for i, h2 := range []bool{false, true} {
+		t.Run(fmt.Sprintf("h2=%v", h2), func(t *testing.T) {
+			var dials atomic.Int32
+			dialer := &net.Dialer{}
+			device := &http.Client{Transport: &http.Transport{
+				TLSClientConfig: &tls.Config{RootCAs: roots}, ForceAttemptHTTP2: h2,
+				DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+					dials.Add(1)
+					return dialer.DialContext(ctx, network, addr)
+				},
+			}}
+			opts := sesame.ClientOptions{HTTPClient: device, Now: e.clock.Now}
+			user := "user" + itoa(i)
+			p, err := sesame.Pair(context.Background(), e.pairingURI(user), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := sesame.NewClient(p, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Poll(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			type polled struct {
+				reqs []approve.Request
+				err  error
+			}
+			got := make(chan polled, 1)
+			go func() {
+				reqs, err := c.Poll(context.Background())
+				got <- polled{reqs, err}
+			}()
+			waitFor(t, "the device to wait", func() bool { return e.h.waitingNow() == 1 })
+			if n, want := parkedNow(e.h), map[bool]int{false: 1, true: 0}[h2]; n != want {
+				t.Fatalf("%d long-polls parked, want %d", n, want)
+			}
+			started, st := e.start(SignInRequest{User: user})
+			if st != http.StatusCreated {
+				t.Fatalf("start: %d", st)
+			}
+			r := <-got
+			if r.err != nil || len(r.reqs) != 1 || r.reqs[0].ID != started.ID {
+				t.Fatalf("the long-poll returned %+v, %v", r.reqs, r.err)
+			}
+			if err := c.Respond(context.Background(), r.reqs[0], approve.Answer{Approve: true, Number: started.Number}); err != nil {
+				t.Fatal(err)
+			}
+			if s := e.status(started.ID, 0); s.Status != sesame.StatusApproved {
+				t.Fatalf("status = %+v", s)
+			}
+			if n := dials.Load(); n != 1 {
+				t.Fatalf("the device opened %d connections, want 1 kept alive throughout", n)
+			}
+		})
+	}
 }
