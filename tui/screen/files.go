@@ -117,8 +117,11 @@ func (macOS) Capture(ctx context.Context) ([]image.Image, error) {
 // D-Bus portal, which may ask the user first. The portal writes the picture
 // to a file it names; Sesame reads it and removes it at once.
 type Portal struct {
-	// Conn is the session bus; nil connects to it.
+	// Conn is the session bus; nil connects to Address.
 	Conn *dbus.Conn
+	// Address is the session bus's D-Bus address. Sesame connects to that
+	// bus only: it never starts one (dbus-launch) that would outlive it.
+	Address string
 }
 
 func (Portal) String() string { return "the Screenshot portal" }
@@ -129,9 +132,12 @@ func (p Portal) Capture(ctx context.Context) ([]image.Image, error) {
 	defer cancel()
 	conn := p.Conn
 	if conn == nil {
-		c, err := dbus.ConnectSessionBus(dbus.WithContext(ctx))
+		if p.Address == "" {
+			return nil, fmt.Errorf("%w: the Screenshot portal needs a D-Bus session bus, and there is none (DBUS_SESSION_BUS_ADDRESS and XDG_RUNTIME_DIR are not set)", ErrUnsupported)
+		}
+		c, err := dbus.Connect(p.Address, dbus.WithContext(ctx))
 		if err != nil {
-			return nil, fmt.Errorf("the Screenshot portal: connect to the session bus: %w", err)
+			return nil, fmt.Errorf("%w: the Screenshot portal: cannot connect to the D-Bus session bus at %s: %v", ErrUnsupported, p.Address, err)
 		}
 		defer c.Close()
 		conn = c

@@ -119,7 +119,7 @@ func TestPortalCapture(t *testing.T) {
 	p := &fakePortal{file: file}
 	startPortal(t, addr, p)
 
-	imgs, err := Portal{Conn: connect(t, addr)}.Capture(context.Background())
+	imgs, err := Portal{Address: addr}.Capture(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +148,16 @@ func TestPortalMissing(t *testing.T) {
 	_, err := Portal{Conn: connect(t, addr)}.Capture(context.Background())
 	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "install xdg-desktop-portal") {
 		t.Fatalf("err = %v, want one that names what to install", err)
+	}
+}
+
+// Without a session bus there is no portal to ask, and none is started.
+func TestPortalWithoutBus(t *testing.T) {
+	for _, addr := range []string{"", "unix:path=" + filepath.Join(t.TempDir(), "bus")} {
+		_, err := Portal{Address: addr}.Capture(context.Background())
+		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "session bus") {
+			t.Errorf("address %q: err = %v, want one that says there is no session bus", addr, err)
+		}
 	}
 }
 

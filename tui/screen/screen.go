@@ -16,6 +16,7 @@ import (
 	"image"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 
@@ -90,8 +91,8 @@ func Detect(e Env) (Capturer, error) {
 	}
 	if e.getenv("WAYLAND_DISPLAY") != "" {
 		var chain Fallback
-		if e.getenv("DBUS_SESSION_BUS_ADDRESS") != "" || e.getenv("XDG_RUNTIME_DIR") != "" {
-			chain = append(chain, Portal{})
+		if addr := sessionBus(e); addr != "" {
+			chain = append(chain, Portal{Address: addr})
 		}
 		if e.has("grim") {
 			chain = append(chain, Grim{})
@@ -108,6 +109,19 @@ func Detect(e Env) (Capturer, error) {
 		return X11{Display: d}, nil
 	}
 	return nil, errors.Join(ErrUnsupported, errors.New("no graphical session: neither DISPLAY (X11) nor WAYLAND_DISPLAY (Wayland) is set; over SSH, copy the QR code's link and use 'sesame add URI'"))
+}
+
+// sessionBus is the address of the D-Bus session bus the portal is on:
+// DBUS_SESSION_BUS_ADDRESS, else the socket "bus" in $XDG_RUNTIME_DIR, as
+// D-Bus itself looks for it; "" when neither is set.
+func sessionBus(e Env) string {
+	if addr := e.getenv("DBUS_SESSION_BUS_ADDRESS"); addr != "" {
+		return addr
+	}
+	if dir := e.getenv("XDG_RUNTIME_DIR"); dir != "" {
+		return "unix:path=" + filepath.Join(dir, "bus")
+	}
+	return ""
 }
 
 // Fallback tries each capturer in turn and stops at the first that works.
