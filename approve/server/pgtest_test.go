@@ -23,11 +23,25 @@ var testStoreKind = "memory"
 var testPG *pgtest.Server
 
 func runEveryStore(m *testing.M) int {
+	// PostgreSQL starts (initdb and all) while the memory pass runs.
+	type started struct {
+		pg  *pgtest.Server
+		err error
+	}
+	starting := make(chan started, 1)
+	go func() {
+		pg, err := pgtest.Start()
+		starting <- started{pg, err}
+	}()
 	code := m.Run()
+	s := <-starting
+	pg, err := s.pg, s.err
 	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" {
+		if err == nil {
+			pg.Stop()
+		}
 		return code
 	}
-	pg, err := pgtest.Start()
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			fmt.Fprintf(os.Stderr, "FAIL: the PostgreSQL pass of the server tests could not start: %v\n", err)

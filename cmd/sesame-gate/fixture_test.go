@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-auth/sesame/approve/gate"
 	"github.com/sesame-auth/sesame/tui/tuitest"
 	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
@@ -34,22 +35,25 @@ func TestMain(m *testing.M) { tuitest.Main(m) }
 // and 'sesame approve --watch' in tmux with a vault paired as alice, bob
 // and carol.
 type world struct {
-	t          *testing.T
-	tag        string // random, in the names of users and files made for this run
-	dir        string // 0755, so the test users reach the gate
-	gate       string // the installed gate binary
-	config     string // the gate's configuration file
-	keyFile    string
-	group      string   // the gate's group, the only one that reads the key
-	users      []string // login names of alice, bob and carol in Sesame (rate limits are per user)
-	sesame     string   // the sesame binary
-	vaultEnv   []string
-	serverURL  string
-	server     *exec.Cmd
-	sshPort    int
-	clientKey  string
-	knownHosts string
-	approve    *tuitest.Term
+	t      *testing.T
+	tag    string // random, in the names of users and files made for this run
+	dir    string // 0755, so the test users reach the gate
+	gate   string // the installed gate binary
+	config string // the gate's configuration file
+	// unwatchedConfig is the configuration of the fourth user, dave, whose
+	// pairing no one watches: the shortest timeout.
+	unwatchedConfig string
+	keyFile         string
+	group           string   // the gate's group, the only one that reads the key
+	users           []string // login names of alice, bob, carol and dave in Sesame (rate limits are per user)
+	sesame          string   // the sesame binary
+	vaultEnv        []string
+	serverURL       string
+	server          *exec.Cmd
+	sshPort         int
+	clientKey       string
+	knownHosts      string
+	approve         *tuitest.Term
 }
 
 const e2eAPIKey = "gate-e2e-api-key-0123456789abcdef"
@@ -109,7 +113,7 @@ func newWorld(t *testing.T) *world {
 	w.group = "sgate" + tag
 	must(t, "groupadd", w.group)
 	t.Cleanup(func() { exec.Command("groupdel", w.group).Run() })
-	for _, n := range []string{"sga", "sgb", "sgc"} {
+	for _, n := range []string{"sga", "sgb", "sgc", "sgd"} {
 		name := n + tag
 		must(t, "useradd", "-m", "-d", filepath.Join(dir, "home", name), "-s", "/bin/bash", "-p", "*", name)
 		t.Cleanup(func() { exec.Command("userdel", name).Run() })
@@ -133,9 +137,12 @@ func newWorld(t *testing.T) *world {
 	os.WriteFile(w.keyFile, []byte(e2eAPIKey+"\n"), 0o640)
 	os.Chown(w.keyFile, 0, gid)
 	w.config = filepath.Join(dir, "etc", "gate.toml")
+	w.unwatchedConfig = filepath.Join(dir, "etc", "gate-unwatched.toml")
 
 	w.startServer()
 	w.writeConfig(w.serverURL, "secure", 60)
+	// dave waits the shortest timeout, in a configuration of his own.
+	w.writeConfigFile(w.unwatchedConfig, w.serverURL, "secure", gate.MinTimeout, w.users[3:4], "dave")
 	w.startSSHD()
 
 	// A vault paired as alice, bob and carol, answering in tmux.
@@ -153,6 +160,19 @@ func newWorld(t *testing.T) *world {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("pair %s: %v\n%s", u, err, out)
 		}
+	}
+	// dave's pairing is in a vault that nobody watches: his sign-ins are
+	// never answered.
+	unwatched := []string{"SESAME_HOME=" + filepath.Join(dir, "vault-unwatched"), "SESAME_PASSPHRASE=gate e2e passphrase"}
+	vaulttest.NewPassphraseIn(t, filepath.Join(dir, "vault-unwatched"), "gate e2e passphrase")
+	var p struct{ URI string }
+	if code := w.rp("POST", "/v1/rp/pairings", `{"user":"dave"}`, &p); code != 201 {
+		t.Fatalf("create a pairing for dave: HTTP %d", code)
+	}
+	cmd := exec.Command(w.sesame, "pair", p.URI)
+	cmd.Env = tuitest.Environ(unwatched...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pair dave: %v\n%s", err, out)
 	}
 	w.approve = tuitest.Start(t, tuitest.TermOptions{Width: 160, Height: 50, Scrollback: 10000, Env: w.vaultEnv}, w.sesame, "approve", "--watch")
 	w.approve.WaitFor(30*time.Second, "alice@Gate: ok", "bob@Gate: ok", "carol@Gate: ok")
@@ -203,8 +223,16 @@ func (w *world) rp(method, path, body string, out any) int {
 	return resp.StatusCode
 }
 
-// writeConfig writes the gate's configuration (root 0644).
+// writeConfig writes the gate's configuration (root 0644) for the first
+// three users, as alice, bob and carol.
 func (w *world) writeConfig(serverURL, failmode string, timeout int) {
+	w.t.Helper()
+	w.writeConfigFile(w.config, serverURL, failmode, timeout, w.users[:3], "alice", "bob", "carol")
+}
+
+// writeConfigFile writes a gate configuration (root 0644) to path that maps
+// logins to the Sesame users of the same index.
+func (w *world) writeConfigFile(path, serverURL, failmode string, timeout int, logins []string, users ...string) {
 	w.t.Helper()
 	cfg := fmt.Sprintf(`server_url = %q
 api_key_file = %q
@@ -213,11 +241,11 @@ timeout = %d
 pushinfo = true
 
 [users_map]
-%s = "alice"
-%s = "bob"
-%s = "carol"
-`, serverURL, w.keyFile, failmode, timeout, w.users[0], w.users[1], w.users[2])
-	if err := os.WriteFile(w.config, []byte(cfg), 0o644); err != nil {
+`, serverURL, w.keyFile, failmode, timeout)
+	for i, login := range logins {
+		cfg += fmt.Sprintf("%s = %q\n", login, users[i])
+	}
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		w.t.Fatal(err)
 	}
 }
@@ -250,8 +278,10 @@ StrictModes no
 AllowUsers %s
 Subsystem sftp /usr/lib/openssh/sftp-server
 ForceCommand %s --config %s
+Match User %s
+	ForceCommand %s --config %s
 `, w.sshPort, filepath.Join(sd, "host_ed25519"), filepath.Join(sd, "sshd.pid"), filepath.Join(sd, "authorized_keys"),
-		strings.Join(w.users, " "), w.gate, w.config)
+		strings.Join(w.users, " "), w.gate, w.config, w.users[3], w.gate, w.unwatchedConfig)
 	conf := filepath.Join(sd, "sshd_config")
 	os.WriteFile(conf, []byte(cfg), 0o644)
 	os.MkdirAll("/run/sshd", 0o755) // privilege separation folder
