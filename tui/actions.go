@@ -128,7 +128,7 @@ func update(v *vault.Vault, note, sel string, fn func(*vault.Data) error) tea.Cm
 // whether msg was one of them.
 func (m *Model) handle(msg tea.Msg) (tea.Cmd, bool) {
 	for _, h := range []func(tea.Msg) (tea.Cmd, bool){
-		m.handleVault, m.handleScreens, m.handleClipboard, m.handleAccounts, m.handleExport, m.handleApprovals,
+		m.handleVault, m.handleScreens, m.handleClipboard, m.handleAccounts, m.handleExport, m.handleApprovals, m.handleAside,
 	} {
 		if cmd, ok := h(msg); ok {
 			return cmd, true

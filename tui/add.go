@@ -289,12 +289,11 @@ func (s *addScreen) updateChoose(km tea.KeyPressMsg) (screen, tea.Cmd) {
 			s.mode = addMenuModes[s.choice]
 			return s, s.focus()
 		}
-		from := fromScreen
-		if addChoices[s.choice].key == "v" {
-			from = fromClipboard
-		}
 		s.busy, s.err = true, ""
-		return s, readCodes(s.c.readCodes, from)
+		if addChoices[s.choice].key == "v" {
+			return s, readClipboard(s.c.clipboardCodes)
+		}
+		return s, scanScreen(s.c.capture, s.c.altScreen)
 	}
 	return s, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sesame-auth/sesame/tui/clipboard"
+	screencap "github.com/sesame-auth/sesame/tui/screen"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -27,9 +28,13 @@ type common struct {
 	height     int
 	now        time.Time
 	privacy    bool
-	// readCodes reads the QR codes of the screen or the clipboard, for the
-	// add dialog; it runs in a tea.Cmd.
-	readCodes func(ctx context.Context, from codeSource) ([]string, error)
+	// capture finds how to capture the screen, and clipboardCodes reads
+	// the QR codes of the clipboard, for the add dialog; they run in Cmds.
+	capture        func() (screencap.Capturer, error)
+	clipboardCodes func(ctx context.Context) ([]string, error)
+	// altScreen is set when the UI fills the alternate screen, and so may
+	// step aside for a screen capture.
+	altScreen bool
 }
 
 // screen is one screen of the UI. Every screen has the same shape: update
@@ -72,6 +77,8 @@ type Model struct {
 	// themeKnown is set once the palette is settled: by Options, by the
 	// terminal's answer or by its silence (backgroundWait).
 	themeKnown bool
+	// aside is set while the UI steps aside for a screen capture.
+	aside asideState
 }
 
 type toast struct {
@@ -95,15 +102,17 @@ func New(o Options) Model {
 	}
 	dark, known := o.background()
 	c := &common{
-		styles:     NewStyles(DefaultPalette(), dark),
-		formKeys:   DefaultFormKeys(),
-		dialogKeys: DefaultDialogKeys(),
-		interrupt:  key.NewBinding(key.WithKeys("ctrl+c")),
-		width:      80,
-		height:     24,
-		now:        o.now(),
-		privacy:    o.Privacy,
-		readCodes:  o.codeReader(),
+		styles:         NewStyles(DefaultPalette(), dark),
+		formKeys:       DefaultFormKeys(),
+		dialogKeys:     DefaultDialogKeys(),
+		interrupt:      key.NewBinding(key.WithKeys("ctrl+c")),
+		width:          80,
+		height:         24,
+		now:            o.now(),
+		privacy:        o.Privacy,
+		capture:        o.screenCapturer(),
+		clipboardCodes: o.clipboardCodes(),
+		altScreen:      !o.NoAltScreen,
 	}
 	h := help.New()
 	h.Styles = c.styles.Help
@@ -272,8 +281,14 @@ func errorText(err error) string {
 }
 
 // View is the program's view of the model: the frame, on the alternate
-// screen unless Options.NoAltScreen.
+// screen unless Options.NoAltScreen; nothing, off the alternate screen,
+// while it steps aside for a screen capture.
 func (m Model) View() tea.View {
+	if m.aside.hidden() {
+		v := tea.NewView("")
+		v.WindowTitle = "Sesame"
+		return v
+	}
 	v := tea.NewView(m.frame())
 	v.AltScreen = !m.o.NoAltScreen
 	v.WindowTitle = "Sesame"

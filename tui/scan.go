@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -29,34 +30,32 @@ func (c codeSource) String() string {
 	return "the screen"
 }
 
-// codeReader reads the codes of the screen (Options.Screen, else
-// screen.Detect) or of the clipboard (Options.Paste, else
-// clipboard.DetectSource).
-func (o Options) codeReader() func(context.Context, codeSource) ([]string, error) {
-	capture, paste := o.Screen, o.Paste
-	if capture == nil {
-		capture = func() (screencap.Capturer, error) { return screencap.Detect(screencap.Env{Getenv: o.Getenv}) }
+// screenCapturer is how the add dialog captures the screen: Options.Screen,
+// else screen.Detect.
+func (o Options) screenCapturer() func() (screencap.Capturer, error) {
+	if o.Screen != nil {
+		return o.Screen
 	}
+	return func() (screencap.Capturer, error) { return screencap.Detect(screencap.Env{Getenv: o.Getenv}) }
+}
+
+// clipboardCodes reads the codes on the clipboard (Options.Paste, else
+// clipboard.DetectSource).
+func (o Options) clipboardCodes() func(context.Context) ([]string, error) {
+	paste := o.Paste
 	if paste == nil {
 		paste = func() (clipboard.Source, error) { return clipboard.DetectSource(clipboard.Env{Getenv: o.Getenv}) }
 	}
-	return func(ctx context.Context, from codeSource) ([]string, error) {
-		if from == fromClipboard {
-			src, err := paste()
-			if err != nil {
-				return nil, err
-			}
-			content, err := src.Paste(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return clipboard.Codes(content)
-		}
-		c, err := capture()
+	return func(ctx context.Context) ([]string, error) {
+		src, err := paste()
 		if err != nil {
 			return nil, err
 		}
-		return screencap.Scan(ctx, c)
+		content, err := src.Paste(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return clipboard.Codes(content)
 	}
 }
 
@@ -65,17 +64,65 @@ type scannedMsg struct {
 	from codeSource
 	res  *transfer.Result
 	err  error
+	// aside is set for a capture taken with the UI stepped aside.
+	aside bool
 }
 
-// readCodes reads the codes and imports what they hold, in a Cmd.
-func readCodes(read func(context.Context, codeSource) ([]string, error), from codeSource) tea.Cmd {
+// foundCodes imports what the codes read from hold.
+func foundCodes(from codeSource, texts []string, err error) scannedMsg {
+	if err != nil {
+		return scannedMsg{from: from, err: err}
+	}
+	res, err := transfer.FromCodes(transfer.ImportOptions{}, from.String(), texts)
+	return scannedMsg{from: from, res: res, err: err}
+}
+
+// readClipboard reads the clipboard's codes, in a Cmd.
+func readClipboard(read func(context.Context) ([]string, error)) tea.Cmd {
 	return func() tea.Msg {
-		texts, err := read(context.Background(), from)
+		texts, err := read(context.Background())
+		return foundCodes(fromClipboard, texts, err)
+	}
+}
+
+// asideMsg asks the root model to step aside (leave the alternate screen)
+// and then capture with c.
+type asideMsg struct{ c screencap.Capturer }
+
+// scanScreen captures the screen and reads its codes, in a Cmd. When the UI
+// fills the terminal's alternate screen (canAside), the terminal's place
+// decides (screen.AsideFor): a terminal covering every screen steps aside
+// before capturing; one that may be in the picture steps aside and captures
+// again when the first capture found no code.
+func scanScreen(capture func() (screencap.Capturer, error), canAside bool) tea.Cmd {
+	return func() tea.Msg {
+		ctx := context.Background()
+		c, err := capture()
 		if err != nil {
-			return scannedMsg{from: from, err: err}
+			return scannedMsg{from: fromScreen, err: err}
 		}
-		res, err := transfer.FromCodes(transfer.ImportOptions{}, from.String(), texts)
-		return scannedMsg{from: from, res: res, err: err}
+		rule := screencap.StayPut
+		if canAside {
+			rule = screencap.AsideFor(screencap.Where(ctx, c))
+		}
+		if rule == screencap.AsideFirst {
+			return asideMsg{c: c}
+		}
+		texts, err := screencap.Scan(ctx, c)
+		if rule == screencap.AsideIfNone && errors.Is(err, screencap.ErrNoCode) {
+			return asideMsg{c: c}
+		}
+		return foundCodes(fromScreen, texts, err)
+	}
+}
+
+// scanAside captures with c while the UI has stepped aside, in a Cmd.
+func scanAside(c screencap.Capturer) tea.Cmd {
+	return func() tea.Msg {
+		texts, err := screencap.Scan(context.Background(), c)
+		msg := foundCodes(fromScreen, texts, err)
+		msg.aside = true
+		return msg
 	}
 }
 

@@ -106,7 +106,7 @@ func Detect(e Env) (Capturer, error) {
 		return chain, nil
 	}
 	if d := e.getenv("DISPLAY"); d != "" {
-		return X11{Display: d}, nil
+		return X11{Display: d, Window: e.getenv("WINDOWID")}, nil
 	}
 	return nil, errors.Join(ErrUnsupported, errors.New("no graphical session: neither DISPLAY (X11) nor WAYLAND_DISPLAY (Wayland) is set; over SSH, copy the QR code's link and use 'sesame add URI'"))
 }
@@ -159,7 +159,8 @@ var ErrNoCode = errors.New("no QR code found on the screen: show the QR code, un
 
 // Scan captures every screen and returns the text of every QR code on them,
 // screen by screen in reading order, without duplicates. A code that is seen
-// but cannot be read gives qrcode.ErrUnreadableCode.
+// but cannot be read gives qrcode.ErrUnreadableCode; no code gives
+// ErrNoCode, which says so when the terminal covers every screen.
 func Scan(ctx context.Context, c Capturer) ([]string, error) {
 	imgs, err := c.Capture(ctx)
 	if err != nil {
@@ -189,6 +190,8 @@ func Scan(ctx context.Context, c Capturer) ([]string, error) {
 		return texts, nil
 	case unreadable != nil:
 		return nil, unreadable
+	case Where(ctx, c) == PlaceCovers:
+		return nil, errCovered{}
 	}
 	return nil, ErrNoCode
 }

@@ -134,3 +134,54 @@ func TestGDIOnlyOnWindows(t *testing.T) {
 		t.Fatalf("GDI capture off Windows: %v", err)
 	}
 }
+
+func TestPlaceAndAside(t *testing.T) {
+	r := image.Rect
+	one := []image.Rectangle{r(0, 0, 1920, 1080)}
+	two := []image.Rectangle{r(0, 0, 1920, 1080), r(1920, 0, 3840, 1080)}
+	for _, tc := range []struct {
+		name    string
+		term    image.Rectangle
+		shown   bool
+		screens []image.Rectangle
+		want    Place
+		aside   Aside
+	}{
+		{"full screen", r(0, 0, 1920, 1080), true, one, PlaceCovers, AsideFirst},
+		{"larger than the screen", r(-4, -20, 1930, 1100), true, one, PlaceCovers, AsideFirst},
+		{"a window", r(100, 100, 900, 700), true, one, PlaceBeside, AsideIfNone},
+		{"one of two monitors", r(0, 0, 1920, 1080), true, two, PlaceBeside, AsideIfNone},
+		{"iconified", r(0, 0, 1920, 1080), false, one, PlaceAway, StayPut},
+		{"off the screen", r(2000, 0, 2600, 400), true, one, PlaceAway, StayPut},
+		{"no size", image.Rectangle{}, true, one, PlaceAway, StayPut},
+	} {
+		p := placeOf(tc.term, tc.shown, tc.screens)
+		if p != tc.want || AsideFor(p) != tc.aside {
+			t.Errorf("%s: place %v, aside %v; want %v, %v", tc.name, p, AsideFor(p), tc.want, tc.aside)
+		}
+	}
+	if AsideFor(PlaceUnknown) != AsideIfNone {
+		t.Errorf("unknown place: %v, want AsideIfNone", AsideFor(PlaceUnknown))
+	}
+}
+
+type placed struct {
+	shots
+	place Place
+}
+
+func (p placed) Locate(context.Context) (Place, error) { return p.place, nil }
+
+// With no code, a terminal covering the screen is named as the reason; the
+// error is still ErrNoCode.
+func TestScanNamesCoveringTerminal(t *testing.T) {
+	blank := image.NewGray(image.Rect(0, 0, 80, 60))
+	_, err := Scan(context.Background(), placed{shots{blank}, PlaceCovers})
+	if !errors.Is(err, ErrNoCode) || !strings.Contains(err.Error(), "your terminal covers the whole screen") {
+		t.Fatalf("covered: %v", err)
+	}
+	_, err = Scan(context.Background(), placed{shots{blank}, PlaceBeside})
+	if err != ErrNoCode {
+		t.Fatalf("beside: %v", err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
@@ -17,6 +19,9 @@ import (
 // protocol's GetImage: no program, no file.
 type X11 struct {
 	Display string // as in $DISPLAY, ":0"
+	// Window is the terminal's window id, as in $WINDOWID; empty means the
+	// window that has the focus, if the window manager says.
+	Window string
 }
 
 func (X11) String() string { return "X11" }
@@ -119,4 +124,58 @@ func pixelReader(depth byte, bpp int, msb bool) (func(row []byte, i int) (r, g, 
 	}
 	return nil, fmt.Errorf("%w: the X screen has %d bits of colour in %d-bit pixels, which Sesame cannot read; use a 16- or 24-bit screen, or 'sesame add --qr FILE'",
 		ErrUnsupported, depth, bpp)
+}
+
+// Locate finds the terminal's window, the one $WINDOWID names (xterm, urxvt,
+// kitty, alacritty, konsole set it) or else the window that has the focus
+// (_NET_ACTIVE_WINDOW: the terminal the user just typed into), and places
+// it against the default screen.
+func (x X11) Locate(ctx context.Context) (Place, error) {
+	conn, err := xgb.NewConnDisplay(x.Display)
+	if err != nil {
+		return PlaceUnknown, fmt.Errorf("connect to the X server %s: %w", x.Display, err)
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, conn.Close)
+	defer stop()
+	root := xproto.Setup(conn).DefaultScreen(conn)
+	win, err := x.terminalWindow(conn, root.Root)
+	if err != nil || win == 0 {
+		return PlaceUnknown, err
+	}
+	attrs, err := xproto.GetWindowAttributes(conn, win).Reply()
+	if err != nil {
+		return PlaceUnknown, fmt.Errorf("the terminal's window: %w", err)
+	}
+	geom, err := xproto.GetGeometry(conn, xproto.Drawable(win)).Reply()
+	if err != nil {
+		return PlaceUnknown, fmt.Errorf("the terminal's window: %w", err)
+	}
+	at, err := xproto.TranslateCoordinates(conn, win, root.Root, 0, 0).Reply()
+	if err != nil {
+		return PlaceUnknown, fmt.Errorf("the terminal's window: %w", err)
+	}
+	rect := image.Rect(int(at.DstX), int(at.DstY), int(at.DstX)+int(geom.Width), int(at.DstY)+int(geom.Height))
+	screen := image.Rect(0, 0, int(root.WidthInPixels), int(root.HeightInPixels))
+	return placeOf(rect, attrs.MapState == xproto.MapStateViewable, []image.Rectangle{screen}), nil
+}
+
+// terminalWindow is $WINDOWID, else the root's _NET_ACTIVE_WINDOW, else 0.
+func (x X11) terminalWindow(conn *xgb.Conn, root xproto.Window) (xproto.Window, error) {
+	if x.Window != "" {
+		id, err := strconv.ParseUint(strings.TrimSpace(x.Window), 0, 32)
+		if err != nil {
+			return 0, fmt.Errorf("WINDOWID %q is not a window id", x.Window)
+		}
+		return xproto.Window(id), nil
+	}
+	atom, err := xproto.InternAtom(conn, true, uint16(len("_NET_ACTIVE_WINDOW")), "_NET_ACTIVE_WINDOW").Reply()
+	if err != nil || atom.Atom == xproto.AtomNone {
+		return 0, err
+	}
+	prop, err := xproto.GetProperty(conn, false, root, atom.Atom, xproto.AtomWindow, 0, 1).Reply()
+	if err != nil || prop.Format != 32 || len(prop.Value) < 4 {
+		return 0, err
+	}
+	return xproto.Window(xgb.Get32(prop.Value)), nil
 }
