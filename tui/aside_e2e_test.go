@@ -16,12 +16,13 @@ import (
 // alternate screen), captures the terminal's own screen once xterm has
 // answered, adds the account and comes back; its code is oathtool's.
 func TestE2EScanTerminalScreen(t *testing.T) {
+	t.Parallel()
 	bin := tuitest.Sesame(t)
 	xterm := tuitest.Need(t, "xterm")
 	tuitest.Need(t, "qrencode")
 	tuitest.Need(t, "oathtool")
 	display := tuitest.XvfbScreen(t, "1024x768x24")
-	env := append(e2eVault(t, bin, ghURI), "DISPLAY="+display)
+	env := append(e2eVault(t, ghURI), "DISPLAY="+display)
 	uri := "otpauth://totp/TermBank:ann?secret=" + rfcSecret + "&issuer=TermBank"
 
 	// 200×80 cells of xterm's 6×13 font are larger than the screen: it
@@ -47,7 +48,13 @@ func TestE2EScanTerminalScreen(t *testing.T) {
 	before := oathtool(t)
 	tuitest.XType(t, display, "s")
 	waitInOutput(t, log, "added TermBank (ann)")
-	got := strings.TrimSpace(cliRun(t, bin, env, "code", "TermBank"))
+	code := exec.Command(bin, "code", "TermBank")
+	code.Env = tuitest.Environ(env...)
+	out, err := code.Output()
+	if err != nil {
+		t.Fatalf("sesame code TermBank: %v", err)
+	}
+	got := strings.TrimSpace(string(out))
 	if after := oathtool(t); got != before && got != after {
 		t.Errorf("sesame code TermBank = %s, oathtool said %s then %s", got, before, after)
 	}
