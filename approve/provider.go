@@ -67,6 +67,15 @@ type Provider interface {
 	Respond(ctx context.Context, r Request, a Answer) error
 }
 
+// CodeDisplayer is implemented by providers whose server may answer an
+// approval with a short code the user then types on the sign-in screen
+// (privacyIDEA's code_to_phone mode). DisplayCode returns the code of a
+// request Respond approved, if the server sent one. Watcher.DisplayCode
+// asks the request's provider.
+type CodeDisplayer interface {
+	DisplayCode(requestID string) (code string, ok bool)
+}
+
 // Errors shared by providers.
 var (
 	ErrExpired     = errors.New("the sign-in request has expired")

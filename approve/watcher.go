@@ -490,6 +490,19 @@ func cleanRequest(r Request) Request {
 	return r
 }
 
+// DisplayCode returns the code to type on the sign-in screen that r's
+// server sent with the approval Respond delivered, when its provider has
+// such codes (approve.CodeDisplayer) and the server sent one.
+func (w *Watcher) DisplayCode(r Request) (string, bool) {
+	w.mu.Lock()
+	prov := w.providers[r.PairingID]
+	w.mu.Unlock()
+	if cd, ok := prov.(CodeDisplayer); ok {
+		return cd.DisplayCode(r.ID)
+	}
+	return "", false
+}
+
 // Respond sends the user's decision on r through its pairing's provider, at
 // most once per request: a second call returns ErrAnswered without
 // sending anything, also when the first one failed. A request past its

@@ -29,6 +29,7 @@ type Approvals interface {
 	Run(ctx context.Context)
 	Events() <-chan approve.Event
 	Respond(ctx context.Context, r approve.Request, a approve.Answer) error
+	DisplayCode(r approve.Request) (code string, ok bool)
 	SetPairings(p []vault.Pairing)
 }
 
@@ -48,9 +49,10 @@ type (
 		ans approve.Answer
 	}
 	respondedMsg struct {
-		req approve.Request
-		ans approve.Answer
-		err error
+		req  approve.Request
+		ans  approve.Answer
+		err  error
+		code string // to type on the sign-in screen, when the server sent one with the approval
 	}
 	pauseToggleIntent struct{ id string }
 	unblockIntent     struct{ p vault.Pairing }
@@ -126,7 +128,11 @@ func (m *Model) handleApprovals(msg tea.Msg) (tea.Cmd, bool) {
 		a.queue = slices.DeleteFunc(a.queue, func(q approve.Request) bool { return q.PairingID == msg.req.PairingID && q.ID == msg.req.ID })
 		w, ctx := a.w, m.o.ctx()
 		return tea.Batch(func() tea.Msg {
-			return respondedMsg{req: msg.req, ans: msg.ans, err: w.Respond(ctx, msg.req, msg.ans)}
+			out := respondedMsg{req: msg.req, ans: msg.ans, err: w.Respond(ctx, msg.req, msg.ans)}
+			if out.err == nil && msg.ans.Approve {
+				out.code, _ = w.DisplayCode(msg.req)
+			}
+			return out
 		}, m.showPrompt()), true
 	case respondedMsg:
 		o := approve.OutcomeOf(msg.ans, msg.err)
@@ -142,6 +148,15 @@ func (m *Model) handleApprovals(msg tea.Msg) (tea.Cmd, bool) {
 			m.fail(fmt.Errorf("denied: sign-in to %s: %s", appName(msg.req), detail))
 		case approve.OutcomeNotMe:
 			m.say(o.Words() + ": sign-in to " + appName(msg.req) + " (clear the block in P if that was a mistake)")
+		case approve.OutcomeApproved:
+			if msg.code == "" {
+				m.say(o.Words() + ": sign-in to " + appName(msg.req))
+				break
+			}
+			// The sign-in waits for this code: it stays on screen for a
+			// minute, not the few seconds of a toast.
+			m.say(o.Words() + ": now type " + msg.code + " on the sign-in screen of " + appName(msg.req))
+			m.toast.until = m.c.now.Add(time.Minute)
 		default:
 			m.say(o.Words() + ": sign-in to " + appName(msg.req))
 		}

@@ -22,7 +22,8 @@ type fakeApprovals struct {
 	mu       sync.Mutex
 	answers  []approve.Answer
 	pairings [][]vault.Pairing
-	reply    error // what Respond returns, as the server would
+	reply    error  // what Respond returns, as the server would
+	code     string // what DisplayCode returns after an approval
 }
 
 func newFakeApprovals() *fakeApprovals { return &fakeApprovals{events: make(chan approve.Event, 16)} }
@@ -34,6 +35,11 @@ func (f *fakeApprovals) Respond(_ context.Context, r approve.Request, a approve.
 	defer f.mu.Unlock()
 	f.answers = append(f.answers, a)
 	return f.reply
+}
+func (f *fakeApprovals) DisplayCode(approve.Request) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.code, f.code != ""
 }
 func (f *fakeApprovals) SetPairings(p []vault.Pairing) {
 	f.mu.Lock()
@@ -221,6 +227,27 @@ func TestApprovalPasteNumber(t *testing.T) {
 	m = press(t, m, "enter")
 	if a := fake.got(); len(a) != 1 || !a[0].Approve || a[0].Number != "47" {
 		t.Fatalf("answers = %+v, want approve with the pasted 47", a)
+	}
+}
+
+// A server that answers an approval with a code to type on the sign-in
+// screen (privacyIDEA's code_to_phone) gets it shown, for longer than a toast.
+func TestApprovalShowsDisplayCode(t *testing.T) {
+	clock := newClock(t0)
+	m, _, fake, _ := approvalsModel(t, clock)
+	fake.code = "5173"
+	r := signIn("r1", approve.ModeApprove, t0.Add(60*time.Second))
+	m = deliver(t, m, approve.Event{Request: &r})
+	m = press(t, m, "right", "enter")
+	if a := fake.got(); len(a) != 1 || !a[0].Approve {
+		t.Fatalf("answers = %+v, want one approval", a)
+	}
+	want := "now type 5173 on the sign-in screen of Example Portal"
+	if view := m.text(); !strings.Contains(view, want) {
+		t.Fatalf("the code is not shown:\n%s", view)
+	}
+	if m.toast.until.Sub(clock.now()) < 30*time.Second {
+		t.Fatalf("the code is shown only until %v", m.toast.until)
 	}
 }
 

@@ -529,7 +529,7 @@ func TestDisplayCode(t *testing.T) {
 	if err := pr.Respond(context.Background(), r, approve.Answer{Approve: true}); err != nil {
 		t.Fatal(err)
 	}
-	var cd CodeDisplayer = pr
+	var cd approve.CodeDisplayer = pr
 	if c, ok := cd.DisplayCode(r.ID); !ok || c != "42" {
 		t.Fatalf("DisplayCode = %q %v", c, ok)
 	}

@@ -26,13 +26,8 @@ const (
 	capDeclineReason      = "decline_reason"  // push_types.py PushCapability.DECLINE_REASON
 )
 
-// CodeDisplayer is implemented by the provider New returns. In privacyIDEA's
-// code_to_phone mode the server answers an approval with a short code that
-// the user types on the sign-in screen; DisplayCode returns it for a request
-// Respond approved.
-type CodeDisplayer interface {
-	DisplayCode(requestID string) (code string, ok bool)
-}
+// The provider New returns shows the code of code_to_phone mode.
+var _ approve.CodeDisplayer = (*provider)(nil)
 
 // New returns the provider for a privacyIDEA pairing made by Pair.
 func New(p vault.Pairing, opts Options) (approve.Provider, error) {

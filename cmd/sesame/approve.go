@@ -690,6 +690,10 @@ func (a *app) respond(ctx context.Context, w *approve.Watcher, v *vault.Vault, r
 	o := approve.OutcomeOf(ans, err)
 	detail := outcomeText(o, err, blocksAfterNotMe(v.Data(), r.PairingID))
 	fmt.Fprintln(a.stdout, detail)
+	if code, ok := w.DisplayCode(r); ok && o == approve.OutcomeApproved {
+		// Shown, not kept in the history: it is the sign-in's one-time code.
+		fmt.Fprintf(a.stdout, "Now type %s on the sign-in screen.\n", code)
+	}
 	return approve.HistoryEvent(r, o, detail, a.now()), err
 }
 

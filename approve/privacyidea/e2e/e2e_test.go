@@ -72,16 +72,26 @@ func TestPairAndApproveInTmux(t *testing.T) {
 	}
 	tm.WaitFor(wait, "Approved: the sign-in goes ahead.")
 
+	// code_to_phone: the server answers the approval with a code the user
+	// types on the sign-in screen.
+	toPhone := srv.Trigger(pitest.ChallengeOptions{Question: "Log in to the wiki?", DisplayCode: "4711"})
+	tm.WaitCount(wait, 2, "Approve? y = yes, n = deny, x = this wasn't me:")
+	tm.Line("y")
+	if o, ok := srv.WaitOutcome(toPhone, time.Minute); !ok || o.State != "accepted" {
+		t.Fatalf("code_to_phone challenge: %+v", o)
+	}
+	tm.WaitFor(wait, "Now type 4711 on the sign-in screen.")
+
 	presence := srv.Trigger(pitest.ChallengeOptions{Presence: []string{"K", "Q", "Z"}, Correct: "Q"})
 	tm.WaitFor(wait, "Your choice, K, Q or Z (n = deny, x = this wasn't me):")
 	tm.Line("Q")
 	if o, ok := srv.WaitOutcome(presence, time.Minute); !ok || o.State != "accepted" || o.PresenceAnswer != "Q" {
 		t.Fatalf("presence challenge: %+v", o)
 	}
-	tm.WaitCount(wait, 2, "Approved: the sign-in goes ahead.")
+	tm.WaitCount(wait, 3, "Approved: the sign-in goes ahead.")
 
 	notMe := srv.Trigger(pitest.ChallengeOptions{Question: "Log in to mail?"})
-	tm.WaitCount(wait, 2, "Approve? y = yes, n = deny, x = this wasn't me:")
+	tm.WaitCount(wait, 3, "Approve? y = yes, n = deny, x = this wasn't me:")
 	tm.Line("x")
 	if o, ok := srv.WaitOutcome(notMe, time.Minute); !ok || o.State != "declined" || o.DeclineReason != "unknown_trigger" {
 		t.Fatalf("not-me challenge: %+v", o)
@@ -90,14 +100,14 @@ func TestPairAndApproveInTmux(t *testing.T) {
 	// A forged challenge never reaches the prompt; a real one after it does.
 	srv.Trigger(pitest.ChallengeOptions{BadSignature: true})
 	last := srv.Trigger(pitest.ChallengeOptions{})
-	tm.WaitCount(wait, 3, "Approve? y = yes, n = deny, x = this wasn't me:")
+	tm.WaitCount(wait, 4, "Approve? y = yes, n = deny, x = this wasn't me:")
 	tm.Line("n")
 	if o, ok := srv.WaitOutcome(last, time.Minute); !ok || o.State != "cancelled" {
 		t.Fatalf("cancelled challenge: %+v", o)
 	}
 	tm.WaitFor(wait, "Denied.")
-	if s := tm.Screen(); strings.Count(s, "Are you trying to sign in?") != 4 {
-		t.Fatalf("expected exactly 4 prompts (the forged challenge must not be shown), screen:\n%s", s)
+	if s := tm.Screen(); strings.Count(s, "Are you trying to sign in?") != 5 {
+		t.Fatalf("expected exactly 5 prompts (the forged challenge must not be shown), screen:\n%s", s)
 	}
 	t.Logf("screen:\n%s", tm.Screen())
 	tm.Keys("C-c")
