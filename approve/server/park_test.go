@@ -99,6 +99,16 @@ func parkedNow(h *Handler) int {
 	return h.parking.n
 }
 
+// parkPoll sends d's long-poll for 25 s on a fresh connection and waits
+// until it is parked, alone.
+func (e *env) parkPoll(d rawDevice) (*rawConn, *http.Request, string) {
+	rc := e.dial()
+	req, nonce := d.poll("none", 25)
+	rc.send(req)
+	waitFor(e.t, "the long-poll to park", func() bool { return parkedNow(e.h) == 1 })
+	return rc, req, nonce
+}
+
 // checkPoll checks that a poll's answer has status, verifies, and returns
 // its state.
 func checkPoll(t *testing.T, h *Handler, resp *http.Response, body []byte, nonce string, status int) sesame.PollResponse {
@@ -187,12 +197,8 @@ func TestBufferedResponseIsWrittenAsNetHTTPWrites(t *testing.T) {
 func TestParkedDeviceThatDisconnectsIsForgotten(t *testing.T) {
 	e := newEnv(t, nil)
 	d := e.pairRaw("alice")
-	rc := e.dial()
-	req, _ := d.poll("none", 25)
-	rc.send(req)
-	waitFor(t, "the long-poll to park", func() bool {
-		return parkedNow(e.h) == 1 && e.h.waitingNow() == 1 && len(hubUsers(e.h)) == 1
-	})
+	rc, _, _ := e.parkPoll(d)
+	waitFor(t, "the parked long-poll to count as waiting", func() bool { return e.h.waitingNow() == 1 && len(hubUsers(e.h)) == 1 })
 	rc.c.Close()
 	waitFor(t, "the parked long-poll to go away", func() bool {
 		return parkedNow(e.h) == 0 && e.h.waitingNow() == 0 && len(hubUsers(e.h)) == 0
@@ -202,10 +208,7 @@ func TestParkedDeviceThatDisconnectsIsForgotten(t *testing.T) {
 func TestConnectionIsKeptAliveAfterAParkedPoll(t *testing.T) {
 	e := newEnv(t, nil)
 	d := e.pairRaw("alice")
-	rc := e.dial()
-	req, nonce := d.poll("none", 25)
-	rc.send(req)
-	waitFor(t, "the long-poll to park", func() bool { return parkedNow(e.h) == 1 })
+	rc, req, nonce := e.parkPoll(d)
 	started, st := e.start(SignInRequest{User: "alice"})
 	if st != http.StatusCreated {
 		t.Fatalf("start: %d", st)
@@ -240,10 +243,7 @@ func TestConnectionIsKeptAliveAfterAParkedPoll(t *testing.T) {
 func TestShutdownAnswersParkedPollsWithARetryHint(t *testing.T) {
 	e := newEnv(t, nil)
 	d := e.pairRaw("alice")
-	rc := e.dial()
-	req, nonce := d.poll("none", 25)
-	rc.send(req)
-	waitFor(t, "the long-poll to park", func() bool { return parkedNow(e.h) == 1 })
+	rc, req, nonce := e.parkPoll(d)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// As sesame server shuts down.
