@@ -27,8 +27,9 @@ type (
 		select_ string
 		err     error
 	}
-	reloadDueMsg struct{}
-	reloadMsg    struct {
+	// reloadMsg says another process changed the vault, or that it cannot
+	// be re-read.
+	reloadMsg struct {
 		data    vault.Data
 		changed bool
 		err     error
@@ -153,15 +154,6 @@ func (m *Model) handleVault(msg tea.Msg) (tea.Cmd, bool) {
 		o := m.o.VaultOptions
 		o.Passphrase = msg.passphrase
 		return openVault(o), true
-	case reloadDueMsg:
-		if m.v == nil {
-			return nil, true
-		}
-		v := m.v
-		return func() tea.Msg {
-			d, changed, err := v.Reload()
-			return reloadMsg{data: d, changed: changed, err: err}
-		}, true
 	case reloadMsg:
 		switch {
 		case errors.Is(msg.err, vault.ErrPassphraseChanged):
@@ -177,7 +169,7 @@ func (m *Model) handleVault(msg tea.Msg) (tea.Cmd, bool) {
 				e.reloaded(msg.data)
 			}
 		}
-		return m.reloadLater(), true
+		return m.watchVault(), true
 	case dataMsg:
 		if msg.err != nil {
 			m.fail(msg.err)
@@ -383,7 +375,7 @@ func (m *Model) opened(msg openedMsg) tea.Cmd {
 		m.v, m.store, m.base = msg.v, msg.v.Store(), nil
 		d := msg.v.Data()
 		m.setData(d)
-		return tea.Batch(m.reloadLater(), m.startApprovals(d))
+		return tea.Batch(m.watchVault(), m.startApprovals(d))
 	case errors.Is(err, vault.ErrBackupOnly):
 		// Only the previous version is there: creating a vault would overwrite it.
 		m.base = newProblemScreen(m.c, problemOther, err)
@@ -427,8 +419,27 @@ func (m *Model) showUnlock(mode unlockMode, err error) tea.Cmd {
 	return u.focus()
 }
 
-func (m *Model) reloadLater() tea.Cmd {
-	return tea.Tick(m.o.ReloadEvery, func(time.Time) tea.Msg { return reloadDueMsg{} })
+// watchVault checks the vault file every ReloadEvery for changes made by
+// other processes. It answers only when there is news (a change, or a file
+// that cannot be read), so that the checks in between, a stat of the file,
+// reach no Update and draw nothing. The check ends with the program.
+func (m *Model) watchVault() tea.Cmd {
+	ctx, v, every := m.o.ctx(), m.v, m.o.ReloadEvery
+	return func() tea.Msg {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+			d, changed, err := v.Reload()
+			if changed || err != nil {
+				return reloadMsg{data: d, changed: changed, err: err}
+			}
+		}
+	}
 }
 
 // copy puts the selected account's code on the clipboard. When the current
@@ -603,7 +614,7 @@ func (m *Model) saved(msg savedMsg) tea.Cmd {
 	var cmd tea.Cmd
 	if msg.v != nil {
 		m.v, m.store = msg.v, msg.v.Store()
-		cmd = tea.Batch(m.reloadLater(), m.startApprovals(msg.data))
+		cmd = tea.Batch(m.watchVault(), m.startApprovals(msg.data))
 	}
 	if msg.err != nil {
 		if m.overlay != nil {

@@ -8,9 +8,10 @@ import (
 	"github.com/sesame-auth/sesame/vault"
 )
 
-// row is one account as the main screen shows it. Codes are cached per
-// period: refresh recomputes them only when the account's period turns over,
-// so drawing 1,000 accounts costs no HMAC at all.
+// row is one account as the main screen shows it. Codes are computed when
+// the row is drawn or copied, and cached per period: refresh recomputes them
+// only when the account's period turns over, so 1,000 accounts cost the
+// HMACs of the rows on screen, once a period.
 type row struct {
 	acct       vault.Account
 	search     string // lower-case "issuer name", for the filter

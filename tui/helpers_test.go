@@ -222,8 +222,8 @@ func run(t testing.TB, cmd tea.Cmd) tea.Msg {
 }
 
 // waits reports whether cmd waits for time or for an event instead of
-// doing work: Bubble Tea's timers, a text cursor's blink, and the approval
-// stream (waitApproval).
+// doing work: Bubble Tea's timers, a text cursor's blink, the approval
+// stream (waitApproval) and the vault file check (watchVault).
 func waits(cmd tea.Cmd) bool {
 	name := cmdName(cmd)
 	for _, p := range []string{"charm.land/bubbletea/v2.Tick.", "charm.land/bubbletea/v2.Every.", "charm.land/bubbles/v2/cursor."} {
@@ -231,8 +231,9 @@ func waits(cmd tea.Cmd) bool {
 			return true
 		}
 	}
-	// waitApproval's closure, wherever the compiler inlined it.
-	return strings.HasPrefix(name, "github.com/sesame-auth/sesame/tui.") && strings.Contains(name, "waitApproval.")
+	// Their closures, wherever the compiler inlined them.
+	return strings.HasPrefix(name, "github.com/sesame-auth/sesame/tui.") &&
+		(strings.Contains(name, "waitApproval.") || strings.Contains(name, "watchVault."))
 }
 
 func cmdName(cmd tea.Cmd) string { return runtime.FuncForPC(reflect.ValueOf(cmd).Pointer()).Name() }

@@ -64,19 +64,11 @@ func (l *listScreen) setData(d vault.Data) {
 	rows := newRows(d.Accounts)
 	carry(rows, l.rows)
 	l.rows, l.loaded, l.noVault = rows, true, false
-	l.refresh()
 	l.applyFilter()
 	l.selectID(sel)
 }
 
 func (l *listScreen) count() int { return len(l.rows) }
-
-// refresh brings every row's codes up to the current tick.
-func (l *listScreen) refresh() {
-	for i := range l.rows {
-		l.rows[i].refresh(l.c.now)
-	}
-}
 
 func (l *listScreen) applyFilter() {
 	l.shown = filterRows(l.rows, l.filter.Value())
@@ -393,6 +385,7 @@ func (l *listScreen) body(h int) string {
 	end := min(l.offset+l.height, len(l.shown))
 	for i := l.offset; i < end; i++ {
 		r := &l.rows[l.shown[i]]
+		r.refresh(l.c.now) // only rows on screen compute codes
 		b.WriteString(l.renderRow(r, i == l.cursor, lay, dominant))
 		if i < end-1 {
 			b.WriteByte('\n')

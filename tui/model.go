@@ -130,10 +130,15 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// Init opens the vault, starts the clock and, unless the theme is already
-// known, asks the terminal for its background colour.
+// Init opens the vault, starts the clock and the frame pacing and, unless
+// the theme is already known, asks the terminal for its background colour.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{openVault(m.o.VaultOptions), m.tick()}
+	m.o.pace.attach()
+	open := m.o.opening
+	if open == nil {
+		open = openVault(m.o.VaultOptions)
+	}
+	cmds := []tea.Cmd{open, m.tick()}
 	if !m.themeKnown {
 		cmds = append(cmds, tea.RequestBackgroundColor, tea.Tick(backgroundWait, func(time.Time) tea.Msg { return backgroundTimeoutMsg{} }))
 	}
@@ -159,6 +164,7 @@ func (m Model) tick() tea.Cmd {
 
 // Update routes one message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m.o.pace.message(msg)
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.c.width, m.c.height = msg.Width, msg.Height
@@ -183,7 +189,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.toast = toast{}
 		}
 		cmds := []tea.Cmd{m.tick(), m.expireApprovals()}
-		m.list.refresh()
 		if m.overlay != nil {
 			var cmd tea.Cmd
 			m.overlay, cmd = m.overlay.update(msg)
@@ -285,11 +290,14 @@ func errorText(err error) string {
 // while it steps aside for a screen capture.
 func (m Model) View() tea.View {
 	if m.aside.hidden() {
+		m.o.pace.shown("")
 		v := tea.NewView("")
 		v.WindowTitle = "Sesame"
 		return v
 	}
-	v := tea.NewView(m.frame())
+	f := m.frame()
+	m.o.pace.shown(f)
+	v := tea.NewView(f)
 	v.AltScreen = !m.o.NoAltScreen
 	v.WindowTitle = "Sesame"
 	return v

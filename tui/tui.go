@@ -16,6 +16,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/sesame-auth/sesame/approve"
@@ -83,6 +84,10 @@ type Options struct {
 
 	runCtx context.Context // set by Run; stops the watcher
 	bellTo io.Writer       // the terminal, for the bell and terminal notifications
+	pace   *pacer          // set by Run; draws changes at once and nothing when idle
+	// opening is set by Run: the vault's opening, started before the
+	// terminal's set-up; Init runs it instead of opening the vault itself.
+	opening tea.Cmd
 }
 
 func (o *Options) ctx() context.Context {
@@ -106,13 +111,6 @@ func (o *Options) now() time.Time {
 	return o.Clock()
 }
 
-// framesPerSecond caps how often the renderer looks for a changed frame.
-// Bubble Tea's renderer wakes up this often whether or not anything changed
-// (60 times a second by default, most of an idle UI's CPU time); idle, the
-// screen changes once a second, and 20 frames a second still echo a key
-// within 50 ms.
-const framesPerSecond = 20
-
 // Run shows the terminal UI until the user quits or ctx is cancelled.
 func Run(ctx context.Context, o Options) error {
 	if o.In == nil {
@@ -131,13 +129,26 @@ func Run(ctx context.Context, o Options) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	o.runCtx, o.bellTo = ctx, out
+	o.runCtx, o.bellTo, o.pace = ctx, out, &pacer{}
+	// Open the vault (the keyring's D-Bus round trips, decrypting) while
+	// Bubble Tea sets up the terminal; Init waits for the outcome.
+	opened := make(chan tea.Msg, 1)
+	go func(vo vault.Options) { opened <- openVault(vo)() }(o.VaultOptions)
+	o.opening = func() tea.Msg { return <-opened }
 	m := New(o)
 	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.In), tea.WithOutput(out), tea.WithFPS(framesPerSecond)}
-	if o.getenv("NO_COLOR") != "" {
+	switch {
+	case o.getenv("NO_COLOR") != "":
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
+	case o.Out == os.Stdout:
+		// Lip Gloss detected stdout's colours when the program started
+		// (inside tmux that runs `tmux info`): no need to ask twice.
+		opts = append(opts, tea.WithColorProfile(lipgloss.Writer.Profile))
 	}
-	final, err := tea.NewProgram(m, opts...).Run()
+	p := tea.NewProgram(m, opts...)
+	o.pace.prog = p
+	final, err := p.Run()
+	o.pace.stop()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
 	}
