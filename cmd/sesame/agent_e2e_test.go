@@ -117,10 +117,8 @@ func TestAgentDesktopNotifications(t *testing.T) {
 	for _, tool := range []string{"dunst", "dunstctl", "dbus-monitor", "dbus-send", "dbus-update-activation-environment", "secret-tool"} {
 		tuitest.Need(t, tool)
 	}
-	if os.Getenv(tuitest.BinaryEnv) == "" {
-		t.Setenv(tuitest.BinaryEnv, tuitest.Sesame(t)) // build before the session, not in it
-	}
-	if !vaulttest.InSecretService(t) {
+	t.Parallel()
+	if !inSecretService(t) {
 		return
 	}
 	display := tuitest.Xvfb(t)
@@ -286,10 +284,8 @@ func TestAgentDesktopNotifications(t *testing.T) {
 // unit it writes passes 'systemd-analyze verify'.
 func TestAgentInstallSystemd(t *testing.T) {
 	analyze := tuitest.Need(t, "systemd-analyze")
-	if os.Getenv(tuitest.BinaryEnv) == "" {
-		t.Setenv(tuitest.BinaryEnv, tuitest.Sesame(t))
-	}
-	if !vaulttest.InSecretService(t) {
+	t.Parallel()
+	if !inSecretService(t) {
 		return
 	}
 	bin := tuitest.Sesame(t)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base32"
 	"encoding/json"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,7 +23,22 @@ func TestMain(m *testing.M) {
 	if os.Getenv(cliChildEnv) != "" {
 		os.Exit(runAsCLI())
 	}
+	// Most tests here wait on real processes (tmux, servers, D-Bus
+	// sessions, the kernel keyring) far more than they compute: run up to 4
+	// at once whatever GOMAXPROCS is. A -parallel flag given to go test
+	// still decides, as it is parsed after this.
+	if err := flag.Set("test.parallel", "4"); err != nil {
+		panic(err)
+	}
 	tuitest.Main(m)
+}
+
+// inSecretService is vaulttest.InSecretService for tests that run the
+// built binary: it is built before the session, and handed down to the run
+// inside it rather than built again there.
+func inSecretService(t *testing.T) bool {
+	t.Helper()
+	return vaulttest.InSecretService(t, tuitest.BinaryEnv+"="+tuitest.Sesame(t))
 }
 
 // runBinary runs the built command with a clean environment plus env.
@@ -47,10 +63,8 @@ func runBinary(t *testing.T, env []string, stdin string, args ...string) (stdout
 // independent TOTP, secret-tool sees the one key item, and no secret is
 // anywhere in $SESAME_HOME.
 func TestBinaryWithSecretService(t *testing.T) {
-	if os.Getenv(tuitest.BinaryEnv) == "" {
-		t.Setenv(tuitest.BinaryEnv, tuitest.Sesame(t)) // build before the session, not in it
-	}
-	if !vaulttest.InSecretService(t) {
+	t.Parallel()
+	if !inSecretService(t) {
 		return
 	}
 	home := filepath.Join(t.TempDir(), "home")

@@ -17,7 +17,6 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/sesame-auth/sesame/tui/tuitest"
-	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
 // Terminals that never answer a query (script, expect, Emacs shell buffers,
@@ -146,10 +145,7 @@ func stripEscapes(s string) string {
 // holding one account there; false means the outer run, which is done.
 func ptyVault(t *testing.T) (env []string, secret []byte, inside bool) {
 	t.Helper()
-	if os.Getenv(tuitest.BinaryEnv) == "" {
-		t.Setenv(tuitest.BinaryEnv, tuitest.Sesame(t)) // build before the session, not in it
-	}
-	if !vaulttest.InSecretService(t) {
+	if !inSecretService(t) {
 		return nil, nil, false
 	}
 	secret = []byte("pty-test-secret-0123456789")
@@ -165,6 +161,7 @@ func ptyVault(t *testing.T) (env []string, secret []byte, inside bool) {
 // TestCommandsInSilentTerminal: 'sesame --version' and 'sesame code NAME'
 // print what they print through a pipe, at once, and no escape sequence.
 func TestCommandsInSilentTerminal(t *testing.T) {
+	t.Parallel()
 	env, secret, inside := ptyVault(t)
 	if !inside {
 		return
@@ -190,6 +187,7 @@ func TestCommandsInSilentTerminal(t *testing.T) {
 // TestTUIInSilentTerminal: the terminal UI draws its first frame and the
 // codes without an answer to its background-colour question, and quits on q.
 func TestTUIInSilentTerminal(t *testing.T) {
+	t.Parallel()
 	env, _, inside := ptyVault(t)
 	if !inside {
 		return

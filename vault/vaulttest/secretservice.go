@@ -19,9 +19,13 @@ const keyringPassword = "sesame-test-keyring"
 // the session and should go on; false when it was the outer run, which has
 // already started the session, run the test there and reported its result.
 //
+// env holds "KEY=value" pairs that the run inside the session gets on top
+// of the test's environment (a binary built for it, say), so that the
+// caller needs no t.Setenv and can run in parallel with other tests.
+//
 // It needs dbus-run-session, gnome-keyring-daemon and secret-tool; when they
 // are missing the test fails if CI is set and is skipped otherwise.
-func InSecretService(t *testing.T) bool {
+func InSecretService(t *testing.T, env ...string) bool {
 	t.Helper()
 	if os.Getenv(sessionEnv) == "1" {
 		return true
@@ -42,7 +46,8 @@ func InSecretService(t *testing.T) bool {
 	script := `printf %s "$KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 97
 exec "$@"`
 	cmd := exec.Command("dbus-run-session", "--", "sh", "-c", script, "sh", exe, "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), sessionEnv+"=1", "KEYRING_PASSWORD="+keyringPassword,
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env, sessionEnv+"=1", "KEYRING_PASSWORD="+keyringPassword,
 		"HOME="+home, "XDG_DATA_HOME="+home+"/data", "XDG_CONFIG_HOME="+home+"/config", "XDG_RUNTIME_DIR="+home)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
