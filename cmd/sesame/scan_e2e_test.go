@@ -147,6 +147,7 @@ func hold(t *testing.T, display, typ, file string) {
 
 // TestScanScreen4K scans a 3840×2160 X screen with one code.
 func TestScanScreen4K(t *testing.T) {
+	t.Parallel() // no process-wide state: it can run beside the tests that wait
 	display := tuitest.XvfbScreen(t, "3840x2160x24")
 	uri := "otpauth://totp/WideBank:erin?secret=JBSWY3DPEHPK3PXP&issuer=WideBank"
 	defer tuitest.ShowImage(t, display, tuitest.QRPNG(t, uri, 6), 3000, 1500, uri)()

@@ -64,6 +64,7 @@ var aegisVectors = []string{
 }
 
 func TestImportFixtureCLI(t *testing.T) {
+	t.Parallel() // no process-wide state: it can run beside the tests that wait
 	file := vaulttest.Fixture(t, "aegis", "aegis_encrypted.json")
 	c := newCLI(t)
 	pw := writeTemp(t, "pw", "test\n")
