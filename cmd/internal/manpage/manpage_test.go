@@ -40,28 +40,20 @@ func TestWriteTree(t *testing.T) {
 	}
 	root, _ := os.ReadFile(filepath.Join(dir, "tool.1"))
 	run, _ := os.ReadFile(filepath.Join(dir, "tool-run.1"))
-	for _, want := range []string{
+	contains(t, "tool.1", root,
 		".nh\n.TH \"TOOL\" \"1\" \"Dec 2025\" \"Tool 1.0\" \"Tool Manual\"\n",
 		".SH NAME\ntool \\- A tool\n",
 		"A tool that does things.\n.PP\n\\&.starts with a dot, 'quoted' and C:\\epath\n.PP\n.nf\n  tool run \\-\\-fast   indented: kept as laid out\n  tool stop\n.fi\nback to filled text.\n",
 		"\\fB\\-\\-config\\fP=\"\"\n.RS\nread this `FILE`\n.RE\n",
 		".SH SEE ALSO\n\\fBtool-run(1)\\fP\n",
-	} {
-		if !strings.Contains(string(root), want) {
-			t.Errorf("tool.1 lacks %q:\n%s", want, root)
-		}
-	}
-	for _, want := range []string{
+	)
+	contains(t, "tool-run.1", run,
 		".SH SYNOPSIS\n\\fBtool run [flags] NAME\\fP\n",
 		".SH OPTIONS\n\\fB\\-f\\fP, \\fB\\-\\-fast\\fP[=false]\n.RS\ngo fast\n.RE\n",
 		".SH OPTIONS INHERITED FROM PARENT COMMANDS\n\\fB\\-\\-config\\fP",
 		".SH EXAMPLE\n.nf\ntool run x\n\\&.dot\n.fi\n",
 		".SH SEE ALSO\n\\fBtool(1)\\fP\n",
-	} {
-		if !strings.Contains(string(run), want) {
-			t.Errorf("tool-run.1 lacks %q:\n%s", want, run)
-		}
-	}
+	)
 	if strings.Contains(string(run), "old") {
 		t.Errorf("tool-run.1 lists a deprecated flag:\n%s", run)
 	}
@@ -77,6 +69,16 @@ func TestWriteTree(t *testing.T) {
 		out, err := exec.Command("groff", "-ww", "-z", "-man", filepath.Join(dir, page)).CombinedOutput()
 		if err != nil || len(out) > 0 {
 			t.Errorf("groff on %s: %v\n%s", page, err, out)
+		}
+	}
+}
+
+// contains reports each wanted piece of troff that page lacks.
+func contains(t *testing.T, name string, page []byte, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("%s lacks %q:\n%s", name, want, page)
 		}
 	}
 }
