@@ -43,7 +43,9 @@ their content:
   Ente Auth             plain text export; any text file of otpauth:// URIs
   FreeOTP+              JSON export; FreeOTP/FreeOTP+ internal tokens.xml
   Proton Authenticator  JSON export
-  also                  Stratum (plain JSON), Steam Desktop Authenticator,
+  Stratum               Authenticator Pro backups, plain or encrypted
+                        (current and legacy format)
+  also                  Steam Desktop Authenticator,
                         Duo, and Sesame's own backups ('sesame export')
 
 The password of an encrypted file is asked on the terminal, or read from

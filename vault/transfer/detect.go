@@ -59,8 +59,8 @@ func detect(data []byte) (Format, error) {
 		return FormatImage, nil
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")):
 		return FormatAuthPlus, nil
-	case bytes.HasPrefix(data, []byte("AUTHENTICATORPRO")), bytes.HasPrefix(data, []byte("AuthenticatorPro")):
-		return "", fmt.Errorf("%w: encrypted Stratum (Authenticator Pro) backups are %w; export an unencrypted backup from Stratum instead", ErrUnknownFormat, ErrUnsupported)
+	case isStratumEncrypted(data):
+		return FormatStratum, nil
 	}
 	trimmed := bytes.TrimSpace(data)
 	if isAge(trimmed) {

@@ -184,6 +184,8 @@ func TestFixtures(t *testing.T) {
 		{[]string{"authenticator_plus", "authenticator_plus.zip"}, "testtesttest", FormatAuthPlus, false, pick(v, all7, exact), 0},
 		{[]string{"proton_authenticator", "proton_authenticator.json"}, "", FormatProton, false, pick(v, []int{1, 2, 3}, exact), 0},
 		{[]string{"stratum", "stratum_plain.json"}, "", FormatStratum, false, pick(v, all7, exact), 0},
+		{[]string{"stratum", "stratum_encrypted.bin"}, "test", FormatStratum, false, pick(v, all7, exact), 0},
+		{[]string{"stratum", "stratum_encrypted_legacy.bin"}, "test", FormatStratum, false, pick(v, all7, exact), 0},
 		{[]string{"steam", "steam.json"}, "", FormatSteam, false, pick(v, []int{7}, func(w *want) { w.Issuer = "Steam" }), 0},
 		{[]string{"steam", "steam_old.json"}, "", FormatSteam, false, pick(v, []int{7}, func(w *want) { w.Issuer = "Steam" }), 0},
 		{[]string{"duo", "duo.json"}, "", FormatDuo, false, []want{

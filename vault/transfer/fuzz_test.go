@@ -82,7 +82,7 @@ func FuzzImportFormat(f *testing.F) {
 // an error, never both; every account is valid, every skip has a reason.
 func checkImport(t *testing.T, format Format, data []byte) {
 	t.Helper()
-	opts := ImportOptions{Format: format, Password: password("pw"), AllowPartial: true, limits: limits{scryptN: 1 << 10, pbkdf2Iter: 2000}}
+	opts := ImportOptions{Format: format, Password: password("pw"), AllowPartial: true, limits: limits{scryptN: 1 << 10, pbkdf2Iter: 2000, argon2KiB: 1 << 10}}
 	res, err := Import(opts, Input{Name: "fuzz", Data: data})
 	if (res == nil) == (err == nil) {
 		t.Fatalf("Import = %v, %v: want exactly one of a result and an error", res, err)

@@ -10,59 +10,6 @@ import (
 	"github.com/sesame-auth/sesame/vault"
 )
 
-// readStratum reads a plain Stratum (Authenticator Pro) JSON backup.
-func (c *collector) readStratum(data []byte) error {
-	if err := c.objectKeys(data, "Stratum backup", "Authenticators"); err != nil {
-		return err
-	}
-	var f struct {
-		Authenticators []struct {
-			Type      int    `json:"Type"`
-			Issuer    string `json:"Issuer"`
-			Username  string `json:"Username"`
-			Secret    string `json:"Secret"`
-			Algorithm int    `json:"Algorithm"`
-			Digits    int    `json:"Digits"`
-			Period    int    `json:"Period"`
-			Counter   uint64 `json:"Counter"`
-		} `json:"Authenticators"`
-	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		return jsonErr("Stratum backup", err)
-	}
-	if len(f.Authenticators) > MaxAccounts {
-		return fmt.Errorf("%w: more than %d accounts", ErrTooLarge, MaxAccounts)
-	}
-	for _, e := range f.Authenticators {
-		a := vault.Account{Issuer: e.Issuer, Name: e.Username, Digits: e.Digits, Period: e.Period}
-		switch e.Type {
-		case 1:
-			a.Type, a.Counter = vault.HOTP, e.Counter
-		case 2:
-			a.Type = vault.TOTP
-		case 4:
-			a.Type = vault.Steam
-		default:
-			c.skip(a.Label(), fmt.Sprintf("Stratum token type %d (mOTP or Yandex) is not supported", e.Type))
-			continue
-		}
-		algos := []vault.Algorithm{vault.SHA1, vault.SHA256, vault.SHA512}
-		if e.Algorithm < 0 || e.Algorithm >= len(algos) {
-			c.skip(a.Label(), fmt.Sprintf("algorithm %d is not supported", e.Algorithm))
-			continue
-		}
-		a.Algorithm = algos[e.Algorithm]
-		s, err := vault.ParseSecret(e.Secret)
-		if err != nil {
-			c.skip(a.Label(), err.Error())
-			continue
-		}
-		a.Secret = s
-		c.add(a)
-	}
-	return nil
-}
-
 // steamGuard is a Steam Desktop Authenticator maFile.
 type steamGuard struct {
 	SharedSecret string `json:"shared_secret"`

@@ -39,7 +39,7 @@ const (
 	FormatFreeOTPPlus Format = "freeotp-plus" // FreeOTP+ JSON export
 	FormatFreeOTPXML  Format = "freeotp-xml"  // FreeOTP / FreeOTP+ internal tokens.xml
 	FormatProton      Format = "proton"       // Proton Authenticator JSON export
-	FormatStratum     Format = "stratum"      // Stratum (Authenticator Pro) plain JSON backup
+	FormatStratum     Format = "stratum"      // Stratum (Authenticator Pro) backup, plain or encrypted (current and legacy format)
 	FormatSteam       Format = "steam"        // Steam Desktop Authenticator maFile / manifest JSON
 	FormatDuo         Format = "duo"          // Duo Mobile JSON
 	FormatAuthPlus    Format = "authplus"     // Authenticator Plus encrypted zip
@@ -87,6 +87,7 @@ const (
 	maxScryptR     = 32
 	maxScryptP     = 16
 	maxPBKDF2Iter  = 10_000_000
+	maxArgon2KiB   = 256 << 10 // memory of one Argon2 run (Stratum asks for 64 MiB)
 	maxBatchSize   = 1000
 	maxMigrationLn = 1 << 20 // bytes in one otpauth-migration URI
 
@@ -237,7 +238,7 @@ type ImportOptions struct {
 
 // limits are the work factors an import accepts from a file.
 type limits struct {
-	scryptN, pbkdf2Iter int
+	scryptN, pbkdf2Iter, argon2KiB int
 }
 
 func (o *ImportOptions) maxScryptN() int {
@@ -252,6 +253,13 @@ func (o *ImportOptions) maxPBKDF2Iter() int {
 		return o.limits.pbkdf2Iter
 	}
 	return maxPBKDF2Iter
+}
+
+func (o *ImportOptions) maxArgon2MemKiB() int {
+	if o.limits.argon2KiB > 0 {
+		return o.limits.argon2KiB
+	}
+	return maxArgon2KiB
 }
 
 // Skip is one entry an import or merge left out, and why.
