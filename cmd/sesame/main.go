@@ -298,7 +298,7 @@ func (a *app) openOrCreate() (*vault.Vault, error) {
 	if kind == vault.StorePassphrase {
 		how = "protected by your passphrase"
 	}
-	fmt.Fprintf(a.stderr, "sesame: created a new vault in %s (%s)\n", o.Dir, how)
+	fmt.Fprintf(a.stderr, "sesame: created a new vault in %s (%s)\n", v.Dir(), how)
 	return v, nil
 }
 

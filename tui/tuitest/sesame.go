@@ -70,15 +70,16 @@ func Main(m *testing.M) {
 }
 
 // Environ is the test's environment without the variables that change where
-// Sesame thinks it runs (X11, Wayland, SSH, tmux, screen) or which vault it
-// opens, followed by extra ("KEY=value" pairs). A Term's program and a
-// sesame command run next to it start from the same environment.
+// Sesame thinks it runs (X11 and the terminal's window, Wayland, SSH, tmux,
+// screen) or which vault it opens, followed by extra ("KEY=value" pairs). A
+// Term's program and a sesame command run next to it start from the same
+// environment.
 func Environ(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "DISPLAY", "WAYLAND_DISPLAY", "SSH_TTY", "SSH_CONNECTION", "SSH_CLIENT", "TMUX", "STY", "SESAME_HOME", "SESAME_PASSPHRASE":
+		case "DISPLAY", "WAYLAND_DISPLAY", "WINDOWID", "SSH_TTY", "SSH_CONNECTION", "SSH_CLIENT", "TMUX", "STY", "SESAME_HOME", "SESAME_PASSPHRASE":
 			continue
 		}
 		env = append(env, kv)
