@@ -22,7 +22,10 @@ import (
 // would have written, as net/http writes it, and the connection goes back to
 // the http.Server for its next request through the listener (Listener). A
 // wait that cannot be parked (HTTP/2, a request with a body, no Listener)
-// waits inside its handler as before.
+// waits inside its handler as before. A connection handed back is a new
+// connection to the http.Server: its next request's headers must arrive
+// within ReadHeaderTimeout (not IdleTimeout), which a device's next poll,
+// sent at once, does.
 
 // Listener wraps ln, the listener the http.Server serving h accepts from, so
 // that parked long-polls hand their connections back to that server once
