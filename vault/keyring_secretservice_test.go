@@ -1,0 +1,145 @@
+//go:build !darwin && !windows
+
+package vault
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// fakeSecrets answers readUnlocked's calls on the other end of a pipe as a
+// bus with a Secret Service would, with the items and failures it is given.
+type fakeSecrets struct {
+	auth              string // the answer to AUTH; "OK 1234" when empty
+	unlocked, locked  []dbus.ObjectPath
+	failSearch        bool // SearchItems answers with an error
+	secret            string
+	gotAttrs          map[string]string
+	gotSecretOf       dbus.ObjectPath
+	gotAuth, gotBegin string
+}
+
+func (f *fakeSecrets) serve(t *testing.T, c net.Conn) {
+	defer c.Close()
+	in := bufio.NewReader(c)
+	var err error
+	if f.gotAuth, err = in.ReadString('\n'); err != nil {
+		return
+	}
+	if f.gotBegin, err = in.ReadString('\n'); err != nil {
+		return
+	}
+	auth := f.auth
+	if auth == "" {
+		auth = "OK 1234"
+	}
+	c.Write([]byte(auth + "\r\n"))
+	if !strings.HasPrefix(auth, "OK") {
+		return
+	}
+	for {
+		m, err := dbus.DecodeMessage(in)
+		if err != nil {
+			return
+		}
+		member, _ := m.Headers[dbus.FieldMember].Value().(string)
+		var body []any
+		switch member {
+		case "Hello":
+			body = []any{":1.7"}
+		case "SearchItems":
+			f.gotAttrs, _ = m.Body[0].(map[string]string)
+			if f.failSearch {
+				f.reply(t, c, m, dbus.TypeError, "org.freedesktop.DBus.Error.ServiceUnknown")
+				continue
+			}
+			body = []any{f.unlocked, f.locked}
+		case "OpenSession":
+			body = []any{dbus.MakeVariant(""), dbus.ObjectPath("/org/freedesktop/secrets/session/s1")}
+		case "GetSecret":
+			f.gotSecretOf, _ = m.Headers[dbus.FieldPath].Value().(dbus.ObjectPath)
+			body = []any{struct {
+				Session     dbus.ObjectPath
+				Parameters  []byte
+				Value       []byte
+				ContentType string
+			}{"/org/freedesktop/secrets/session/s1", nil, []byte(f.secret), "text/plain"}}
+		}
+		f.reply(t, c, m, dbus.TypeMethodReply, "", body...)
+	}
+}
+
+// reply answers call with a reply or, with an error name, an error.
+func (f *fakeSecrets) reply(t *testing.T, c net.Conn, call *dbus.Message, typ dbus.Type, errName string, body ...any) {
+	m := &dbus.Message{Type: typ, Headers: map[dbus.HeaderField]dbus.Variant{
+		dbus.FieldReplySerial: dbus.MakeVariant(call.Serial()),
+	}, Body: body}
+	if errName != "" {
+		m.Headers[dbus.FieldErrorName] = dbus.MakeVariant(errName)
+	}
+	if len(body) > 0 {
+		m.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(body...))
+	}
+	var b bytes.Buffer
+	if err := encodeCall(&b, m, 1000+call.Serial()); err != nil {
+		t.Error(err)
+		return
+	}
+	c.Write(b.Bytes())
+}
+
+// readUnlocked reads only an unlocked item of the login collection, with
+// go-keyring's attributes, and says why not otherwise: what the real
+// gnome-keyring test cannot set up (an item in another collection, a bus
+// that refuses the authentication or answers with an error).
+func TestReadUnlocked(t *testing.T) {
+	const item = dbus.ObjectPath("/org/freedesktop/secrets/collection/login/3")
+	other := dbus.ObjectPath("/org/freedesktop/secrets/collection/session/1")
+	for _, tc := range []struct {
+		name    string
+		fake    fakeSecrets
+		want    string
+		wantErr string // a part of the error; "" for none
+	}{
+		{name: "unlocked in login", fake: fakeSecrets{unlocked: []dbus.ObjectPath{item}, secret: "AGE-SECRET-KEY-1X"}, want: "AGE-SECRET-KEY-1X"},
+		{name: "login item after another collection's", fake: fakeSecrets{unlocked: []dbus.ObjectPath{other, item}, secret: "s"}, want: "s"},
+		{name: "only in another collection", fake: fakeSecrets{unlocked: []dbus.ObjectPath{other}}, wantErr: errNotUnlocked.Error()},
+		{name: "locked", fake: fakeSecrets{locked: []dbus.ObjectPath{item}}, wantErr: errNotUnlocked.Error()},
+		{name: "missing", fake: fakeSecrets{}, wantErr: errNotUnlocked.Error()},
+		{name: "no Secret Service", fake: fakeSecrets{failSearch: true}, wantErr: "ServiceUnknown"},
+		{name: "authentication refused", fake: fakeSecrets{auth: "REJECTED EXTERNAL"}, wantErr: "refused EXTERNAL authentication"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client, server := net.Pipe()
+			done := make(chan struct{})
+			go func() { tc.fake.serve(t, server); close(done) }()
+			got, err := readUnlocked(client, "sesame", "vault-1")
+			client.Close()
+			<-done
+			if tc.wantErr == "" && (err != nil || got != tc.want) {
+				t.Fatalf("readUnlocked = %q, %v; want %q", got, err, tc.want)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr) || got != "") {
+				t.Fatalf("readUnlocked = %q, %v; want an error saying %q", got, err, tc.wantErr)
+			}
+			if !strings.HasPrefix(tc.fake.gotAuth, "\x00AUTH EXTERNAL ") || tc.fake.gotBegin != "BEGIN\r\n" {
+				t.Errorf("authentication sent %q then %q", tc.fake.gotAuth, tc.fake.gotBegin)
+			}
+			if tc.fake.auth == "" && (tc.fake.gotAttrs["service"] != "sesame" || tc.fake.gotAttrs["username"] != "vault-1" || len(tc.fake.gotAttrs) != 2) {
+				t.Errorf("searched for %v, want go-keyring's attributes service=sesame username=vault-1", tc.fake.gotAttrs)
+			}
+			if tc.want != "" && tc.fake.gotSecretOf != item {
+				t.Errorf("read the secret of %s, want %s", tc.fake.gotSecretOf, item)
+			}
+			if errors.Is(err, errNotUnlocked) && tc.fake.gotSecretOf != "" {
+				t.Errorf("read the secret of %s without an unlocked login item", tc.fake.gotSecretOf)
+			}
+		})
+	}
+}
