@@ -45,6 +45,8 @@ their content:
   Proton Authenticator  JSON export
   Stratum               Authenticator Pro backups, plain or encrypted
                         (current and legacy format)
+  TOTP Authenticator    BinaryBoot's encrypted backup, or its app data
+                        (TOTP_Authenticator_Preferences.xml)
   also                  Steam Desktop Authenticator,
                         Duo, and Sesame's own backups ('sesame export')
 

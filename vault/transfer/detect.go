@@ -31,7 +31,7 @@ func stripBOM(data []byte) []byte {
 
 // readable lists, for errors, what Import reads.
 const readable = "Google Authenticator, Aegis, 2FAS, andOTP, Bitwarden, Ente Auth, FreeOTP and FreeOTP+, " +
-	"Proton Authenticator, Stratum, Steam Desktop Authenticator, Duo and Authenticator Plus exports, " +
+	"Proton Authenticator, Stratum, Steam Desktop Authenticator, Duo, TOTP Authenticator and Authenticator Plus exports, " +
 	"otpauth:// links, QR code images (PNG, JPEG, GIF) and Sesame backups"
 
 // andOTPHeader reports whether data starts like a current-format encrypted
@@ -89,6 +89,9 @@ func detect(data []byte) (Format, error) {
 		}
 		return "", fmt.Errorf("%w: JSON that is no export Sesame knows", ErrUnknownFormat)
 	case '<':
+		if bytes.Contains(trimmed, []byte(`name="`+totpAuthPrefKey+`"`)) {
+			return FormatTOTPAuth, nil
+		}
 		if bytes.Contains(trimmed, []byte("<map")) && bytes.Contains(trimmed, []byte("<string")) {
 			return FormatFreeOTPXML, nil
 		}
@@ -123,6 +126,9 @@ func detectText(s string) (Format, error) {
 		return FormatEnte, nil
 	case uris > 0 || migration > 0:
 		return FormatURIList, nil
+	}
+	if isTOTPAuthBackup(s) {
+		return FormatTOTPAuth, nil
 	}
 	return "", fmt.Errorf("%w: no otpauth:// or otpauth-migration:// links in the text, and no export format Sesame knows", ErrUnknownFormat)
 }

@@ -100,6 +100,12 @@ func asTOTP(w *want) {
 	}
 }
 
+// totpAuth is what TOTP Authenticator keeps of an entry: SHA-1, 6 digits and
+// 30 s whatever the site asked, and the name in lower case.
+func totpAuth(w *want) {
+	w.Algo, w.Digits, w.Period, w.Name = vault.SHA1, 6, 30, strings.ToLower(w.Name)
+}
+
 func sortWants(ws []want) []want {
 	ws = slices.Clone(ws)
 	slices.SortFunc(ws, func(a, b want) int { return strings.Compare(a.String(), b.String()) })
@@ -186,6 +192,8 @@ func TestFixtures(t *testing.T) {
 		{[]string{"stratum", "stratum_plain.json"}, "", FormatStratum, false, pick(v, all7, exact), 0},
 		{[]string{"stratum", "stratum_encrypted.bin"}, "test", FormatStratum, false, pick(v, all7, exact), 0},
 		{[]string{"stratum", "stratum_encrypted_legacy.bin"}, "test", FormatStratum, false, pick(v, all7, exact), 0},
+		{[]string{"totp_authenticator", "totp_authenticator.bin"}, "Testtest1", FormatTOTPAuth, false, pick(v, []int{1, 2, 3}, totpAuth), 0},
+		{[]string{"totp_authenticator", "totp_authenticator_internal.xml"}, "", FormatTOTPAuth, false, pick(v, []int{1, 2, 3}, totpAuth), 0},
 		{[]string{"steam", "steam.json"}, "", FormatSteam, false, pick(v, []int{7}, func(w *want) { w.Issuer = "Steam" }), 0},
 		{[]string{"steam", "steam_old.json"}, "", FormatSteam, false, pick(v, []int{7}, func(w *want) { w.Issuer = "Steam" }), 0},
 		{[]string{"duo", "duo.json"}, "", FormatDuo, false, []want{

@@ -41,6 +41,8 @@ func importSeeds(f testing.TB) [][]byte {
 		`{"accounts":{"x":{"shared_secret":"AQID","account_name":"n"}}}`,
 		`[{"accountType":"OtpAccount","name":"n","otpGenerator":{"otpSecret":"JBSWY3DPEHPK3PXP","counter":1}}]`,
 		string(encryptAndOTPSeed()),
+		string(sealTOTPAuth([]byte(`{"[{\"base\":32,\"key\":\"JBSWY3DPEHPK3PXP\",\"name\":\"n\",\"issuer\":\"I\"}]":"1"}`), "pw")),
+		`<map><string name="STATIC_TOTP_CODES_LIST">[{"base":16,"key":"48656C6C6F21DEADBEEF","name":"n","issuer":"I"}]</string></map>`,
 	}
 	var out [][]byte
 	for _, s := range seeds {

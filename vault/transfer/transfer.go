@@ -28,29 +28,30 @@ type Format string
 
 // The formats Sesame reads. Detect recognises each of them from the content.
 const (
-	FormatURIList     Format = "uri"          // text with one otpauth:// (or steam://) URI a line
-	FormatEnte        Format = "ente"         // Ente Auth plain export: otpauth URIs with a codeDisplay parameter
-	FormatGoogle      Format = "google"       // Google Authenticator otpauth-migration:// URIs
-	FormatImage       Format = "qr"           // a PNG, JPEG or GIF image of a QR code (migration or otpauth URI)
-	FormatAegis       Format = "aegis"        // Aegis vault JSON, plain or encrypted
-	Format2FAS        Format = "2fas"         // 2FAS .2fas backup, schema 1 to 4, plain or encrypted
-	FormatAndOTP      Format = "andotp"       // andOTP JSON, plain or encrypted (current and old format)
-	FormatBitwarden   Format = "bitwarden"    // Bitwarden unencrypted JSON or CSV export
-	FormatFreeOTPPlus Format = "freeotp-plus" // FreeOTP+ JSON export
-	FormatFreeOTPXML  Format = "freeotp-xml"  // FreeOTP / FreeOTP+ internal tokens.xml
-	FormatProton      Format = "proton"       // Proton Authenticator JSON export
-	FormatStratum     Format = "stratum"      // Stratum (Authenticator Pro) backup, plain or encrypted (current and legacy format)
-	FormatSteam       Format = "steam"        // Steam Desktop Authenticator maFile / manifest JSON
-	FormatDuo         Format = "duo"          // Duo Mobile JSON
-	FormatAuthPlus    Format = "authplus"     // Authenticator Plus encrypted zip
-	FormatBackup      Format = "sesame"       // Sesame's own encrypted backup (age, scrypt passphrase)
+	FormatURIList     Format = "uri"                // text with one otpauth:// (or steam://) URI a line
+	FormatEnte        Format = "ente"               // Ente Auth plain export: otpauth URIs with a codeDisplay parameter
+	FormatGoogle      Format = "google"             // Google Authenticator otpauth-migration:// URIs
+	FormatImage       Format = "qr"                 // a PNG, JPEG or GIF image of a QR code (migration or otpauth URI)
+	FormatAegis       Format = "aegis"              // Aegis vault JSON, plain or encrypted
+	Format2FAS        Format = "2fas"               // 2FAS .2fas backup, schema 1 to 4, plain or encrypted
+	FormatAndOTP      Format = "andotp"             // andOTP JSON, plain or encrypted (current and old format)
+	FormatBitwarden   Format = "bitwarden"          // Bitwarden unencrypted JSON or CSV export
+	FormatFreeOTPPlus Format = "freeotp-plus"       // FreeOTP+ JSON export
+	FormatFreeOTPXML  Format = "freeotp-xml"        // FreeOTP / FreeOTP+ internal tokens.xml
+	FormatProton      Format = "proton"             // Proton Authenticator JSON export
+	FormatStratum     Format = "stratum"            // Stratum (Authenticator Pro) backup, plain or encrypted (current and legacy format)
+	FormatSteam       Format = "steam"              // Steam Desktop Authenticator maFile / manifest JSON
+	FormatDuo         Format = "duo"                // Duo Mobile JSON
+	FormatTOTPAuth    Format = "totp-authenticator" // TOTP Authenticator (BinaryBoot) encrypted backup or internal preferences
+	FormatAuthPlus    Format = "authplus"           // Authenticator Plus encrypted zip
+	FormatBackup      Format = "sesame"             // Sesame's own encrypted backup (age, scrypt passphrase)
 )
 
 // Formats lists the import formats, for help texts and the --format flag.
 func Formats() []Format {
 	return []Format{FormatURIList, FormatEnte, FormatGoogle, FormatImage, FormatAegis, Format2FAS,
 		FormatAndOTP, FormatBitwarden, FormatFreeOTPPlus, FormatFreeOTPXML, FormatProton,
-		FormatStratum, FormatSteam, FormatDuo, FormatAuthPlus, FormatBackup}
+		FormatStratum, FormatSteam, FormatDuo, FormatTOTPAuth, FormatAuthPlus, FormatBackup}
 }
 
 // ParseFormat checks a format name given by a user.
@@ -65,6 +66,8 @@ func ParseFormat(s string) (Format, error) {
 		return FormatImage, nil
 	case "backup":
 		return FormatBackup, nil
+	case "totpauthenticator", "totp-auth", "binaryboot":
+		return FormatTOTPAuth, nil
 	}
 	for _, g := range Formats() {
 		if f == g {
@@ -480,6 +483,8 @@ func (c *collector) read(data []byte) error {
 		return c.readSteam(data)
 	case FormatDuo:
 		return c.readDuo(data)
+	case FormatTOTPAuth:
+		return c.readTOTPAuth(data)
 	case FormatAuthPlus:
 		return c.readAuthPlus(data)
 	case FormatBackup:
