@@ -39,6 +39,24 @@ func (GDI) Capture(ctx context.Context) ([]image.Image, error) {
 	return out, nil
 }
 
+// Locate places the foreground window, the terminal the user just typed
+// into, against the monitors.
+func (GDI) Locate(context.Context) (Place, error) {
+	bounds, err := displayBounds()
+	if err != nil {
+		return PlaceUnknown, err
+	}
+	screens, err := monitorRects(bounds)
+	if err != nil {
+		return PlaceUnknown, err
+	}
+	rect, shown, ok := foregroundWindow()
+	if !ok {
+		return PlaceUnknown, nil
+	}
+	return placeOf(rect, shown, screens), nil
+}
+
 // monitorRects decides what to capture from the monitors' bounds on the
 // virtual desktop: each monitor once (a mirrored monitor repeats another's
 // bounds, or lies inside them), none empty, and all of them together no

@@ -12,3 +12,5 @@ var errNotWindows = errors.Join(ErrUnsupported, errors.New("GDI capture exists o
 func displayBounds() ([]image.Rectangle, error) { return nil, errNotWindows }
 
 func captureRect(image.Rectangle) (image.Image, error) { return nil, errNotWindows }
+
+func foregroundWindow() (image.Rectangle, bool, bool) { return image.Rectangle{}, false, false }

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/kbinani/screenshot"
+	"github.com/lxn/win"
 	"golang.org/x/sys/windows"
 )
 
@@ -26,4 +27,17 @@ func displayBounds() ([]image.Rectangle, error) {
 
 func captureRect(r image.Rectangle) (image.Image, error) {
 	return screenshot.CaptureRect(r)
+}
+
+// foregroundWindow is the foreground window's rectangle on the virtual
+// desktop, and whether it is shown (visible, not minimised).
+func foregroundWindow() (image.Rectangle, bool, bool) {
+	dpiAware()
+	hwnd := win.GetForegroundWindow()
+	var r win.RECT
+	if hwnd == 0 || !win.GetWindowRect(hwnd, &r) {
+		return image.Rectangle{}, false, false
+	}
+	shown := win.IsWindowVisible(hwnd) && !win.IsIconic(hwnd)
+	return image.Rect(int(r.Left), int(r.Top), int(r.Right), int(r.Bottom)), shown, true
 }

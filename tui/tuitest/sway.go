@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -53,7 +52,7 @@ func Sway(t testing.TB, background, want string) []string {
 		if err := os.Chown(run, nobody, nobody); err != nil {
 			t.Fatal(err)
 		}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+		runAs(cmd, nobody)
 	}
 	if err := os.Chmod(run, 0o700); err != nil {
 		t.Fatal(err)
