@@ -22,9 +22,16 @@ import (
 // a View that differs from the last one sets it to fastFrame, so the change
 // is on screen within fastFrame, and settle after the last change it goes
 // back to idleFrame, a backstop that draws nothing when nothing changed.
+//
+// View returns the frame before Bubble Tea stores it for the renderer, so
+// on a busy machine the fast ticks could all come before the store and the
+// change would wait for idleFrame. So View also sends the program a
+// message, which the program's filter (an event loop step after the store)
+// turns into more fast ticks until the renderer writes or drawWait passes.
 const (
-	fastFrame = 5 * time.Millisecond
-	settle    = 12 * time.Millisecond // two fast ticks after the last change
+	fastFrame = 2 * time.Millisecond
+	settle    = 5 * time.Millisecond // two fast ticks after the last change
+	drawWait  = 250 * time.Millisecond
 	idleFrame = time.Second
 )
 
@@ -39,12 +46,18 @@ type pacer struct {
 	prog *tea.Program // the program whose ticker attach looks up
 	last string       // the frame the last View returned (event loop only)
 
-	mu     sync.Mutex
-	ticker *time.Ticker // Bubble Tea's frame ticker; nil until attached or if not found
-	fast   bool
-	until  time.Time   // fast until then
-	slow   *time.Timer // sets idleFrame once until has passed
+	mu       sync.Mutex
+	ticker   *time.Ticker // Bubble Tea's frame ticker; nil until attached or if not found
+	fast     bool
+	until    time.Time   // fast until then
+	slow     *time.Timer // sets idleFrame once until has passed
+	unwrit   bool        // a changed frame is stored and nothing was written since
+	storedAt time.Time
 }
+
+// storedMsg is sent by View when the frame changed; the program's filter
+// receives it after Bubble Tea has stored that frame for the renderer.
+type storedMsg struct{}
 
 // attach finds the program's frame ticker. Bubble Tea creates it in Run
 // before it calls the model's Init, which calls attach.
@@ -76,6 +89,30 @@ func (p *pacer) shown(frame string) {
 	}
 	p.last = frame
 	p.soon()
+	if p.prog != nil {
+		go p.prog.Send(storedMsg{})
+	}
+}
+
+// filter is the program's message filter: it takes the pacer's own
+// messages out of the stream.
+func (p *pacer) filter(_ tea.Model, msg tea.Msg) tea.Msg {
+	if _, ok := msg.(storedMsg); ok {
+		p.mu.Lock()
+		p.unwrit, p.storedAt = true, time.Now()
+		p.mu.Unlock()
+		p.soon()
+		return nil
+	}
+	return msg
+}
+
+// drew is called after Bubble Tea wrote to the terminal: the frame stored
+// before the filter last saw a storedMsg has been drawn.
+func (p *pacer) drew() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.unwrit = false
 }
 
 // teaPath is Bubble Tea's import path, as reflect reports it.
@@ -117,14 +154,19 @@ func (p *pacer) soon() {
 	}
 }
 
-// settled drops the ticker to idleFrame, unless a change came meanwhile.
+// settled drops the ticker to idleFrame, unless a change came meanwhile
+// or the last changed frame is not written yet.
 func (p *pacer) settled() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ticker == nil || !p.fast {
 		return
 	}
-	if wait := time.Until(p.until); wait > 0 {
+	wait := time.Until(p.until)
+	if p.unwrit && time.Since(p.storedAt) < drawWait {
+		wait = max(wait, fastFrame)
+	}
+	if wait > 0 {
 		p.slow.Reset(wait)
 		return
 	}

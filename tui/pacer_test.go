@@ -109,3 +109,30 @@ func TestPacerQueries(t *testing.T) {
 		t.Fatal("a cursor position request waits for the idle frame")
 	}
 }
+
+// TestPacerWaitsForTheWrite: after the program stored a changed frame, the
+// ticker stays fast until the renderer has written.
+func TestPacerWaitsForTheWrite(t *testing.T) {
+	p := &pacer{ticker: time.NewTicker(time.Hour)}
+	defer p.stop()
+	defer p.ticker.Stop()
+	if msg := p.filter(nil, tickMsg{id: 7}); msg != (tickMsg{id: 7}) {
+		t.Fatalf("the filter changed a message: %v", msg)
+	}
+	p.shown("changed")
+	if msg := p.filter(nil, storedMsg{}); msg != nil {
+		t.Fatalf("the filter let the pacer's message through: %v", msg)
+	}
+	p.mu.Lock()
+	p.until = time.Now().Add(-time.Second) // settle has passed
+	p.mu.Unlock()
+	p.settled()
+	if !p.isFast() {
+		t.Fatal("the ticker slowed down before the stored frame was written")
+	}
+	p.drew()
+	p.settled()
+	if p.isFast() {
+		t.Fatal("the ticker stayed fast after the frame was written")
+	}
+}

@@ -119,24 +119,30 @@ func Run(ctx context.Context, o Options) error {
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
-	out := o.Out
-	if f, ok := o.Out.(*os.File); ok && o.Clipboard == nil {
+	pace := &pacer{}
+	// Bubble Tea writes frames to frames, which tells the pacer; the bell
+	// and the clipboard's sequences go to out.
+	var out, frames io.Writer = o.Out, drawnWriter{Writer: o.Out, drew: pace.drew}
+	if f, ok := o.Out.(*os.File); ok {
 		// OSC 52 sequences and frames share the terminal: one lock keeps a
 		// sequence from landing inside a frame's escape codes.
-		lt := &lockedTTY{File: f, mu: new(sync.Mutex)}
-		out = lt
-		o.Clipboard = clipboard.Detect(clipboard.Env{Getenv: o.Getenv, Terminal: f, TerminalMu: lt.mu})
+		mu := new(sync.Mutex)
+		out, frames = &lockedTTY{File: f, mu: mu}, &lockedTTY{File: f, mu: mu, drew: pace.drew}
+		if o.Clipboard == nil {
+			o.Clipboard = clipboard.Detect(clipboard.Env{Getenv: o.Getenv, Terminal: f, TerminalMu: mu})
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	o.runCtx, o.bellTo, o.pace = ctx, out, &pacer{}
+	o.runCtx, o.bellTo, o.pace = ctx, out, pace
 	// Open the vault (the keyring's D-Bus round trips, decrypting) while
 	// Bubble Tea sets up the terminal; Init waits for the outcome.
 	opened := make(chan tea.Msg, 1)
 	go func(vo vault.Options) { opened <- openVault(vo)() }(o.VaultOptions)
 	o.opening = func() tea.Msg { return <-opened }
 	m := New(o)
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.In), tea.WithOutput(out), tea.WithFPS(framesPerSecond)}
+	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(o.In), tea.WithOutput(frames),
+		tea.WithFPS(framesPerSecond), tea.WithFilter(pace.filter)}
 	switch {
 	case o.getenv("NO_COLOR") != "":
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
@@ -169,11 +175,29 @@ func Run(ctx context.Context, o Options) error {
 // sequences written from a Cmd never interleave with a frame.
 type lockedTTY struct {
 	*os.File
-	mu *sync.Mutex
+	mu   *sync.Mutex
+	drew func() // when set, called after each write
 }
 
 func (t *lockedTTY) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.File.Write(p)
+	n, err := t.File.Write(p)
+	if t.drew != nil {
+		t.drew()
+	}
+	return n, err
+}
+
+// drawnWriter tells the pacer about the frames written to an output that
+// is not a file.
+type drawnWriter struct {
+	io.Writer
+	drew func()
+}
+
+func (w drawnWriter) Write(p []byte) (int, error) {
+	n, err := w.Writer.Write(p)
+	w.drew()
+	return n, err
 }
