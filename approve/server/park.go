@@ -225,10 +225,16 @@ func (h *Handler) park(w http.ResponseWriter, p *parkedPoll) bool {
 }
 
 // read waits in a fresh goroutine (the smallest stack) for the client to
-// send or go away, the wait to end, or a wake-up, then resumes p.
+// send or go away, the wait to end, or a wake-up, then resumes p. p is in
+// the hub: a Close after this check wakes it.
 func (p *parkedPoll) read() {
 	p.mu.Lock()
 	deadline := p.end
+	select {
+	case <-p.h.closing:
+		deadline = longAgo
+	default:
+	}
 	if p.woken || p.extra {
 		deadline = longAgo
 	}
