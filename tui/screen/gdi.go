@@ -17,11 +17,7 @@ func (GDI) String() string { return "GDI" }
 
 // Capture returns one image per monitor; mirrored monitors are captured once.
 func (GDI) Capture(ctx context.Context) ([]image.Image, error) {
-	bounds, err := displayBounds()
-	if err != nil {
-		return nil, err
-	}
-	rects, err := monitorRects(bounds)
+	rects, err := monitors()
 	if err != nil {
 		return nil, err
 	}
@@ -42,11 +38,7 @@ func (GDI) Capture(ctx context.Context) ([]image.Image, error) {
 // Locate places the foreground window, the terminal the user just typed
 // into, against the monitors.
 func (GDI) Locate(context.Context) (Place, error) {
-	bounds, err := displayBounds()
-	if err != nil {
-		return PlaceUnknown, err
-	}
-	screens, err := monitorRects(bounds)
+	screens, err := monitors()
 	if err != nil {
 		return PlaceUnknown, err
 	}
@@ -55,6 +47,15 @@ func (GDI) Locate(context.Context) (Place, error) {
 		return PlaceUnknown, nil
 	}
 	return placeOf(rect, shown, screens), nil
+}
+
+// monitors is what to capture of the desktop's monitors.
+func monitors() ([]image.Rectangle, error) {
+	bounds, err := displayBounds()
+	if err != nil {
+		return nil, err
+	}
+	return monitorRects(bounds)
 }
 
 // monitorRects decides what to capture from the monitors' bounds on the

@@ -36,15 +36,24 @@ func init() {
 // larger than a few megabytes whatever the screen.
 const stripRows = 128
 
+// connect opens a connection to the X server that ctx's end closes; done
+// closes it.
+func (x X11) connect(ctx context.Context) (conn *xgb.Conn, done func(), err error) {
+	conn, err = xgb.NewConnDisplay(x.Display)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to the X server %s: %w", x.Display, err)
+	}
+	stop := context.AfterFunc(ctx, conn.Close)
+	return conn, func() { stop(); conn.Close() }, nil
+}
+
 // Capture returns one image per X screen.
 func (x X11) Capture(ctx context.Context) ([]image.Image, error) {
-	conn, err := xgb.NewConnDisplay(x.Display)
+	conn, done, err := x.connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("connect to the X server %s: %w", x.Display, err)
+		return nil, err
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, conn.Close)
-	defer stop()
+	defer done()
 	setup := xproto.Setup(conn)
 	var out []image.Image
 	for _, root := range setup.Roots {
@@ -131,13 +140,11 @@ func pixelReader(depth byte, bpp int, msb bool) (func(row []byte, i int) (r, g, 
 // (_NET_ACTIVE_WINDOW: the terminal the user just typed into), and places
 // it against the default screen.
 func (x X11) Locate(ctx context.Context) (Place, error) {
-	conn, err := xgb.NewConnDisplay(x.Display)
+	conn, done, err := x.connect(ctx)
 	if err != nil {
-		return PlaceUnknown, fmt.Errorf("connect to the X server %s: %w", x.Display, err)
+		return PlaceUnknown, err
 	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, conn.Close)
-	defer stop()
+	defer done()
 	root := xproto.Setup(conn).DefaultScreen(conn)
 	win, err := x.terminalWindow(conn, root.Root)
 	if err != nil || win == 0 {
