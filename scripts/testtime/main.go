@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command testtime measures how long the test suite takes, and where: it
 // runs `go test -count=1 -json` on the packages (./... by default) and
 // prints the wall time, the CPU time of go test and of every process it
