@@ -41,14 +41,16 @@ their content:
                         an old encrypted backup needs --format andotp)
   Bitwarden             unencrypted JSON or CSV export (login.totp)
   Ente Auth             plain text export; any text file of otpauth:// URIs
+  FreeOTP               FreeOTP 2 encrypted backups (Java-serialized, even
+                        when the file is named .xml)
   FreeOTP+              JSON export; FreeOTP/FreeOTP+ internal tokens.xml
   Proton Authenticator  JSON export
   Stratum               Authenticator Pro backups, plain or encrypted
                         (current and legacy format)
   TOTP Authenticator    BinaryBoot's encrypted backup, or its app data
                         (TOTP_Authenticator_Preferences.xml)
-  also                  Steam Desktop Authenticator,
-                        Duo, and Sesame's own backups ('sesame export')
+  also                  Steam Desktop Authenticator, Duo, and Sesame's own
+                        backups ('sesame export')
 
 The password of an encrypted file is asked on the terminal, or read from
 --password-file (first line). It is never given as a flag value.

@@ -30,7 +30,7 @@ func stripBOM(data []byte) []byte {
 }
 
 // readable lists, for errors, what Import reads.
-const readable = "Google Authenticator, Aegis, 2FAS, andOTP, Bitwarden, Ente Auth, FreeOTP and FreeOTP+, " +
+const readable = "Google Authenticator, Aegis, 2FAS, andOTP, Bitwarden, Ente Auth, FreeOTP (1 and 2) and FreeOTP+, " +
 	"Proton Authenticator, Stratum, Steam Desktop Authenticator, Duo, TOTP Authenticator and Authenticator Plus exports, " +
 	"otpauth:// links, QR code images (PNG, JPEG, GIF) and Sesame backups"
 
@@ -61,6 +61,8 @@ func detect(data []byte) (Format, error) {
 		return FormatAuthPlus, nil
 	case isStratumEncrypted(data):
 		return FormatStratum, nil
+	case bytes.HasPrefix(data, javaStreamMagic):
+		return FormatFreeOTP2, nil
 	}
 	trimmed := bytes.TrimSpace(data)
 	if isAge(trimmed) {
@@ -186,9 +188,8 @@ func has(m map[string]json.RawMessage, key string) bool {
 
 // notAnExport recognises files people take for exports but that no importer
 // reads: an app's internal SQLite database (Google Authenticator, Microsoft
-// Authenticator, Stratum), FreeOTP 2's Java-serialized backup, and the app
-// data (Android shared preferences) of Authy and the Battle.net
-// Authenticator, which have no export at all.
+// Authenticator, Stratum), and the app data (Android shared preferences) of
+// Authy and the Battle.net Authenticator, which have no export at all.
 func notAnExport(data []byte) error {
 	xml := bytes.HasPrefix(bytes.TrimSpace(data), []byte("<"))
 	switch {
@@ -201,8 +202,6 @@ func notAnExport(data []byte) error {
 			"or use Battle.net's own transfer to move it to another app that exports otpauth links", ErrUnknownFormat, ErrUnsupported)
 	case bytes.HasPrefix(data, []byte("SQLite format 3\x00")):
 		return fmt.Errorf("%w: this is an app's internal database, not an export: export from the app instead", ErrUnknownFormat)
-	case bytes.HasPrefix(data, []byte{0xac, 0xed, 0x00, 0x05}):
-		return fmt.Errorf("%w: FreeOTP 2 backups are %w yet: export from FreeOTP+ or as otpauth links", ErrUnknownFormat, ErrUnsupported)
 	}
 	return nil
 }

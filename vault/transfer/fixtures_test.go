@@ -187,6 +187,11 @@ func TestFixtures(t *testing.T) {
 		{[]string{"freeotp_plus", "freeotp_plus.json"}, "", FormatFreeOTPPlus, false, pick(v, []int{1, 2, 3, 4, 5, 6}, counterMinusOne), 0},
 		{[]string{"freeotp_plus", "freeotp_plus_internal.xml"}, "", FormatFreeOTPXML, false, pick(v, []int{1, 2, 3, 4, 5, 6}, counterMinusOne), 0},
 		{[]string{"freeotp", "freeotp.xml"}, "", FormatFreeOTPXML, false, pick(v, []int{1, 3, 4, 6}, counterMinusOne), 0},
+		{[]string{"freeotp", "freeotp_v2_api23.xml"}, "test", FormatFreeOTP2, false, pick(v, []int{1, 2, 3, 4, 5, 6}, exact), 0},
+		{[]string{"freeotp", "freeotp_v2_api25.xml"}, "test", FormatFreeOTP2, false, pick(v, []int{1, 2, 3, 4, 5, 6}, exact), 0},
+		{[]string{"freeotp", "freeotp_v2_api27.xml"}, "test", FormatFreeOTP2, false, pick(v, []int{1, 2, 3, 4, 5, 6}, exact), 0},
+		{[]string{"freeotp", "freeotp_v2_api34.xml"}, "test", FormatFreeOTP2, false, pick(v, []int{1, 2, 3, 4, 5, 6}, exact), 0},
+		{[]string{"freeotp", "freeotp_v2_null_algo.xml"}, "test", FormatFreeOTP2, false, pick(v, []int{1}, exact), 0},
 		{[]string{"authenticator_plus", "authenticator_plus.zip"}, "testtesttest", FormatAuthPlus, false, pick(v, all7, exact), 0},
 		{[]string{"proton_authenticator", "proton_authenticator.json"}, "", FormatProton, false, pick(v, []int{1, 2, 3}, exact), 0},
 		{[]string{"stratum", "stratum_plain.json"}, "", FormatStratum, false, pick(v, all7, exact), 0},
@@ -219,6 +224,7 @@ func TestFixtures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(filepath.Join(tc.path...), func(t *testing.T) {
+			t.Parallel() // the encrypted ones spend seconds in key derivation
 			in := readFixture(t, tc.path...)
 			f, err := Detect(in.Data)
 			switch {
@@ -517,7 +523,6 @@ func TestFixtureRejects(t *testing.T) {
 		{[]string{"google_authenticator", "scito_example_output.json"}, ErrUnknownFormat},
 		{[]string{"google_authenticator", "google_authenticator.sqlite"}, ErrUnknownFormat},
 		{[]string{"microsoft_authenticator", "microsoft_authenticator.sqlite"}, ErrUnknownFormat},
-		{[]string{"freeotp", "freeotp_v2_api34.xml"}, ErrUnsupported},
 	}
 	for _, tc := range cases {
 		t.Run(filepath.Join(tc.path...), func(t *testing.T) {

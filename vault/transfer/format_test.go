@@ -61,7 +61,7 @@ func TestNoAccounts(t *testing.T) {
 }
 
 // TestNotAnExport checks the files people mistake for exports: an app's
-// SQLite database and FreeOTP 2's Java-serialized backup, detected or forced.
+// SQLite database, detected or forced.
 func TestNotAnExport(t *testing.T) {
 	cases := []struct {
 		data string
@@ -69,7 +69,6 @@ func TestNotAnExport(t *testing.T) {
 		err  error
 	}{
 		{"SQLite format 3\x00\x10\x00\x01\x01" + strings.Repeat("\x00", 80), "this is an app's internal database, not an export: export from the app instead", ErrUnknownFormat},
-		{"\xac\xed\x00\x05sr\x00\x11java.util.HashMap" + strings.Repeat("\x01", 60), "FreeOTP 2 backups are not supported yet: export from FreeOTP+ or as otpauth links", ErrUnsupported},
 	}
 	for _, tc := range cases {
 		for _, f := range []Format{"", FormatAndOTP, FormatFreeOTPXML} {

@@ -48,6 +48,7 @@ func importSeeds(f testing.TB) [][]byte {
 	for _, s := range seeds {
 		out = append(out, []byte(s))
 	}
+	out = append(out, sealFreeOTP2(f, "pw", 1000, freeOTP2Token{"u", freeOTP2Hello, `{"counter":4,"issuerExt":"Ex","label":"a","type":"HOTP"}`}))
 	return append(out, zipCryptoZip(f, "Accounts.txt", []byte("otpauth://totp/A:b?secret=JBSWY3DPEHPK3PXP\n"), []byte("pw")))
 }
 
@@ -176,7 +177,7 @@ func FuzzMigrationPayload(f *testing.F) {
 // TestSeedCorpora keeps the committed seed corpora of this package's fuzz
 // targets (see vaulttest.SeedCorpus; rewrite them with -write-corpus).
 func TestSeedCorpora(t *testing.T) {
-	var imports, forced, migrations [][]any
+	var imports, forced, migrations, javaMaps [][]any
 	formats := Formats()
 	for _, seed := range importSeeds(t) {
 		imports = append(imports, []any{seed})
@@ -190,4 +191,8 @@ func TestSeedCorpora(t *testing.T) {
 	vaulttest.SeedCorpus(t, "FuzzImport", imports...)
 	vaulttest.SeedCorpus(t, "FuzzImportFormat", forced...)
 	vaulttest.SeedCorpus(t, "FuzzMigrationPayload", migrations...)
+	for _, seed := range javaMapSeeds() {
+		javaMaps = append(javaMaps, []any{seed})
+	}
+	vaulttest.SeedCorpus(t, "FuzzJavaStringMap", javaMaps...)
 }

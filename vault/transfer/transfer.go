@@ -38,6 +38,7 @@ const (
 	FormatBitwarden   Format = "bitwarden"          // Bitwarden unencrypted JSON or CSV export
 	FormatFreeOTPPlus Format = "freeotp-plus"       // FreeOTP+ JSON export
 	FormatFreeOTPXML  Format = "freeotp-xml"        // FreeOTP / FreeOTP+ internal tokens.xml
+	FormatFreeOTP2    Format = "freeotp"            // FreeOTP 2 encrypted backup (a Java-serialized map)
 	FormatProton      Format = "proton"             // Proton Authenticator JSON export
 	FormatStratum     Format = "stratum"            // Stratum (Authenticator Pro) backup, plain or encrypted (current and legacy format)
 	FormatSteam       Format = "steam"              // Steam Desktop Authenticator maFile / manifest JSON
@@ -50,7 +51,7 @@ const (
 // Formats lists the import formats, for help texts and the --format flag.
 func Formats() []Format {
 	return []Format{FormatURIList, FormatEnte, FormatGoogle, FormatImage, FormatAegis, Format2FAS,
-		FormatAndOTP, FormatBitwarden, FormatFreeOTPPlus, FormatFreeOTPXML, FormatProton,
+		FormatAndOTP, FormatBitwarden, FormatFreeOTP2, FormatFreeOTPPlus, FormatFreeOTPXML, FormatProton,
 		FormatStratum, FormatSteam, FormatDuo, FormatTOTPAuth, FormatAuthPlus, FormatBackup}
 }
 
@@ -60,6 +61,8 @@ func ParseFormat(s string) (Format, error) {
 	switch f {
 	case "freeotp+", "freeotpplus":
 		return FormatFreeOTPPlus, nil
+	case "freeotp2", "freeotp-2", "freeotp-backup":
+		return FormatFreeOTP2, nil
 	case "text", "otpauth":
 		return FormatURIList, nil
 	case "image", "png":
@@ -475,6 +478,8 @@ func (c *collector) read(data []byte) error {
 		return c.readFreeOTPPlus(data)
 	case FormatFreeOTPXML:
 		return c.readFreeOTPXML(data)
+	case FormatFreeOTP2:
+		return c.readFreeOTP2(data)
 	case FormatProton:
 		return c.readProton(data)
 	case FormatStratum:
