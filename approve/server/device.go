@@ -254,9 +254,9 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 	}
 	wait = min(wait, int(sesame.MaxWait/time.Second))
 	since := q.Get("since")
-	waitFor := jitter(time.Duration(wait) * time.Second)
+	jittered := jitter(time.Duration(wait) * time.Second)
 	if wait > 0 && h.parkable(r) {
-		p := &parkedPoll{h: h, user: dev.User, nonce: nonce, since: since, end: time.Now().Add(waitFor)}
+		p := &parkedPoll{h: h, user: dev.User, nonce: nonce, since: since, end: time.Now().Add(jittered)}
 		h.hub.park(p)
 		req, err := h.pendingState(dev.User)
 		p.req = req
@@ -287,7 +287,7 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if timer == nil {
-			timer = time.NewTimer(waitFor)
+			timer = time.NewTimer(jittered)
 			defer timer.Stop()
 			h.metrics.waiting.Inc()
 			defer h.metrics.waiting.Dec()

@@ -31,9 +31,10 @@ import (
 // that parked long-polls hand their connections back to that server once
 // answered: its Accept also returns them. Without it every long-poll waits
 // inside its handler, with net/http's buffers and goroutines (about 40 KiB
-// per waiting device instead of under 8). Wrap the connection caps
-// (LimitListener) and TLS inside it, so that a returned connection is
-// neither counted nor wrapped again. Call it once, before serving.
+// per waiting device instead of 10 to 13, BENCHMARKS.md). Wrap the
+// connection caps (LimitListener) and TLS inside it, so that a returned
+// connection is neither counted nor wrapped again. Call it once, before
+// serving.
 func (h *Handler) Listener(ln net.Listener) net.Listener {
 	pl := &parkListener{Listener: ln, back: make(chan net.Conn), accepted: make(chan accepted), done: make(chan struct{})}
 	h.parking.ln = pl
