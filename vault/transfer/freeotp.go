@@ -46,20 +46,15 @@ func (c *collector) readFreeOTPPlus(data []byte) error {
 // readFreeOTPXML reads Android shared preferences: a <map> of <string>
 // elements, each token a JSON object, plus a "tokenOrder" list.
 func (c *collector) readFreeOTPXML(data []byte) error {
-	var m struct {
-		Strings []struct {
-			Name  string `xml:"name,attr"`
-			Value string `xml:",chardata"`
-		} `xml:"string"`
+	strs, err := androidPrefs(data, "FreeOTP tokens file")
+	if err != nil {
+		return err
 	}
-	if err := xml.Unmarshal(data, &m); err != nil {
-		return fmt.Errorf("%w: the FreeOTP tokens file is not valid XML: %v", ErrCorrupt, err)
-	}
-	if len(m.Strings) > MaxAccounts {
+	if len(strs) > MaxAccounts {
 		return fmt.Errorf("%w: more than %d accounts", ErrTooLarge, MaxAccounts)
 	}
 	found := false
-	for _, s := range m.Strings {
+	for _, s := range strs {
 		if s.Name == "tokenOrder" || !strings.HasPrefix(strings.TrimSpace(s.Value), "{") {
 			continue
 		}
@@ -111,4 +106,22 @@ func (c *collector) addFreeOTP(t *freeOTPToken) {
 		return
 	}
 	c.add(a)
+}
+
+// prefString is one <string> entry of Android shared preferences.
+type prefString struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:",chardata"`
+}
+
+// androidPrefs reads the <string> entries of an Android shared preferences
+// file; what names the file in errors.
+func androidPrefs(data []byte, what string) ([]prefString, error) {
+	var m struct {
+		Strings []prefString `xml:"string"`
+	}
+	if err := xml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%w: the %s is not valid XML: %v", ErrCorrupt, what, err)
+	}
+	return m.Strings, nil
 }

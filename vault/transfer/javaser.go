@@ -65,6 +65,19 @@ func (r *javaReader) take(n int) ([]byte, error) {
 	return b, nil
 }
 
+// expect reads one type code and refuses the stream, saying what, unless
+// it is tc.
+func (r *javaReader) expect(tc byte, what string, args ...any) error {
+	got, err := r.byte()
+	if err != nil {
+		return err
+	}
+	if got != tc {
+		return r.fail(what, args...)
+	}
+	return nil
+}
+
 func (r *javaReader) byte() (byte, error) {
 	b, err := r.take(1)
 	if err != nil {
@@ -137,10 +150,8 @@ func (r *javaReader) stringMap() ([]javaPair, error) {
 	if magic != javaMagic || version != javaVersion {
 		return nil, r.fail("no Java object stream header")
 	}
-	if tc, err := r.byte(); err != nil {
+	if err := r.expect(javaTCObject, "the stream holds no object"); err != nil {
 		return nil, err
-	} else if tc != javaTCObject {
-		return nil, r.fail("the stream holds no object")
 	}
 	fields, err := r.hashMapClassDesc()
 	if err != nil {
@@ -176,10 +187,8 @@ func (r *javaReader) stringMap() ([]javaPair, error) {
 		seen[k] = true
 		pairs = append(pairs, javaPair{k, v})
 	}
-	if tc, err := r.byte(); err != nil {
+	if err := r.expect(javaTCEndBlockData, "the map has more entries than its size says"); err != nil {
 		return nil, err
-	} else if tc != javaTCEndBlockData {
-		return nil, r.fail("the map has more entries than its size says")
 	}
 	if r.off != len(r.data) {
 		return nil, r.fail("%d bytes follow the map", len(r.data)-r.off)
@@ -190,10 +199,8 @@ func (r *javaReader) stringMap() ([]javaPair, error) {
 // hashMapClassDesc reads the class descriptor of java.util.HashMap and
 // returns the sizes of its primitive fields.
 func (r *javaReader) hashMapClassDesc() ([]int, error) {
-	if tc, err := r.byte(); err != nil {
+	if err := r.expect(javaTCClassDesc, "the object has no class descriptor"); err != nil {
 		return nil, err
-	} else if tc != javaTCClassDesc {
-		return nil, r.fail("the object has no class descriptor")
 	}
 	name, err := r.utf()
 	if err != nil {
@@ -241,15 +248,11 @@ func (r *javaReader) hashMapClassDesc() ([]int, error) {
 		fields = append(fields, size)
 	}
 	// No class annotation, and no serializable superclass.
-	if tc, err := r.byte(); err != nil {
+	if err := r.expect(javaTCEndBlockData, "the %s class descriptor has annotations", javaHashMapClass); err != nil {
 		return nil, err
-	} else if tc != javaTCEndBlockData {
-		return nil, r.fail("the %s class descriptor has annotations", javaHashMapClass)
 	}
-	if tc, err := r.byte(); err != nil {
+	if err := r.expect(javaTCNull, "the %s has a serializable superclass", javaHashMapClass); err != nil {
 		return nil, err
-	} else if tc != javaTCNull {
-		return nil, r.fail("the %s has a serializable superclass", javaHashMapClass)
 	}
 	return fields, nil
 }

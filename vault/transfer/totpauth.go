@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"slices"
@@ -125,16 +124,11 @@ func (c *collector) readTOTPAuth(data []byte) error {
 
 // totpAuthPrefs returns the account list of the app's shared preferences.
 func totpAuthPrefs(data []byte) ([]byte, error) {
-	var m struct {
-		Strings []struct {
-			Name  string `xml:"name,attr"`
-			Value string `xml:",chardata"`
-		} `xml:"string"`
+	strs, err := androidPrefs(data, "TOTP Authenticator preferences file")
+	if err != nil {
+		return nil, err
 	}
-	if err := xml.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%w: the TOTP Authenticator preferences are not valid XML: %v", ErrCorrupt, err)
-	}
-	for _, s := range m.Strings {
+	for _, s := range strs {
 		if s.Name == totpAuthPrefKey {
 			return []byte(s.Value), nil
 		}
