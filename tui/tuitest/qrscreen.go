@@ -50,6 +50,11 @@ func QRPNG(t testing.TB, text string, pixelsPerModule int) string {
 	return p
 }
 
+// showWait is how long a window may take to show: each look decodes the
+// whole screen, which under the race detector on a loaded machine takes
+// seconds.
+const showWait = 30 * time.Second
+
 // ShowImage opens a real X window (feh) showing png at x,y on display and
 // waits until the screen, as Sesame captures it, shows a QR code holding
 // want. The window closes when the returned function is called or the test
@@ -67,7 +72,7 @@ func ShowImage(t testing.TB, display, png string, x, y int, want string) func() 
 		cmd.Wait()
 	}
 	t.Cleanup(closeIt)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(showWait)
 	var texts []string
 	var err error
 	for time.Now().Before(deadline) {
@@ -76,6 +81,6 @@ func ShowImage(t testing.TB, display, png string, x, y int, want string) func() 
 		}
 		time.Sleep(50 * time.Millisecond) // polling interval
 	}
-	t.Fatalf("the screen did not show the QR code within 10s: %d codes, %v", len(texts), err)
+	t.Fatalf("the screen did not show the QR code within %v: %d codes, %v", showWait, len(texts), err)
 	return closeIt
 }
