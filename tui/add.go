@@ -43,7 +43,7 @@ type addScreen struct {
 	path    pathField
 	pathPw  textinput.Model
 	needPw  bool
-	busy    bool
+	busy    string // what the screen is doing (“Saving…”), "" when idle
 	manual  form
 	pass    form
 	pending saveIntent
@@ -192,7 +192,7 @@ func (s *addScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.path.completed(msg)
 		return s, nil
 	case tea.PasteMsg:
-		if s.busy {
+		if s.busy != "" {
 			return s, nil
 		}
 		if s.mode == addChoose {
@@ -204,12 +204,12 @@ func (s *addScreen) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, s.updateText(msg)
 	case tea.KeyPressMsg:
-		if s.busy {
+		if s.busy != "" {
 			if s.cancelSave != nil && key.Matches(msg, s.c.formKeys.Back) {
 				// A save can wait on the OS keyring (a prompt nobody sees):
 				// esc gives up on it and keeps what was typed.
 				s.cancelSave()
-				s.cancelSave, s.busy = nil, false
+				s.cancelSave, s.busy = nil, ""
 				s.err = errSaveCancelled.Error() + "; what you typed is kept"
 				return s, s.focus()
 			}
@@ -289,8 +289,9 @@ func (s *addScreen) updateChoose(km tea.KeyPressMsg) (screen, tea.Cmd) {
 			s.mode = addMenuModes[s.choice]
 			return s, s.focus()
 		}
-		s.busy, s.err = true, ""
+		s.busy, s.err = "Scanning the screen…", ""
 		if addChoices[s.choice].key == "v" {
+			s.busy = "Reading the clipboard…"
 			return s, readClipboard(s.c.clipboardCodes)
 		}
 		return s, scanScreen(s.c.capture, s.c.altScreen)
@@ -358,7 +359,7 @@ func (s *addScreen) updateLink(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if transfer.IsMigrationLink(v) {
-			s.busy = true
+			s.busy = "Reading the link…"
 			return importText("link", []byte(v))
 		}
 		a, err := vault.ParseURI(v)
@@ -375,7 +376,7 @@ func (s *addScreen) updateLink(msg tea.Msg) tea.Cmd {
 }
 
 func (s *addScreen) save(in saveIntent) tea.Cmd {
-	s.busy, s.err = true, ""
+	s.busy, s.err = "Saving…", ""
 	in.ctx, s.cancelSave = context.WithCancel(context.Background())
 	s.pending = in
 	return send(in)
@@ -383,7 +384,7 @@ func (s *addScreen) save(in saveIntent) tea.Cmd {
 
 // saveFailed shows why saving failed, next to what the user typed.
 func (s *addScreen) saveFailed(err error) tea.Cmd {
-	s.busy = false
+	s.busy = ""
 	if s.cancelSave != nil {
 		s.cancelSave() // the save is over; release its context
 		s.cancelSave = nil
@@ -494,7 +495,7 @@ func (s *addScreen) updateFile(msg tea.Msg) tea.Cmd {
 			s.path.err = "type the path of an image or export file (tab completes)"
 			return nil
 		}
-		s.busy, s.path.err, s.path.matches = true, "", nil
+		s.busy, s.path.err, s.path.matches = "Reading the file…", "", nil
 		return importFile(p, []byte(s.pathPw.Value()))
 	case !s.needPw && key.Matches(km, s.c.formKeys.Complete):
 		return s.path.complete()
@@ -522,7 +523,7 @@ func (s *addScreen) updateFile(msg tea.Msg) tea.Cmd {
 }
 
 func (s *addScreen) imported(msg importedMsg) tea.Cmd {
-	s.busy = false
+	s.busy = ""
 	switch {
 	case errors.Is(msg.err, transfer.ErrPasswordRequired):
 		// Not an error: a question.
@@ -613,10 +614,10 @@ func (s *addScreen) view() string {
 		b.WriteString(para(st.Text, "There is no working OS keyring here, so the new vault will be protected by a passphrase. You will type it each time Sesame starts (or set SESAME_PASSPHRASE).", min(s.c.width-2, 72), 2) + "\n\n")
 		b.WriteString(s.pass.view())
 	}
-	if s.busy && s.cancelSave != nil {
-		b.WriteString("\n\n  " + st.Muted.Render("Saving… (esc cancels)"))
-	} else if s.busy {
-		b.WriteString("\n\n  " + st.Muted.Render("Saving…"))
+	if s.busy != "" && s.cancelSave != nil {
+		b.WriteString("\n\n  " + st.Muted.Render(s.busy+" (esc cancels)"))
+	} else if s.busy != "" {
+		b.WriteString("\n\n  " + st.Muted.Render(s.busy))
 	} else if s.err != "" {
 		b.WriteString("\n\n" + para(st.FieldError, "✗ "+s.err, s.c.width, 2))
 	}

@@ -56,8 +56,8 @@ func TestEscCancelsPendingSave(t *testing.T) {
 
 	m = press(t, m, "esc")
 	s, ok := m.overlay.(*addScreen)
-	if !ok || s.busy || s.link.Value() != link || !strings.Contains(m.text(), "cancelled: nothing was saved") {
-		t.Fatalf("after esc: screen %T, busy %v, link %q\n%s", m.overlay, ok && s.busy, s.link.Value(), m.text())
+	if !ok || s.busy != "" || s.link.Value() != link || !strings.Contains(m.text(), "cancelled: nothing was saved") {
+		t.Fatalf("after esc: screen %T, busy %q, link %q\n%s", m.overlay, s.busy, s.link.Value(), m.text())
 	}
 
 	close(kr.release) // the keyring answers at last

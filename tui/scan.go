@@ -167,7 +167,7 @@ func newPicks(found, have []vault.Account) []pick {
 // scanned handles what the screen or the clipboard held: one new account is
 // saved at once; several are listed to choose from.
 func (s *addScreen) scanned(msg scannedMsg) tea.Cmd {
-	s.busy = false
+	s.busy = ""
 	switch {
 	case msg.err != nil:
 		s.err = errorText(msg.err)

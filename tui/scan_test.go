@@ -216,3 +216,15 @@ func TestScanAsideTerminalSilent(t *testing.T) {
 		t.Fatalf("a late answer captured: %d captures", calls)
 	}
 }
+
+// While the screen or the clipboard is read, the dialog says which.
+func TestAddScanSaysWhatItDoes(t *testing.T) {
+	for key, want := range map[string]string{"s": "Scanning the screen…", "v": "Reading the clipboard…"} {
+		m, _ := scanModel(t, tuitest.QRScreen(t), clipboard.Content{})
+		m = press(t, m, "a")
+		next, cmd := m.Update(keyMsg(key)) // the read itself (cmd) is not run yet
+		if cmd == nil || !strings.Contains(next.(Model).text(), want) {
+			t.Errorf("%s: the dialog does not say %q:\n%s", key, want, next.(Model).text())
+		}
+	}
+}
