@@ -33,7 +33,7 @@ func TestMain(m *testing.M) { tuitest.Main(m) }
 // sesame-gate installed setgid as on a server, the built 'sesame server' on
 // loopback, an OpenSSH sshd on its own port with the gate as ForceCommand,
 // and 'sesame approve --watch' in tmux with a vault paired as alice, bob
-// and carol.
+// and carol. dave is paired in a second vault, which nothing watches.
 type world struct {
 	t      *testing.T
 	tag    string // random, in the names of users and files made for this run
