@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -126,23 +127,35 @@ func hold(t *testing.T, display, typ, file string) {
 	tuitest.Need(t, "xclip")
 	cmd := exec.Command("xclip", "-quiet", "-selection", "clipboard", "-t", typ, "-i", file)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-exited
 	})
 	deadline := time.Now().Add(10 * time.Second)
+	var out []byte
+	var err error
 	for time.Now().Before(deadline) {
+		select {
+		case werr := <-exited:
+			exited <- werr // for the cleanup
+			t.Fatalf("the xclip holding %s ended (%v) before it was offered: %s", typ, werr, stderr.String())
+		default:
+		}
 		q := exec.Command("xclip", "-selection", "clipboard", "-t", "TARGETS", "-o")
 		q.Env = cmd.Env
-		if out, err := q.Output(); err == nil && strings.Contains(string(out), typ) {
+		if out, err = q.Output(); err == nil && strings.Contains(string(out), typ) {
 			return
 		}
 		time.Sleep(50 * time.Millisecond) // polling interval
 	}
-	t.Fatalf("xclip did not offer %s within 10s", typ)
+	t.Fatalf("xclip did not offer %s within 10s: TARGETS gave %q (%v)", typ, out, err)
 }
 
 // TestScanScreen4K scans a 3840×2160 X screen with one code.
