@@ -121,7 +121,8 @@ func TestScanScreenX11(t *testing.T) {
 }
 
 // hold puts the file on the X clipboard as typ with a real xclip that stays
-// in the foreground until the test ends, and waits until it is offered.
+// in the foreground until the test ends, and waits until it is offered
+// (up to 30 s: on a loaded machine, once, 10 s were not enough).
 func hold(t *testing.T, display, typ, file string) {
 	t.Helper()
 	tuitest.Need(t, "xclip")
@@ -138,7 +139,7 @@ func hold(t *testing.T, display, typ, file string) {
 		cmd.Process.Kill()
 		<-exited
 	})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	var out []byte
 	var err error
 	for time.Now().Before(deadline) {
@@ -155,7 +156,7 @@ func hold(t *testing.T, display, typ, file string) {
 		}
 		time.Sleep(50 * time.Millisecond) // polling interval
 	}
-	t.Fatalf("xclip did not offer %s within 10s: TARGETS gave %q (%v)", typ, out, err)
+	t.Fatalf("xclip did not offer %s within 30s: TARGETS gave %q (%v)", typ, out, err)
 }
 
 // TestScanScreen4K scans a 3840×2160 X screen with one code.
