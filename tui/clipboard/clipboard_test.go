@@ -249,10 +249,17 @@ func TestXclip(t *testing.T) {
 	if err != nil || !cleared {
 		t.Fatalf("ClearIf = %v, %v", cleared, err)
 	}
-	out, _ = exec.Command("xclip", "-selection", "clipboard", "-out").Output()
-	if regexp.MustCompile(`\d`).Match(out) {
-		t.Fatalf("the clipboard still holds %q after clearing", out)
+	// The clearing xclip forks before it takes the selection, as the copying
+	// one did: the old text may be served until it has.
+	digits := regexp.MustCompile(`\d`)
+	deadline = time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if out, _ = exec.Command("xclip", "-selection", "clipboard", "-out").Output(); !digits.Match(out) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval
 	}
+	t.Fatalf("the clipboard still holds %q 5 s after clearing", out)
 }
 
 // fakeTmux is tmux as a Runner: a paste buffer, the set-clipboard option,
