@@ -289,8 +289,8 @@ func (h *Handler) poll(w http.ResponseWriter, r *http.Request) {
 		if timer == nil {
 			timer = time.NewTimer(jittered)
 			defer timer.Stop()
-			h.metrics.waiting.Inc()
-			defer h.metrics.waiting.Dec()
+			h.metrics.waiting.Add(1)
+			defer h.metrics.waiting.Add(-1)
 		}
 		select {
 		case <-changed:
@@ -311,7 +311,7 @@ func (h *Handler) writePoll(w http.ResponseWriter, nonce, since string, req *req
 	if req != nil {
 		resp.Requests = append(resp.Requests, req.SignedRequest)
 		if resp.State != since && !req.Started.IsZero() {
-			h.metrics.delivery.Observe(h.now().Sub(req.Started).Seconds())
+			h.metrics.delivery.observe(h.now().Sub(req.Started).Seconds())
 		}
 	}
 	h.writeSigned(w, nonce, http.StatusOK, resp)
@@ -355,7 +355,7 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.now()
 	var res sesame.AnswerResult
-	var notMe bool
+	var notMe, recorded bool // recorded: this answer, not a retry of it
 	err = h.store.Update(func(tx Tx) error {
 		req, ok, err := getJSON[requestRecord](tx, bRequests, a.RequestID)
 		if err != nil {
@@ -390,6 +390,7 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request) {
 			req.Status, req.Reason = sesame.StatusDenied, "wrong_number"
 		}
 		req.DeviceID, req.AnswerSig, req.Answered = dev.ID, a.Sig, now.UTC()
+		recorded = true
 		if err := putJSON(tx, bRequests, req.ID, req); err != nil {
 			return err
 		}
@@ -413,7 +414,9 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request) {
 	if notMe {
 		h.log.Warn("sign-in reported as not made by the user: further requests blocked", "user", dev.User, "request", a.RequestID, "device", dev.ID)
 	}
-	h.metrics.answered.WithLabelValues(res.Status).Inc()
+	if recorded {
+		h.metrics.answer(res.Status)
+	}
 	h.wake(dev.User)
 	h.writeSigned(w, nonce, http.StatusOK, res)
 }

@@ -5,10 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Operations: health and readiness for a load balancer, Prometheus metrics,
@@ -29,45 +25,13 @@ type sharedStore interface {
 	ready(ctx context.Context) error
 }
 
-// metrics are the handler's Prometheus metrics, in a registry of its own.
-type metrics struct {
-	reg      *prometheus.Registry
-	started  prometheus.Counter
-	answered *prometheus.CounterVec
-	waiting  prometheus.Gauge
-	delivery prometheus.Histogram
-}
-
-func newMetrics() *metrics {
-	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		started: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "sesame_signins_started_total", Help: "Sign-in requests started on this replica.",
-		}),
-		answered: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sesame_signins_answered_total", Help: "Sign-in requests answered on this replica, by outcome.",
-		}, []string{"outcome"}),
-		waiting: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "sesame_waiting_devices", Help: "Device long-polls waiting on this replica now.",
-		}),
-		delivery: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "sesame_delivery_latency_seconds",
-			Help:    "From a sign-in started (on any replica) to a device's long-poll on this replica answering with it.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-		}),
-	}
-	m.reg.MustRegister(m.started, m.answered, m.waiting, m.delivery,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return m
-}
-
 func (h *Handler) opsRoutes() {
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
 	h.mux.HandleFunc("GET /readyz", h.readyz)
-	h.mux.Handle("GET /metrics", promhttp.HandlerFor(h.metrics.reg, promhttp.HandlerOpts{}))
+	h.mux.HandleFunc("GET /metrics", h.serveMetrics)
 }
 
 // Ready reports whether the handler can serve: it is not shutting down and

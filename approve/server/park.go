@@ -213,7 +213,7 @@ func (h *Handler) park(w http.ResponseWriter, p *parkedPoll) bool {
 		h.parking.done()
 		return false
 	}
-	h.metrics.waiting.Inc()
+	h.metrics.waiting.Add(1)
 	p.mu.Lock()
 	p.conn = conn
 	// A client that sent more than this request (pipelining) gets its answer
@@ -307,7 +307,7 @@ func (p *parkedPoll) answer(closeAfter bool, write func(http.ResponseWriter)) {
 }
 
 func (p *parkedPoll) finish() {
-	p.h.metrics.waiting.Dec()
+	p.h.metrics.waiting.Add(-1)
 	p.h.parking.done()
 }
 

@@ -240,7 +240,7 @@ func (h *Handler) StartSignIn(in SignInRequest) (SignInStarted, error) {
 	if err != nil {
 		return SignInStarted{}, err
 	}
-	h.metrics.started.Inc()
+	h.metrics.started.Add(1)
 	h.wake(in.User)
 	out := SignInStarted{ID: rec.ID, Mode: rec.Mode, Status: sesame.StatusPending, Expires: time.Unix(rec.Expires, 0).UTC()}
 	if mode != approve.ModeApprove {

@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/approve/sesame"
 	"github.com/sesame-auth/sesame/vault"
@@ -873,8 +871,4 @@ func TestRelyingPartyCancelsAPendingSignIn(t *testing.T) {
 }
 
 // waitingNow is the waiting devices gauge's value.
-func (h *Handler) waitingNow() float64 {
-	var m dto.Metric
-	h.metrics.waiting.Write(&m)
-	return m.GetGauge().GetValue()
-}
+func (h *Handler) waitingNow() int64 { return h.metrics.waiting.Load() }
