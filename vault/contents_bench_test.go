@@ -75,9 +75,11 @@ func BenchmarkUnstuff(b *testing.B) {
 	d := benchData(10000)
 	bin, _ := encodeContents(&d)
 	s := stuff(nil, bin) // plaintext stands in for ciphertext: same size, and what matters is the byte count
+	buf := make([]byte, len(s))
 	b.SetBytes(int64(len(s)))
 	for range b.N {
-		if _, ok := unstuff(s); !ok {
+		copy(buf, s) // unstuff works in place
+		if _, ok := unstuff(buf); !ok {
 			b.Fatal("unstuff")
 		}
 	}

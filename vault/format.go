@@ -127,22 +127,18 @@ func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
 // parseEnvelope parses a vault file of any version Sesame reads. Its errors
 // are a newerFormatError or the reason why the file is damaged.
 func parseEnvelope(b []byte) (envelope, error) {
-	// Version 2 and later: the header alone says the format and version,
-	// read first because a newer format may change any other field.
+	// Version 2 and later: the header alone says the format and version.
+	// It is read as this version's envelope; when that fails, or names a
+	// newer version (which may change any other field), the format and
+	// version alone decide what to say.
 	var head struct {
 		Format  string `json:"format"`
 		Version int    `json:"version"`
 	}
 	if i := bytes.Index(b, []byte(dataKey)); i >= 0 {
 		header := append(b[:i:i], '}')
-		if json.Unmarshal(header, &head) == nil && head.Format == envelopeFormat && head.Version >= 2 {
-			if head.Version > envelopeVersion {
-				return envelope{}, newerFormatError(head.Version)
-			}
-			var env envelope
-			if err := json.Unmarshal(header, &env); err != nil {
-				return envelope{}, errors.New("it is not a Sesame vault or it is truncated")
-			}
+		var env envelope
+		if json.Unmarshal(header, &env) == nil && env.Format == envelopeFormat && env.Version == envelopeVersion {
 			payload := b[i+len(dataKey):]
 			end := bytes.IndexByte(payload, '"')
 			if end < 0 || string(bytes.TrimRight(payload[end+1:], " \t\r\n")) != "}" {
@@ -154,6 +150,12 @@ func parseEnvelope(b []byte) (envelope, error) {
 			}
 			env.Data = data
 			return env, nil
+		}
+		if json.Unmarshal(header, &head) == nil && head.Format == envelopeFormat && head.Version >= 2 {
+			if head.Version > envelopeVersion {
+				return envelope{}, newerFormatError(head.Version)
+			}
+			return envelope{}, errors.New("it is not a Sesame vault or it is truncated")
 		}
 	}
 	// Version 1, or not a vault: Sesame 1 read the whole file as JSON.
@@ -218,11 +220,11 @@ func stuff(b, p []byte) []byte {
 	return b
 }
 
-// unstuff reverses stuff. ok is false for anything stuff does not write.
-// One table lookup a byte decides (the escape is itself a stuffed byte),
-// and the output is written in place rather than appended.
+// unstuff reverses stuff, in place: it overwrites s (each byte lands at or
+// before where it was read) and returns the front of it. ok is false for
+// anything stuff does not write. One table lookup a byte decides (the escape
+// is itself a stuffed byte).
 func unstuff(s []byte) (p []byte, ok bool) {
-	p = make([]byte, len(s))
 	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -235,10 +237,10 @@ func unstuff(s []byte) (p []byte, ok bool) {
 			}
 			c = s[i] &^ 0x80
 		}
-		p[n] = c
+		s[n] = c
 		n++
 	}
-	return p[:n], true
+	return s[:n], true
 }
 
 // errOtherKey is the reason of a CorruptError for contents that are not
