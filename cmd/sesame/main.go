@@ -20,8 +20,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-auth/sesame/cmd/internal/version"
-	"github.com/sesame-auth/sesame/tui/clipboard"
-	"github.com/sesame-auth/sesame/tui/screen"
 	"github.com/sesame-auth/sesame/vault"
 )
 
@@ -48,6 +46,7 @@ func runProcess(a *app, args []string) int {
 // Tests build their own with fakes.
 type app struct {
 	ctx            context.Context // ends on SIGINT or SIGTERM; every wait watches it
+	args           []string        // the command line, after the program's name
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
@@ -57,14 +56,21 @@ type app struct {
 	scryptWork     int            // 0: the default work factor; tests lower it
 	isTerminal     func(io.Reader) bool
 	lineReader     *bufio.Reader
-	capturer       func() (screen.Capturer, error)  // nil: screen.Detect
-	pasteSource    func() (clipboard.Source, error) // nil: clipboard.DetectSource
+	scanSources    // where 'add --scan' and '--clipboard' read (scan.go)
 
 	// Global flags.
 	passphraseFile string
 	store          string
 	keyringTimeout time.Duration
 	ui             uiFlags
+}
+
+// uiFlags are the root command's flags for the terminal UI and copying.
+type uiFlags struct {
+	privacy    bool
+	theme      string
+	clearAfter time.Duration
+	noNotify   bool
 }
 
 // usageError marks errors in how the command was called: exit status 2.
@@ -80,7 +86,11 @@ var errQuiet = errors.New("")
 
 // run executes the command line and returns the exit status.
 func (a *app) run(ctx context.Context, args []string) int {
-	a.ctx = ctx
+	a.ctx, a.args = ctx, args
+	if err := a.handOffEarly(args); err != nil {
+		fmt.Fprintf(a.stderr, "sesame: %v\n", err)
+		return 1
+	}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(a.stdin)
@@ -129,9 +139,6 @@ Run without a command to open the terminal UI.`,
 			_, err := a.storeKind()
 			return err
 		},
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runTUI(cmd)
-		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.SetVersionTemplate("sesame {{.Version}}\n")
@@ -140,26 +147,7 @@ Run without a command to open the terminal UI.`,
 	pf.StringVar(&a.passphraseFile, "passphrase-file", "", "read the vault passphrase from this file (first line)")
 	pf.StringVar(&a.store, "store", "auto", "where a new vault keeps its key: auto, keyring or passphrase")
 	pf.DurationVar(&a.keyringTimeout, "keyring-timeout", vault.DefaultKeyringTimeout, "give up on an OS keyring that does not answer (an unlock prompt nobody sees) after this long")
-	a.addTUIFlags(root)
-	root.AddCommand(
-		a.addCmd(),
-		a.listCmd(),
-		a.codeCmd(),
-		a.rmCmd(),
-		a.renameCmd(),
-		a.passwdCmd(),
-		a.recoverCmd(),
-		a.unlockCmd(),
-		a.lockCmd(),
-		a.importCmd(),
-		a.exportCmd(),
-		a.clearClipboardCmd(),
-		a.manCmd(),
-	)
-	root.AddCommand(a.approveCmds()...)
-	root.AddCommand(a.agentCmd())
-	usageErrors(root.Commands())
-	a.addCompletions(root)
+	a.addCommands(root)
 	return root
 }
 
@@ -300,6 +288,18 @@ func (a *app) openOrCreate() (*vault.Vault, error) {
 	}
 	fmt.Fprintf(a.stderr, "sesame: created a new vault in %s (%s)\n", v.Dir(), how)
 	return v, nil
+}
+
+func (a *app) storeKind() (vault.StoreKind, error) {
+	switch a.store {
+	case "auto", "":
+		return vault.StoreAuto, nil
+	case "keyring":
+		return vault.StoreKeyring, nil
+	case "passphrase":
+		return vault.StorePassphrase, nil
+	}
+	return "", usagef("--store must be auto, keyring or passphrase, not %q", a.store)
 }
 
 // plural is "1 account", "2 accounts".

@@ -1,3 +1,5 @@
+//go:build !lean
+
 package main
 
 import (
@@ -11,6 +13,13 @@ import (
 	"github.com/sesame-auth/sesame/vault"
 	"github.com/sesame-auth/sesame/vault/transfer"
 )
+
+// scanSources are where 'add --scan' and '--clipboard' read; tests set
+// them to fakes.
+type scanSources struct {
+	capturer    func() (screen.Capturer, error)  // nil: screen.Detect
+	pasteSource func() (clipboard.Source, error) // nil: clipboard.DetectSource
+}
 
 // screenCodes captures the screens and returns the texts of their QR codes.
 func (a *app) screenCodes() ([]string, error) {

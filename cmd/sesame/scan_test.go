@@ -1,3 +1,5 @@
+//go:build !lean
+
 package main
 
 import (
@@ -40,9 +42,11 @@ func (c *cli) runWith(capture screen.Capturer, paste clipboard.Source, stdin str
 		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
 		getenv: func(k string) string { return c.env[k] }, now: func() time.Time { return c.now },
 		keyring: c.keyring, keyCache: c.keyCache, scryptWork: 10,
-		isTerminal:  func(io.Reader) bool { return terminal },
-		capturer:    func() (screen.Capturer, error) { return capture, nil },
-		pasteSource: func() (clipboard.Source, error) { return paste, nil },
+		isTerminal: func(io.Reader) bool { return terminal },
+		scanSources: scanSources{
+			capturer:    func() (screen.Capturer, error) { return capture, nil },
+			pasteSource: func() (clipboard.Source, error) { return paste, nil },
+		},
 	}
 	code := a.run(context.Background(), args)
 	return result{code, out.String(), errb.String()}

@@ -1,3 +1,5 @@
+//go:build !lean
+
 package main
 
 import (
@@ -17,16 +19,7 @@ import (
 	"github.com/sesame-auth/sesame/approve"
 	"github.com/sesame-auth/sesame/tui"
 	"github.com/sesame-auth/sesame/tui/clipboard"
-	"github.com/sesame-auth/sesame/vault"
 )
-
-// uiFlags are the root command's flags for the terminal UI and copying.
-type uiFlags struct {
-	privacy    bool
-	theme      string
-	clearAfter time.Duration
-	noNotify   bool
-}
 
 func (a *app) addTUIFlags(root *cobra.Command) {
 	root.PersistentFlags().BoolVar(&a.ui.privacy, "privacy", false, "start with codes masked except the selected one (for screen sharing)")
@@ -140,18 +133,6 @@ func (a *app) clearClipboardCmd() *cobra.Command {
 			return err
 		},
 	}
-}
-
-func (a *app) storeKind() (vault.StoreKind, error) {
-	switch a.store {
-	case "auto", "":
-		return vault.StoreAuto, nil
-	case "keyring":
-		return vault.StoreKeyring, nil
-	case "passphrase":
-		return vault.StorePassphrase, nil
-	}
-	return "", usagef("--store must be auto, keyring or passphrase, not %q", a.store)
 }
 
 // isTerminal reports whether w is an interactive terminal.
