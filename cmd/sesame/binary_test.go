@@ -46,8 +46,14 @@ func inSecretService(t *testing.T) bool {
 // runBinary runs the built command with a clean environment plus env.
 func runBinary(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(tuitest.Sesame(t), args...)
-	cmd.Env = append(os.Environ(), env...)
+	return runProgram(t, tuitest.Sesame(t), append(os.Environ(), env...), stdin, args...)
+}
+
+// runProgram runs the program at path with exactly env.
+func runProgram(t *testing.T, path string, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(path, args...)
+	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

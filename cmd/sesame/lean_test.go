@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,17 +53,7 @@ func TestLeanBuild(t *testing.T) {
 	env := append(tuitest.Environ(), "SESAME_HOME="+home, "SESAME_PASSPHRASE=lean test passphrase")
 	run := func(bin string, args ...string) (stdout, stderr string, code int) {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return out.String(), errb.String(), code
+		return runProgram(t, bin, env, "", args...)
 	}
 	codeAt := func(when time.Time) string {
 		c, err := acct.Code(when)
