@@ -1,0 +1,104 @@
+//go:build unix
+
+// Command interleave times whole processes the way hyperfine does (spawn,
+// wait, wall time; standard output to /dev/null), but takes the commands in
+// turn: one run of each, then the next round. A ratio of two medians is then
+// taken over the same minutes, which matters on a machine whose speed
+// drifts from one minute to the next (a shared virtual machine): hyperfine
+// times one command's runs, then the next command's.
+//
+//	go run ./scripts/interleave -runs 200 'oathtool --totp 3132…' 'sesame code NAME'
+//
+// Each command is split into words at spaces (no shell, no quoting) and
+// inherits the environment. It prints one Markdown table row a command:
+// name, median, quartiles, min–max, median ÷ the first command's median, and
+// mean user+system CPU.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	runs := flag.Int("runs", 100, "timed rounds")
+	warmup := flag.Int("warmup", 3, "untimed rounds first")
+	flag.Parse()
+	cmds := flag.Args()
+	if len(cmds) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: interleave [-runs N] [-warmup N] 'command args' ...")
+		os.Exit(2)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		fail(err)
+	}
+	argvs := make([][]string, len(cmds))
+	for i, c := range cmds {
+		argv := strings.Fields(c)
+		path, err := exec.LookPath(argv[0])
+		if err != nil {
+			fail(err)
+		}
+		argvs[i] = append([]string{path}, argv[1:]...)
+	}
+	wall := make([][]time.Duration, len(cmds))
+	cpu := make([]time.Duration, len(cmds))
+	for round := -*warmup; round < *runs; round++ {
+		for i, c := range cmds {
+			d, used, err := run(argvs[i], null)
+			if err != nil {
+				fail(fmt.Errorf("%s: %w", c, err))
+			}
+			if round >= 0 {
+				wall[i] = append(wall[i], d)
+				cpu[i] += used
+			}
+		}
+	}
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/1e6) }
+	var base time.Duration
+	for i, c := range cmds {
+		w := wall[i]
+		slices.Sort(w)
+		med := w[len(w)/2]
+		if i == 0 {
+			base = med
+		}
+		fmt.Printf("| `%s` | %s | %s – %s | %s – %s | %.1f× | %s |\n", c, ms(med), ms(w[len(w)/4]), ms(w[3*len(w)/4]),
+			ms(w[0]), ms(w[len(w)-1]), float64(med)/float64(base), ms(cpu[i]/time.Duration(len(w))))
+	}
+}
+
+// run starts argv (argv[0] a path), waits for it and returns its wall and
+// CPU time. A command that fails is an error: its timing would mean nothing.
+func run(argv []string, stdout *os.File) (wall, cpu time.Duration, err error) {
+	start := time.Now()
+	p, err := os.StartProcess(argv[0], argv, &os.ProcAttr{Files: []*os.File{nil, stdout, os.Stderr}})
+	if err != nil {
+		return 0, 0, err
+	}
+	st, err := p.Wait()
+	wall = time.Since(start)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !st.Success() {
+		return 0, 0, fmt.Errorf("exited with %v", st)
+	}
+	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+		cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	return wall, cpu, nil
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "interleave:", err)
+	os.Exit(1)
+}
