@@ -290,6 +290,7 @@ func (a *app) openOrCreate() (*vault.Vault, error) {
 	return v, nil
 }
 
+// storeKind is --store: where a new vault keeps its key.
 func (a *app) storeKind() (vault.StoreKind, error) {
 	switch a.store {
 	case "auto", "":
