@@ -23,11 +23,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
-
-// fullName is the whole program's file name, next to the lean sesame.
-const fullName = "sesame-full"
 
 // scanSources: this build does not scan.
 type scanSources struct{}
@@ -35,10 +31,7 @@ type scanSources struct{}
 // addCommands gives root the commands this build runs and hands the rest
 // to sesame-full.
 func (a *app) addCommands(root *cobra.Command) {
-	code := a.codeCmd()
-	// Copying needs the clipboard, which this build does not link.
-	_ = code.Flags().SetAnnotation("copy", fullName, []string{"true"})
-	root.AddCommand(a.listCmd(), code)
+	root.AddCommand(a.listCmd(), a.codeCmd())
 	usageErrors(root.Commands())
 	root.Args = func(*cobra.Command, []string) error { return a.handOff() }
 	root.RunE = func(*cobra.Command, []string) error { return a.handOff() }
@@ -48,16 +41,6 @@ func (a *app) addCommands(root *cobra.Command) {
 		os.Exit(1)
 	})
 	root.CompletionOptions.DisableDefaultCmd = true
-	for _, c := range root.Commands() {
-		c.PreRunE = func(c *cobra.Command, _ []string) error {
-			var full bool
-			c.Flags().Visit(func(f *pflag.Flag) { full = full || f.Annotations[fullName] != nil })
-			if full {
-				return a.handOff()
-			}
-			return nil
-		}
-	}
 }
 
 // handOffEarly hands the command line to sesame-full before cobra sees it
@@ -87,8 +70,12 @@ func (a *app) handOff() error {
 	return runInstead(full, a.args)
 }
 
-// copyCode is never reached in this build: 'code --copy' is handed to
-// sesame-full before anything is printed (addCommands).
+// addCopyFlag gives 'sesame code' no --copy: the clipboard is not linked
+// here, so 'code --copy' is a flag this build does not have, and
+// sesame-full runs it.
+func (a *app) addCopyFlag(*cobra.Command, *bool) {}
+
+// copyCode is never called in this build: nothing sets --copy.
 func (a *app) copyCode(*cobra.Command, string) error {
 	return fmt.Errorf("copying is in %s", fullName)
 }

@@ -97,6 +97,3 @@ func TestLeanBuild(t *testing.T) {
 		}
 	}
 }
-
-// fullName is the whole program's name next to the lean sesame (lean.go).
-const fullName = "sesame-full"

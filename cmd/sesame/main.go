@@ -65,6 +65,10 @@ type app struct {
 	ui             uiFlags
 }
 
+// fullName is the whole program's file name next to the lean sesame, which
+// hands it what it does not run itself (lean.go).
+const fullName = "sesame-full"
+
 // uiFlags are the root command's flags for the terminal UI and copying.
 type uiFlags struct {
 	privacy    bool

@@ -155,7 +155,7 @@ the counter advances and is saved before the code is printed.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print issuer, name, type, code and period and remaining seconds (TOTP) or the counter used (HOTP) as JSON")
-	cmd.Flags().BoolVar(&copyIt, "copy", false, "also copy the code to the clipboard")
+	a.addCopyFlag(cmd, &copyIt)
 	return cmd
 }
 

@@ -66,6 +66,11 @@ func (a *app) runTUIWith(cmd *cobra.Command, notice string) error {
 	})
 }
 
+// addCopyFlag gives 'sesame code' its --copy flag.
+func (a *app) addCopyFlag(cmd *cobra.Command, copyIt *bool) {
+	cmd.Flags().BoolVar(copyIt, "copy", false, "also copy the code to the clipboard")
+}
+
 // copyCode copies a code for 'sesame code --copy' and, unless
 // --clear-after is 0, leaves a small background process that clears the
 // clipboard later if it still holds the code.
