@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -57,8 +58,23 @@ func XvfbScreen(t testing.TB, geometry string) string {
 	}
 	w.Close()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		// SIGTERM, so that Xvfb removes its lock file and socket. A lock
+		// left by a killed server is taken over by the next Xvfb that
+		// starts, and two that start at once can both take it over and
+		// end up on the same display (TestScanScreenX11 once met
+		// "Can't open display :0" halfway through).
+		exited := make(chan struct{})
+		go func() {
+			cmd.Wait()
+			close(exited)
+		}()
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
 	})
 	got := make(chan string, 1)
 	go func() {
