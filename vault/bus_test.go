@@ -3,6 +3,7 @@
 package vault
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -104,7 +105,8 @@ func TestBusValueEscaping(t *testing.T) {
 }
 
 // A keyring call that does not answer ends in a timeout error that names
-// the likely cause; one that answers returns its own result.
+// the likely cause, or when its context ends; one that answers returns its
+// own result.
 func TestKeyringCallTimeout(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
 	dir := t.TempDir()
@@ -112,13 +114,19 @@ func TestKeyringCallTimeout(t *testing.T) {
 	t.Setenv("XDG_RUNTIME_DIR", dir)
 	release := make(chan struct{})
 	defer close(release)
-	_, err := within(10*time.Millisecond, func() (string, error) { <-release; return "late", nil })
+	_, err := within(context.Background(), 10*time.Millisecond, func() (string, error) { <-release; return "late", nil })
 	if !errors.Is(err, ErrKeyringTimeout) || !errors.Is(err, ErrKeyringUnavailable) || !strings.Contains(err.Error(), "unlock prompt on a display nobody is looking at") || !strings.Contains(err.Error(), "10ms") {
 		t.Fatalf("a call that never answers: %v", err)
 	}
-	v, err := within(time.Minute, func() (string, error) { return "item", nil })
+	v, err := within(context.Background(), time.Minute, func() (string, error) { return "item", nil })
 	if v != "item" || err != nil {
 		t.Fatalf("a call that answers: %q, %v", v, err)
+	}
+	stop := errors.New("stopped by SIGINT")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(stop)
+	if _, err := within(ctx, time.Minute, func() (string, error) { <-release; return "late", nil }); !errors.Is(err, stop) || !strings.Contains(err.Error(), "stopped waiting for the OS keyring") {
+		t.Fatalf("a call whose context ended: %v, want an error that says so and wraps the cause", err)
 	}
 	if err := ProbeKeyring(hangingKeyring{release}); !errors.Is(err, ErrKeyringLocked) || !strings.Contains(err.Error(), "--store passphrase") {
 		t.Fatalf("probe of a keyring that does not answer: %v, want ErrKeyringLocked saying --store passphrase", err)
@@ -130,7 +138,7 @@ func TestKeyringCallTimeout(t *testing.T) {
 type hangingKeyring struct{ release chan struct{} }
 
 func (k hangingKeyring) Get(string, string) (string, error) {
-	return within(time.Millisecond, func() (string, error) { <-k.release; return "", nil })
+	return within(context.Background(), time.Millisecond, func() (string, error) { <-k.release; return "", nil })
 }
 func (k hangingKeyring) Set(string, string, string) error {
 	_, err := k.Get("", "")

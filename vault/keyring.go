@@ -1,8 +1,10 @@
 package vault
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -34,7 +36,7 @@ const DefaultKeyringTimeout = 20 * time.Second
 // SystemKeyring is the OS keyring: macOS Keychain, Windows Credential
 // Manager or the Secret Service on Linux, through go-keyring. On Linux, Get
 // first reads an unlocked item of the login collection itself, in two round
-// trips over the connection that showed the bus is there (readSecret), and
+// trips over the connection that showed the bus is there (readDirect), and
 // leaves everything else (a locked item, one missing, any error) to
 // go-keyring, so that its answers and errors stay go-keyring's.
 //
@@ -50,16 +52,32 @@ type SystemKeyring struct {
 	Timeout time.Duration
 }
 
-// Get reads an item.
+// Get reads an item. It is GetContext without a context: only Timeout ends
+// a call that waits.
 func (k SystemKeyring) Get(service, user string) (string, error) {
+	return k.GetContext(context.Background(), service, user)
+}
+
+// GetContext reads an item, giving up when ctx ends or after Timeout. On
+// Linux an unlocked item of the login collection is read directly
+// (readDirect), on the calling goroutine and within Timeout: nothing there
+// waits for a person, so ctx is not watched, nor its Done channel asked
+// for, unless go-keyring takes over (anything else: a locked or missing
+// item, with its unlock prompt). Starting a goroutine and a timer costs a
+// process that only prints a code a tenth of its time (BENCHMARKS.md).
+func (k SystemKeyring) GetContext(ctx context.Context, service, user string) (string, error) {
 	bus, err := openBus()
 	if err != nil {
 		return "", err
 	}
-	if bus != nil {
-		bus.SetDeadline(time.Now().Add(k.timeout()))
+	secret, err := readDirect(bus, service, user, k.timeout())
+	switch {
+	case err == nil:
+		return secret, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "", keyringTimeoutError(k.timeout()) // go-keyring would wait on the same bus
 	}
-	return within(k.timeout(), func() (string, error) { return readSecret(bus, service, user) })
+	return within(ctx, k.timeout(), func() (string, error) { return gokeyring.Get(service, user) })
 }
 
 // Set writes an item.
@@ -67,7 +85,7 @@ func (k SystemKeyring) Set(service, user, secret string) error {
 	if err := keyringReachable(); err != nil {
 		return err
 	}
-	_, err := within(k.timeout(), func() (struct{}, error) { return struct{}{}, gokeyring.Set(service, user, secret) })
+	_, err := within(context.Background(), k.timeout(), func() (struct{}, error) { return struct{}{}, gokeyring.Set(service, user, secret) })
 	return err
 }
 
@@ -76,7 +94,7 @@ func (k SystemKeyring) Delete(service, user string) error {
 	if err := keyringReachable(); err != nil {
 		return err
 	}
-	_, err := within(k.timeout(), func() (struct{}, error) { return struct{}{}, gokeyring.Delete(service, user) })
+	_, err := within(context.Background(), k.timeout(), func() (struct{}, error) { return struct{}{}, gokeyring.Delete(service, user) })
 	return err
 }
 
@@ -88,13 +106,16 @@ func (k SystemKeyring) timeout() time.Duration {
 	return k.Timeout
 }
 
-// within runs a keyring call and gives up on it after timeout.
-func within[T any](timeout time.Duration, call func() (T, error)) (T, error) {
+// within runs a keyring call and gives up on it after timeout, or when ctx
+// ends (then with an error that wraps ctx's cause). The call itself, which
+// cannot be interrupted, is left to finish in the background.
+func within[T any](ctx context.Context, timeout time.Duration, call func() (T, error)) (T, error) {
 	var zero T
 	type result struct {
 		v   T
 		err error
 	}
+	cancelled := ctx.Done() // watched from before the call starts
 	done := make(chan result, 1)
 	go func() {
 		v, err := call()
@@ -107,6 +128,8 @@ func within[T any](timeout time.Duration, call func() (T, error)) (T, error) {
 		return r.v, r.err
 	case <-t.C:
 		return zero, keyringTimeoutError(timeout)
+	case <-cancelled:
+		return zero, fmt.Errorf("stopped waiting for the OS keyring: %w", context.Cause(ctx))
 	}
 }
 

@@ -13,12 +13,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/godbus/dbus/v5"
-	gokeyring "github.com/zalando/go-keyring"
 )
 
-// The Secret Service names readSecret uses, as go-keyring does.
+// The Secret Service names readUnlocked uses, as go-keyring does.
 const (
 	secretsName     = "org.freedesktop.secrets"
 	secretsPath     = "/org/freedesktop/secrets"
@@ -27,23 +27,23 @@ const (
 	loginCollection = "/org/freedesktop/secrets/collection/login/"
 )
 
-// readSecret reads an item from the Secret Service. bus is a fresh
-// connection to the session bus (from openBus), which it closes.
+// readDirect reads an unlocked item of the login collection over bus, a
+// fresh connection to the session bus (from openBus), which it closes, and
+// gives up after timeout (then its error matches os.ErrDeadlineExceeded).
 //
 // go-keyring's Get takes about a dozen round trips through the bus daemon
 // on a connection of its own (authentication, Hello, the collections,
-// Unlock, SearchItems, OpenSession, Unlock, GetSecret, Close). readSecret
-// first tries two on bus (readUnlocked); when that cannot answer (the item
-// is locked, missing or outside the login collection, or the bus said
-// anything unexpected) it asks go-keyring, whose path unlocks with a
+// Unlock, SearchItems, OpenSession, Unlock, GetSecret, Close); readDirect
+// takes two on bus (readUnlocked). When that cannot answer (the item is
+// locked, missing or outside the login collection, or the bus said anything
+// unexpected) SystemKeyring asks go-keyring, whose path unlocks with a
 // prompt and says what is wrong, so every error is go-keyring's as before.
-func readSecret(bus net.Conn, service, user string) (string, error) {
-	secret, err := readUnlocked(bus, service, user)
-	bus.Close()
-	if err == nil {
-		return secret, nil
+func readDirect(bus net.Conn, service, user string, timeout time.Duration) (string, error) {
+	defer bus.Close()
+	if err := bus.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return "", err
 	}
-	return gokeyring.Get(service, user)
+	return readUnlocked(bus, service, user)
 }
 
 // errNotUnlocked is readUnlocked's answer when no unlocked item of the login

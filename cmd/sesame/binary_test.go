@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,10 +21,14 @@ import (
 )
 
 // TestMain runs the tests, or with cliChildEnv set runs the test binary as
-// the sesame command (for TestKillCommands).
+// the sesame command (for TestKillCommands), or with signalChildEnv set as
+// signalChild (for TestSignalsWatchedFromFirstWait).
 func TestMain(m *testing.M) {
 	if os.Getenv(cliChildEnv) != "" {
 		os.Exit(runAsCLI())
+	}
+	if mode := os.Getenv(signalChildEnv); mode != "" {
+		os.Exit(signalChild(mode))
 	}
 	// Most tests here wait on real processes (tmux, servers, D-Bus
 	// sessions, the kernel keyring) far more than they compute: run up to 4
@@ -47,6 +52,12 @@ func inSecretService(t *testing.T) bool {
 func runBinary(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	return runProgram(t, tuitest.Sesame(t), append(os.Environ(), env...), stdin, args...)
+}
+
+// endedBy reports whether a process ended by signal sig.
+func endedBy(st *os.ProcessState, sig syscall.Signal) bool {
+	ws, ok := st.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
 }
 
 // runProgram runs the program at path with exactly env.

@@ -182,12 +182,16 @@ func TestKeyringTimeout(t *testing.T) {
 	}
 }
 
-// SIGTERM ends the process even while a keyring call cannot be cancelled.
+// SIGTERM ends the process even while a keyring call cannot be cancelled:
+// it says it stopped, and ends by SIGTERM, as a shell expects of a command
+// it interrupted.
 func TestSIGTERMDuringKeyringCall(t *testing.T) {
 	addr, accepted := silentBus(t)
 	env, _ := headlessEnv(t, "DBUS_SESSION_BUS_ADDRESS="+addr, "SESAME_HOME="+filepath.Join(t.TempDir(), "home"))
 	cmd := exec.Command(tuitest.Sesame(t), "add", "--keyring-timeout", "1h", "otpauth://totp/Box:ops?secret=JBSWY3DPEHPK3PXP")
 	cmd.Env = env
+	var stderr bytes.Buffer // read once the process has ended
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -209,10 +213,9 @@ func TestSIGTERMDuringKeyringCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-exited:
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 128+int(syscall.SIGTERM) {
-			t.Fatalf("after SIGTERM: %v, want exit %d", err, 128+int(syscall.SIGTERM))
+	case <-exited:
+		if !endedBy(cmd.ProcessState, syscall.SIGTERM) || stderr.String() != "sesame: cancelled, nothing changed\n" {
+			t.Fatalf("after SIGTERM: %v, stderr %q; want it said so and ended by SIGTERM", cmd.ProcessState, stderr.String())
 		}
 	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()

@@ -34,12 +34,17 @@ func main() {
 }
 
 // runProcess is the whole process around a run: core dumps off, signals
-// watched. It returns the exit status.
+// watched. It returns the exit status, or ends the process by the signal
+// that stopped the command.
 func runProcess(a *app, args []string) int {
 	harden()
 	ctx, stop := notifySignals()
-	defer stop()
-	return a.run(ctx, args)
+	code := a.run(ctx, args)
+	stop()
+	if s, ok := signalOf(ctx); ok && code == exitStatus(s) {
+		endBy(s)
+	}
+	return code
 }
 
 // app is one invocation of the command: its streams, environment and flags.
@@ -267,6 +272,8 @@ func (a *app) openOrCreate() (*vault.Vault, error) {
 		switch err := vault.ProbeKeyring(o.Keyring); {
 		case errors.Is(err, vault.ErrKeyringLocked):
 			return nil, err // a keyring the user has but left locked: do not quietly avoid it
+		case errors.Is(err, errCancelled):
+			return nil, err // stopped while the keyring was asked, which says nothing of it
 		case err != nil:
 			fmt.Fprintf(a.stderr, "sesame: no working OS keyring (%v), so the new vault is protected by a passphrase instead\n", err)
 			kind = vault.StorePassphrase

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,26 +31,75 @@ func (s signalCause) Error() string { return "stopped by " + s.sig.String() }
 const signalGrace = 2 * time.Second
 
 // notifySignals returns a context that SIGINT or SIGTERM ends, with the
-// signal as its cause. Every wait of a command watches it and gives up at
-// once; a second signal, or signalGrace without the command ending, ends
-// the process there and then.
+// signal as its cause, and a function that stops watching. Every wait of a
+// command watches the context and gives up at once; a second signal, or
+// signalGrace without the command ending, ends the process there and then.
+//
+// Watching starts the first time anything asks for the context's Done
+// channel, which is when the command first waits on something that can
+// take long: the vault's lock, the keyring's unlock prompt, an answer at a
+// prompt, the network. Until then a signal ends the process at once, the
+// way it ends any program that does not catch it, which is how a watched
+// signal ends it too (endBy); nothing is left half-done, because every
+// write of the vault is atomic and takes the lock first. Watching costs
+// three goroutines and their threads, a tenth of what 'sesame code' takes
+// (BENCHMARKS.md), which waits on nothing of the kind.
 func notifySignals() (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		s := <-ch
-		cancel(signalCause{s})
-		select {
-		case <-ch:
-		case <-time.After(signalGrace):
+	stopped := make(chan struct{})
+	watching := false
+	sc := &signalContext{Context: ctx}
+	sc.watch = func() {
+		watching = true
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			var s os.Signal
+			select {
+			case s = <-ch:
+			case <-stopped:
+				return
+			}
+			cancel(signalCause{s})
+			select {
+			case <-ch:
+			case <-time.After(signalGrace):
+			case <-stopped:
+				return
+			}
+			endBy(s)
+		}()
+	}
+	return sc, func() {
+		sc.once.Do(func() {}) // no watching from here on
+		if watching {
+			signal.Stop(ch)
+			close(stopped)
 		}
-		os.Exit(exitStatus(s))
-	}()
-	return ctx, func() {
-		signal.Stop(ch)
 		cancel(nil)
 	}
+}
+
+// signalContext is the context notifySignals returns: it starts watching
+// for signals when its Done channel is first asked for.
+type signalContext struct {
+	context.Context
+	once  sync.Once
+	watch func()
+}
+
+func (c *signalContext) Done() <-chan struct{} {
+	c.once.Do(c.watch)
+	return c.Context.Done()
+}
+
+// signalOf returns the signal that ended ctx, if one did.
+func signalOf(ctx context.Context) (os.Signal, bool) {
+	var s signalCause
+	if errors.As(context.Cause(ctx), &s) {
+		return s.sig, true
+	}
+	return nil, false
 }
 
 // exitStatus is the shell's status for a process a signal ended: 128 plus
@@ -64,9 +114,8 @@ func exitStatus(s os.Signal) int {
 // cancelStatus reports whether err ends a command the user cancelled, by a
 // signal or by ending the input at a prompt (Ctrl-D), and its exit status.
 func cancelStatus(ctx context.Context, err error) (int, bool) {
-	var s signalCause
-	if errors.As(context.Cause(ctx), &s) {
-		return exitStatus(s.sig), true
+	if s, ok := signalOf(ctx); ok {
+		return exitStatus(s), true
 	}
 	if errors.Is(err, errCancelled) {
 		return exitStatus(os.Interrupt), true
@@ -76,10 +125,17 @@ func cancelStatus(ctx context.Context, err error) (int, bool) {
 
 // waitKeyring gives up a keyring call when ctx ends: a keyring that waits
 // for a prompt nobody answers must not keep a command past Ctrl-C. The call
-// itself runs on; the process exits without it.
+// itself runs on; the process exits without it. A keyring that reads with a
+// context of its own (vault.SystemKeyring) is given ctx instead: it watches
+// it only where it can wait for a person.
 type waitKeyring struct {
 	ctx context.Context
 	k   vault.Keyring
+}
+
+// contextGetter is a keyring that gives up a read when a context ends.
+type contextGetter interface {
+	GetContext(ctx context.Context, service, user string) (string, error)
 }
 
 type keyringResult struct {
@@ -88,6 +144,7 @@ type keyringResult struct {
 }
 
 func (w waitKeyring) wait(call func() (string, error)) (string, error) {
+	cancelled := w.ctx.Done() // watched from before the call starts
 	done := make(chan keyringResult, 1)
 	go func() {
 		v, err := call()
@@ -96,12 +153,15 @@ func (w waitKeyring) wait(call func() (string, error)) (string, error) {
 	select {
 	case r := <-done:
 		return r.value, r.err
-	case <-w.ctx.Done():
+	case <-cancelled:
 		return "", errCancelled
 	}
 }
 
 func (w waitKeyring) Get(service, user string) (string, error) {
+	if k, ok := w.k.(contextGetter); ok {
+		return k.GetContext(w.ctx, service, user)
+	}
 	return w.wait(func() (string, error) { return w.k.Get(service, user) })
 }
 
