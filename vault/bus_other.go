@@ -15,7 +15,12 @@ func keyringReachable() error { return nil }
 // openBus returns no connection: there is no session bus to reach first.
 func openBus() (net.Conn, error) { return nil, nil }
 
-// readDirect has nothing to read with: every read goes through go-keyring.
-func readDirect(net.Conn, string, string, time.Duration) (string, error) {
+// startDirect has nothing to read with: every read goes through go-keyring.
+func startDirect(net.Conn, string, string, time.Duration) error {
+	return errors.New("no direct read here")
+}
+
+// finishDirect is never called here: startDirect always fails.
+func finishDirect(net.Conn) (string, error) {
 	return "", errors.New("no direct read here")
 }

@@ -77,8 +77,10 @@ func (e *CorruptError) Error() string {
 func (e *CorruptError) Unwrap() error { return ErrCorrupt }
 
 // readEnvelope reads and parses the vault file. It returns the file's
-// FileInfo for change detection.
-func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
+// FileInfo for change detection. headerRead, when set, is given the
+// envelope (without its Data) as soon as the header checks out, before the
+// payload is decoded.
+func (v *Vault) readEnvelope(headerRead func(envelope)) (envelope, fs.FileInfo, error) {
 	var env envelope
 	path := v.Path()
 	f, st, err := openRegular(path)
@@ -105,7 +107,7 @@ func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
 	if len(b) > maxFileSize {
 		return corrupt("it is larger than any vault could be")
 	}
-	env, err = parseEnvelope(b)
+	env, stuffed, err := splitEnvelope(b)
 	var newer newerFormatError
 	if errors.As(err, &newer) {
 		return envelope{}, nil, err
@@ -121,12 +123,43 @@ func (v *Vault) readEnvelope() (envelope, fs.FileInfo, error) {
 	case env.Store == StorePassphrase && len(env.WrappedKey) == 0:
 		return corrupt("its passphrase-protected key is missing")
 	}
+	if headerRead != nil {
+		headerRead(env)
+	}
+	if stuffed != nil {
+		if env.Data, err = unstuffData(stuffed); err != nil {
+			return corrupt(err.Error())
+		}
+	}
 	return env, st, nil
 }
 
 // parseEnvelope parses a vault file of any version Sesame reads. Its errors
 // are a newerFormatError or the reason why the file is damaged.
 func parseEnvelope(b []byte) (envelope, error) {
+	env, stuffed, err := splitEnvelope(b)
+	if err == nil && stuffed != nil {
+		env.Data, err = unstuffData(stuffed)
+	}
+	if err != nil {
+		return envelope{}, err
+	}
+	return env, nil
+}
+
+// unstuffData decodes the payload of a version 2 file, in place.
+func unstuffData(stuffed []byte) ([]byte, error) {
+	data, ok := unstuff(stuffed)
+	if !ok {
+		return nil, errors.New("its encrypted contents are damaged")
+	}
+	return data, nil
+}
+
+// splitEnvelope is parseEnvelope up to the payload of a version 2 file,
+// which it returns as stuffed bytes for unstuffData (a version 1 file has
+// its Data decoded already, and stuffed nil).
+func splitEnvelope(b []byte) (env envelope, stuffed []byte, err error) {
 	// Version 2 and later: the header alone says the format and version.
 	// It is read as this version's envelope; when that fails, or names a
 	// newer version (which may change any other field), the format and
@@ -137,47 +170,41 @@ func parseEnvelope(b []byte) (envelope, error) {
 	}
 	if i := bytes.Index(b, []byte(dataKey)); i >= 0 {
 		header := append(b[:i:i], '}')
-		var env envelope
 		if json.Unmarshal(header, &env) == nil && env.Format == envelopeFormat && env.Version == envelopeVersion {
 			payload := b[i+len(dataKey):]
 			end := bytes.IndexByte(payload, '"')
 			if end < 0 || string(bytes.TrimRight(payload[end+1:], " \t\r\n")) != "}" {
-				return envelope{}, errors.New("it is truncated")
+				return envelope{}, nil, errors.New("it is truncated")
 			}
-			data, ok := unstuff(payload[:end])
-			if !ok {
-				return envelope{}, errors.New("its encrypted contents are damaged")
-			}
-			env.Data = data
-			return env, nil
+			return env, payload[:end:end], nil
 		}
 		if json.Unmarshal(header, &head) == nil && head.Format == envelopeFormat && head.Version >= 2 {
 			if head.Version > envelopeVersion {
-				return envelope{}, newerFormatError(head.Version)
+				return envelope{}, nil, newerFormatError(head.Version)
 			}
-			return envelope{}, errors.New("it is not a Sesame vault or it is truncated")
+			return envelope{}, nil, errors.New("it is not a Sesame vault or it is truncated")
 		}
 	}
 	// Version 1, or not a vault: Sesame 1 read the whole file as JSON.
 	head.Format, head.Version = "", 0
 	if err := json.Unmarshal(b, &head); err != nil {
-		return envelope{}, errors.New("it is not a Sesame vault or it is truncated")
+		return envelope{}, nil, errors.New("it is not a Sesame vault or it is truncated")
 	}
 	switch {
 	case head.Format != envelopeFormat:
-		return envelope{}, errors.New("it is not a Sesame vault")
+		return envelope{}, nil, errors.New("it is not a Sesame vault")
 	case head.Version > envelopeVersion:
-		return envelope{}, newerFormatError(head.Version)
+		return envelope{}, nil, newerFormatError(head.Version)
 	case head.Version == 2:
-		return envelope{}, errors.New("it is not a Sesame vault or it is truncated") // not laid out as version 2 is
+		return envelope{}, nil, errors.New("it is not a Sesame vault or it is truncated") // not laid out as version 2 is
 	case head.Version != 1:
-		return envelope{}, errors.New("it names no valid format version")
+		return envelope{}, nil, errors.New("it names no valid format version")
 	}
-	var env envelope
+	env = envelope{}
 	if err := json.Unmarshal(b, &env); err != nil {
-		return envelope{}, errors.New("it is not a Sesame vault or it is truncated")
+		return envelope{}, nil, errors.New("it is not a Sesame vault or it is truncated")
 	}
-	return env, nil
+	return env, nil, nil
 }
 
 // encodeEnvelope returns env as a version 2 file.

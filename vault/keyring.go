@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -58,26 +59,74 @@ func (k SystemKeyring) Get(service, user string) (string, error) {
 	return k.GetContext(context.Background(), service, user)
 }
 
-// GetContext reads an item, giving up when ctx ends or after Timeout. On
-// Linux an unlocked item of the login collection is read directly
-// (readDirect), on the calling goroutine and within Timeout: nothing there
-// waits for a person, so ctx is not watched, nor its Done channel asked
-// for, unless go-keyring takes over (anything else: a locked or missing
-// item, with its unlock prompt). Starting a goroutine and a timer costs a
-// process that only prints a code a tenth of its time (BENCHMARKS.md).
+// GetContext reads an item, giving up when ctx ends or after Timeout. It
+// is StartGet and Wait at once.
 func (k SystemKeyring) GetContext(ctx context.Context, service, user string) (string, error) {
-	bus, err := openBus()
-	if err != nil {
-		return "", err
+	return k.StartGet(service, user).Wait(ctx)
+}
+
+// StartGet starts reading an item, and Wait finishes the read. On Linux it
+// connects to the session bus and sends, without waiting for an answer,
+// the requests of a direct read of an unlocked item of the login collection
+// (startDirect): nothing in them can ask a person anything. The keyring's
+// daemons answer while the caller works on (Open reads the rest of the vault
+// file); elsewhere it does nothing yet.
+func (k SystemKeyring) StartGet(service, user string) *KeyRead {
+	r := &KeyRead{k: k, service: service, user: user}
+	if r.bus, r.busErr = openBus(); r.busErr == nil {
+		r.sendErr = startDirect(r.bus, service, user, k.timeout())
 	}
-	secret, err := readDirect(bus, service, user, k.timeout())
+	return r
+}
+
+// keyringStarter is a Keyring that can start a read before its answer is
+// needed (SystemKeyring; a wrapper may return nil for a keyring that
+// cannot).
+type keyringStarter interface {
+	StartGet(service, user string) *KeyRead
+}
+
+// KeyRead is a read of the OS keyring under way (SystemKeyring.StartGet).
+type KeyRead struct {
+	k             SystemKeyring
+	service, user string
+	bus           net.Conn // nil where there is no session bus to read over
+	busErr        error    // why there is no bus: the read's answer
+	sendErr       error    // why the direct read could not start
+}
+
+// Wait finishes the read, giving up when ctx ends or after the keyring's
+// Timeout; call it once. The direct read (finishDirect) waits on the calling
+// goroutine, within Timeout, and does not watch ctx, nor ask for its Done
+// channel: nothing there waits for a person, and a goroutine and a timer
+// would cost a process that only prints a code a tenth of its time
+// (BENCHMARKS.md). Anything it cannot answer (a locked or missing item, with
+// its unlock prompt) goes to go-keyring, and that call watches ctx.
+func (r *KeyRead) Wait(ctx context.Context) (string, error) {
+	if r.busErr != nil {
+		return "", r.busErr
+	}
+	err := r.sendErr
+	var secret string
+	if err == nil && r.bus != nil {
+		secret, err = finishDirect(r.bus)
+	}
+	r.Cancel()
 	switch {
 	case err == nil:
 		return secret, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return "", keyringTimeoutError(k.timeout()) // go-keyring would wait on the same bus
+		return "", keyringTimeoutError(r.k.timeout()) // go-keyring would wait on the same bus
 	}
-	return within(ctx, k.timeout(), func() (string, error) { return gokeyring.Get(service, user) })
+	return within(ctx, r.k.timeout(), func() (string, error) { return gokeyring.Get(r.service, r.user) })
+}
+
+// Cancel ends a read that Wait will not finish: it hangs up on the bus.
+func (r *KeyRead) Cancel() {
+	if r.bus != nil {
+		r.bus.Close()
+		r.bus = nil
+	}
 }
 
 // Set writes an item.

@@ -27,23 +27,24 @@ const (
 	loginCollection = "/org/freedesktop/secrets/collection/login/"
 )
 
-// readDirect reads an unlocked item of the login collection over bus, a
-// fresh connection to the session bus (from openBus), which it closes, and
-// gives up after timeout (then its error matches os.ErrDeadlineExceeded).
+// startDirect starts a direct read over bus, a fresh connection to the
+// session bus (from openBus): it sends the first round trip of
+// readUnlocked, and finishDirect reads its answers and makes the second.
+// Both give up after timeout (their error then matches
+// os.ErrDeadlineExceeded).
 //
 // go-keyring's Get takes about a dozen round trips through the bus daemon
 // on a connection of its own (authentication, Hello, the collections,
-// Unlock, SearchItems, OpenSession, Unlock, GetSecret, Close); readDirect
-// takes two on bus (readUnlocked). When that cannot answer (the item is
-// locked, missing or outside the login collection, or the bus said anything
-// unexpected) SystemKeyring asks go-keyring, whose path unlocks with a
-// prompt and says what is wrong, so every error is go-keyring's as before.
-func readDirect(bus net.Conn, service, user string, timeout time.Duration) (string, error) {
-	defer bus.Close()
+// Unlock, SearchItems, OpenSession, Unlock, GetSecret, Close); the direct
+// read takes two. When it cannot answer (the item is locked, missing or
+// outside the login collection, or the bus said anything unexpected)
+// SystemKeyring asks go-keyring, whose path unlocks with a prompt and says
+// what is wrong, so every error is go-keyring's as before.
+func startDirect(bus net.Conn, service, user string, timeout time.Duration) error {
 	if err := bus.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return "", err
+		return err
 	}
-	return readUnlocked(bus, service, user)
+	return sendSearch(bus, service, user)
 }
 
 // errNotUnlocked is readUnlocked's answer when no unlocked item of the login
@@ -57,12 +58,20 @@ var errNotUnlocked = errors.New("no unlocked item in the login collection")
 //  1. the authentication (EXTERNAL, with its answer and BEGIN sent at once,
 //     as sd-bus does), Hello, Service.SearchItems (which splits unlocked
 //     items from locked ones) and Service.OpenSession("plain"), all written
-//     together;
-//  2. Item.GetSecret.
+//     together (sendSearch);
+//  2. Item.GetSecret (finishDirect).
 //
 // The session ends with the connection (the Secret Service closes the
 // sessions of a client that leaves).
 func readUnlocked(c net.Conn, service, user string) (string, error) {
+	if err := sendSearch(c, service, user); err != nil {
+		return "", err
+	}
+	return finishDirect(c)
+}
+
+// sendSearch writes readUnlocked's first round trip on c.
+func sendSearch(c net.Conn, service, user string) error {
 	var out bytes.Buffer
 	out.WriteString("\x00AUTH EXTERNAL " + hex.EncodeToString([]byte(strconv.Itoa(os.Geteuid()))) + "\r\nBEGIN\r\n")
 	attrs := map[string]string{"username": user, "service": service}
@@ -73,12 +82,16 @@ func readUnlocked(c net.Conn, service, user string) (string, error) {
 	}
 	for i, m := range calls {
 		if err := encodeCall(&out, m, uint32(i+1)); err != nil {
-			return "", err
+			return err
 		}
 	}
-	if _, err := c.Write(out.Bytes()); err != nil {
-		return "", err
-	}
+	_, err := c.Write(out.Bytes())
+	return err
+}
+
+// finishDirect reads the answers to sendSearch on c and makes
+// readUnlocked's second round trip, GetSecret.
+func finishDirect(c net.Conn) (string, error) {
 	in := bufio.NewReader(c)
 	line, err := in.ReadString('\n')
 	if err != nil {
@@ -110,7 +123,7 @@ func readUnlocked(c net.Conn, service, user string) (string, error) {
 	if item == "" {
 		return "", errNotUnlocked
 	}
-	out.Reset()
+	var out bytes.Buffer
 	if err := encodeCall(&out, busCall(secretsName, item, secretsItem, "GetSecret", session), 4); err != nil {
 		return "", err
 	}

@@ -7,8 +7,11 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -141,5 +144,98 @@ func TestReadUnlocked(t *testing.T) {
 				t.Errorf("read the secret of %s without an unlocked login item", tc.fake.gotSecretOf)
 			}
 		})
+	}
+}
+
+// mapKeyring is a keyring in memory.
+type mapKeyring map[string]string
+
+func (k mapKeyring) Get(service, user string) (string, error) {
+	s, ok := k[service+"/"+user]
+	if !ok {
+		return "", ErrKeyringItemNotFound
+	}
+	return s, nil
+}
+func (k mapKeyring) Set(service, user, secret string) error { k[service+"/"+user] = secret; return nil }
+func (k mapKeyring) Delete(service, user string) error      { delete(k, service+"/"+user); return nil }
+
+// Open starts reading the vault key as soon as the file's header names its
+// keyring item, and finishes once the rest of the file is decoded: against
+// a fake Secret Service on a session bus socket, a good file opens with the
+// key read that way, and one whose payload is damaged fails as damaged
+// without the secret ever being asked for (so no unlock prompt either, for
+// a file that could not be opened anyway), and the connection is closed.
+func TestOpenStartsKeyReadEarly(t *testing.T) {
+	const item = dbus.ObjectPath("/org/freedesktop/secrets/collection/login/1")
+	dir := t.TempDir()
+	made := mapKeyring{}
+	if _, err := Create(Options{Dir: dir, Keyring: made}, StoreKeyring); err != nil {
+		t.Fatal(err)
+	}
+	var key string
+	for _, s := range made {
+		key = s
+	}
+	sockDir, err := os.MkdirTemp("", "bus") // short: unix socket paths are limited
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sock := filepath.Join(sockDir, "bus")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	served := make(chan *fakeSecrets, 4)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				f := &fakeSecrets{unlocked: []dbus.ObjectPath{item}, secret: key}
+				f.serve(t, c) // returns when the client hangs up
+				served <- f
+			}()
+		}
+	}()
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+sock)
+	session := func() *fakeSecrets {
+		t.Helper()
+		select {
+		case f := <-served:
+			return f
+		case <-time.After(10 * time.Second):
+			t.Fatal("the connection to the bus was still open 10 s after Open returned")
+			return nil
+		}
+	}
+
+	opts := Options{Dir: dir, Keyring: SystemKeyring{Timeout: 10 * time.Second}}
+	if _, err := Open(opts); err != nil {
+		t.Fatalf("open with the key read from the fake Secret Service: %v", err)
+	}
+	if f := session(); f.gotSecretOf != item || f.gotAttrs["username"] == "" {
+		t.Fatalf("the open read the secret of %q after searching for %v; want %s", f.gotSecretOf, f.gotAttrs, item)
+	}
+
+	path := filepath.Join(dir, FileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte(dataKey))
+	b[i+len(dataKey)+10] = 0x01 // a byte no vault writes in its payload
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(opts); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("open of a damaged payload: %v, want ErrCorrupt saying it is damaged", err)
+	}
+	if f := session(); f.gotSecretOf != "" || f.gotAttrs["username"] == "" {
+		t.Fatalf("with a damaged payload, the open searched for %v and read the secret of %q; want the search only", f.gotAttrs, f.gotSecretOf)
 	}
 }

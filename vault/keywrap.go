@@ -27,10 +27,17 @@ const (
 
 // unlockKey finds the vault key that env names: in the keyring, or wrapped
 // with opts.Passphrase (a passphrase vault, or a keyring vault whose item is
-// gone and that has a recovery passphrase).
-func unlockKey(env envelope, opts Options) (*age.X25519Identity, error) {
+// gone and that has a recovery passphrase). read, when set, is the keyring
+// read of the item that Open started.
+func unlockKey(env envelope, opts Options, read *KeyRead) (*age.X25519Identity, error) {
 	if env.Store == StoreKeyring {
-		s, err := opts.Keyring.Get(KeyringService, env.KeyringID)
+		var s string
+		var err error
+		if read != nil {
+			s, err = read.Wait(opts.Context)
+		} else {
+			s, err = opts.Keyring.Get(KeyringService, env.KeyringID)
+		}
 		switch {
 		case err == nil:
 			id, perr := age.ParseX25519Identity(s)

@@ -252,7 +252,17 @@ func Open(opts Options) (*Vault, error) {
 		return nil, err
 	}
 	v := &Vault{ctx: opts.Context, dir: opts.Dir, keyring: opts.Keyring, cache: opts.KeyCache, work: opts.ScryptWorkFactor}
-	env, st, err := v.readEnvelope()
+	// A keyring that can starts reading the key as soon as the header names
+	// it, and answers while the rest of the file is decoded.
+	var read *KeyRead
+	env, st, err := v.readEnvelope(func(env envelope) {
+		if k, ok := opts.Keyring.(keyringStarter); ok && env.Store == StoreKeyring {
+			read = k.StartGet(KeyringService, env.KeyringID)
+		}
+	})
+	if read != nil {
+		defer read.Cancel() // when the file turned out damaged
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +270,7 @@ func Open(opts Options) (*Vault, error) {
 		v.identity, v.env, v.cont, v.stat = id, env, cont, st
 		return v, nil
 	}
-	if v.identity, err = unlockKey(env, opts); err != nil {
+	if v.identity, err = unlockKey(env, opts, read); err != nil {
 		return nil, err
 	}
 	cont, err := v.decrypt(env, v.identity)
@@ -302,7 +312,7 @@ func sameFile(a, b fs.FileInfo) bool {
 // passphrase vault cannot follow without the new passphrase and fails with
 // ErrPassphraseChanged.
 func (v *Vault) refreshLocked() error {
-	env, st, err := v.readEnvelope()
+	env, st, err := v.readEnvelope(nil)
 	if err != nil {
 		return err
 	}
@@ -313,7 +323,7 @@ func (v *Vault) refreshLocked() error {
 		if env.Store != StoreKeyring {
 			return ErrPassphraseChanged
 		}
-		if id, err = unlockKey(env, Options{Keyring: v.keyring}); err != nil {
+		if id, err = unlockKey(env, Options{Keyring: v.keyring}, nil); err != nil {
 			return err
 		}
 		cont, err = v.decrypt(env, id)

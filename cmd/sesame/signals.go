@@ -125,17 +125,27 @@ func cancelStatus(ctx context.Context, err error) (int, bool) {
 
 // waitKeyring gives up a keyring call when ctx ends: a keyring that waits
 // for a prompt nobody answers must not keep a command past Ctrl-C. The call
-// itself runs on; the process exits without it. A keyring that reads with a
-// context of its own (vault.SystemKeyring) is given ctx instead: it watches
-// it only where it can wait for a person.
+// itself runs on; the process exits without it. A keyring that can start a
+// read (vault.SystemKeyring) is read that way instead, with ctx: its reads
+// watch it only where they can wait for a person.
 type waitKeyring struct {
 	ctx context.Context
 	k   vault.Keyring
 }
 
-// contextGetter is a keyring that gives up a read when a context ends.
-type contextGetter interface {
-	GetContext(ctx context.Context, service, user string) (string, error)
+// keyringStarter is a keyring that can start a read before its answer is
+// needed.
+type keyringStarter interface {
+	StartGet(service, user string) *vault.KeyRead
+}
+
+// StartGet starts a read, or returns nil if the keyring cannot (vault.Open
+// then calls Get).
+func (w waitKeyring) StartGet(service, user string) *vault.KeyRead {
+	if k, ok := w.k.(keyringStarter); ok {
+		return k.StartGet(service, user)
+	}
+	return nil
 }
 
 type keyringResult struct {
@@ -159,8 +169,8 @@ func (w waitKeyring) wait(call func() (string, error)) (string, error) {
 }
 
 func (w waitKeyring) Get(service, user string) (string, error) {
-	if k, ok := w.k.(contextGetter); ok {
-		return k.GetContext(w.ctx, service, user)
+	if r := w.StartGet(service, user); r != nil {
+		return r.Wait(w.ctx)
 	}
 	return w.wait(func() (string, error) { return w.k.Get(service, user) })
 }
