@@ -10,7 +10,8 @@
 //	go run ./scripts/interleave -runs 200 'oathtool --totp 3132…' 'sesame code NAME'
 //
 // Each command is split into words at spaces (no shell, no quoting) and
-// inherits the environment. It prints one Markdown table row a command:
+// inherits the environment; leading NAME=value words are added to that
+// command's environment, as a shell does. It prints one Markdown table row a command:
 // name, median, quartiles, min–max, median ÷ the first command's median, and
 // mean user+system CPU.
 package main
@@ -40,8 +41,14 @@ func main() {
 		fail(err)
 	}
 	argvs := make([][]string, len(cmds))
+	envs := make([][]string, len(cmds))
 	for i, c := range cmds {
 		argv := strings.Fields(c)
+		envs[i] = os.Environ()
+		for len(argv) > 1 && strings.Contains(argv[0], "=") {
+			envs[i] = append(envs[i], argv[0])
+			argv = argv[1:]
+		}
 		path, err := exec.LookPath(argv[0])
 		if err != nil {
 			fail(err)
@@ -52,7 +59,7 @@ func main() {
 	cpu := make([]time.Duration, len(cmds))
 	for round := -*warmup; round < *runs; round++ {
 		for i, c := range cmds {
-			d, used, err := run(argvs[i], null)
+			d, used, err := run(argvs[i], envs[i], null)
 			if err != nil {
 				fail(fmt.Errorf("%s: %w", c, err))
 			}
@@ -76,11 +83,12 @@ func main() {
 	}
 }
 
-// run starts argv (argv[0] a path), waits for it and returns its wall and
-// CPU time. A command that fails is an error: its timing would mean nothing.
-func run(argv []string, stdout *os.File) (wall, cpu time.Duration, err error) {
+// run starts argv (argv[0] a path) with env, waits for it and returns its
+// wall and CPU time. A command that fails is an error: its timing would mean
+// nothing.
+func run(argv, env []string, stdout *os.File) (wall, cpu time.Duration, err error) {
 	start := time.Now()
-	p, err := os.StartProcess(argv[0], argv, &os.ProcAttr{Files: []*os.File{nil, stdout, os.Stderr}})
+	p, err := os.StartProcess(argv[0], argv, &os.ProcAttr{Env: env, Files: []*os.File{nil, stdout, os.Stderr}})
 	if err != nil {
 		return 0, 0, err
 	}
