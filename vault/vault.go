@@ -106,13 +106,7 @@ func (v *Vault) Find(query string) (Account, error) {
 		c.Secret = slices.Clone(a.Secret)
 		return c, nil
 	}
-	labels := make([][3]string, v.cont.len())
-	for i := range labels {
-		labels[i][0], labels[i][1], labels[i][2] = v.cont.labels(i)
-	}
-	i, err := find(query, len(labels), func(i int) (id, issuer, name string) {
-		return labels[i][0], labels[i][1], labels[i][2]
-	})
+	i, err := find(query, v.cont.len(), v.cont.labels) // labels decodes three fields, in place
 	if err != nil {
 		return Account{}, err
 	}
