@@ -35,11 +35,12 @@ var ErrKeyringTimeout = errors.New("the OS keyring did not answer")
 const DefaultKeyringTimeout = 20 * time.Second
 
 // SystemKeyring is the OS keyring: macOS Keychain, Windows Credential
-// Manager or the Secret Service on Linux, through go-keyring. On Linux, Get
-// first reads an unlocked item of the login collection itself, in two round
-// trips over the connection that showed the bus is there (readDirect), and
-// leaves everything else (a locked item, one missing, any error) to
-// go-keyring, so that its answers and errors stay go-keyring's.
+// Manager or the Secret Service on Linux, through go-keyring. On Linux, a
+// read (Get, or StartGet and Wait) first reads an unlocked item of the login
+// collection itself, in two round trips over the connection that showed the
+// bus is there (startDirect, finishDirect), and leaves everything else (a
+// locked item, one missing, any error) to go-keyring, so that its answers
+// and errors stay go-keyring's.
 //
 // On Linux it talks to the Secret Service only over a session bus that is
 // really there (DBUS_SESSION_BUS_ADDRESS set and reachable, or
