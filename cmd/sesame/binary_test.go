@@ -20,6 +20,9 @@ import (
 	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
+// signalChildEnv makes the test binary run signalChild (see TestMain).
+const signalChildEnv = "SESAME_TEST_SIGNAL_CHILD"
+
 // TestMain runs the tests, or with cliChildEnv set runs the test binary as
 // the sesame command (for TestKillCommands), or with signalChildEnv set as
 // signalChild (for TestSignalsWatchedFromFirstWait).

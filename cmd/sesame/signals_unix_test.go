@@ -14,9 +14,6 @@ import (
 	"time"
 )
 
-// signalChildEnv makes the test binary run signalChild (see TestMain).
-const signalChildEnv = "SESAME_TEST_SIGNAL_CHILD"
-
 // signalChild is a process that watches signals as a command does and
 // sends itself SIGTERM: "unwatched" never asks for the context's Done
 // channel, "watched" asks first; "end-term" and "end-int" end by SIGTERM or
