@@ -108,6 +108,7 @@ type codeJSON struct {
 
 func (a *app) codeCmd() *cobra.Command {
 	var asJSON, copyIt bool
+	var copyCode func(*cobra.Command, string) error // set with --copy (addCopyFlag)
 	cmd := &cobra.Command{
 		Use:   "code QUERY",
 		Short: "Print the current code of one account",
@@ -149,13 +150,13 @@ the counter advances and is saved before the code is printed.`,
 				_, err = fmt.Fprintln(a.stdout, code.Value)
 			}
 			if err == nil && copyIt {
-				err = a.copyCode(cmd, code.Value)
+				err = copyCode(cmd, code.Value)
 			}
 			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print issuer, name, type, code and period and remaining seconds (TOTP) or the counter used (HOTP) as JSON")
-	a.addCopyFlag(cmd, &copyIt)
+	copyCode = a.addCopyFlag(cmd, &copyIt)
 	return cmd
 }
 

@@ -66,9 +66,11 @@ func (a *app) runTUIWith(cmd *cobra.Command, notice string) error {
 	})
 }
 
-// addCopyFlag gives 'sesame code' its --copy flag.
-func (a *app) addCopyFlag(cmd *cobra.Command, copyIt *bool) {
+// addCopyFlag gives 'sesame code' its --copy flag, and returns what copies
+// the code when it is set.
+func (a *app) addCopyFlag(cmd *cobra.Command, copyIt *bool) func(*cobra.Command, string) error {
 	cmd.Flags().BoolVar(copyIt, "copy", false, "also copy the code to the clipboard")
+	return a.copyCode
 }
 
 // copyCode copies a code for 'sesame code --copy' and, unless
