@@ -16,7 +16,12 @@ func keyringReachable() error { return nil }
 func openBus() (net.Conn, error) { return nil, nil }
 
 // startDirect has nothing to read with: every read goes through go-keyring.
-func startDirect(net.Conn, string, string, time.Duration) error {
+func startDirect(net.Conn, time.Duration) error {
+	return errors.New("no direct read here")
+}
+
+// sendSearch is never called here: startDirect always fails.
+func sendSearch(net.Conn, string, string) error {
 	return errors.New("no direct read here")
 }
 

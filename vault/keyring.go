@@ -36,9 +36,9 @@ const DefaultKeyringTimeout = 20 * time.Second
 
 // SystemKeyring is the OS keyring: macOS Keychain, Windows Credential
 // Manager or the Secret Service on Linux, through go-keyring. On Linux, a
-// read (Get, or StartGet and Wait) first reads an unlocked item of the login
+// read (Get, or Connect, Ask and Wait) first reads an unlocked item of the login
 // collection itself, in two round trips over the connection that showed the
-// bus is there (startDirect, finishDirect), and leaves everything else (a
+// bus is there (startDirect, sendSearch, finishDirect), and leaves everything else (a
 // locked item, one missing, any error) to go-keyring, so that its answers
 // and errors stay go-keyring's.
 //
@@ -61,33 +61,47 @@ func (k SystemKeyring) Get(service, user string) (string, error) {
 }
 
 // GetContext reads an item, giving up when ctx ends or after Timeout. It
-// is StartGet and Wait at once.
+// is Connect, Ask and Wait at once.
 func (k SystemKeyring) GetContext(ctx context.Context, service, user string) (string, error) {
-	return k.StartGet(service, user).Wait(ctx)
+	r := k.Connect()
+	r.Ask(service, user)
+	return r.Wait(ctx)
 }
 
-// StartGet starts reading an item, and Wait finishes the read. On Linux it
-// connects to the session bus and sends, without waiting for an answer,
-// the requests of a direct read of an unlocked item of the login collection
-// (startDirect): nothing in them can ask a person anything. The keyring's
-// daemons answer while the caller works on (Open reads the rest of the vault
-// file); elsewhere it does nothing yet.
-func (k SystemKeyring) StartGet(service, user string) *KeyRead {
-	r := &KeyRead{k: k, service: service, user: user}
+// Connect starts a read before the item is known. On Linux it connects to
+// the session bus and authenticates, which only the bus daemon answers and
+// which asks nobody anything (startDirect); elsewhere it does nothing yet. Ask
+// names the item; a read that is not asked for is Cancelled. Open connects
+// before it reads the vault file, so that the bus daemon takes the new
+// connection while the file is read.
+func (k SystemKeyring) Connect() *KeyRead {
+	r := &KeyRead{k: k}
 	if r.bus, r.busErr = openBus(); r.busErr == nil {
-		r.sendErr = startDirect(r.bus, service, user, k.timeout())
+		r.sendErr = startDirect(r.bus, k.timeout())
 	}
 	return r
+}
+
+// Ask names the item to read and, on Linux, sends the requests of a direct
+// read of an unlocked item of the login collection without waiting for an
+// answer (sendSearch): nothing in them can ask a person anything. The
+// keyring's daemons answer while the caller works on (Open decodes the rest
+// of the vault file).
+func (r *KeyRead) Ask(service, user string) {
+	r.service, r.user = service, user
+	if r.bus != nil && r.sendErr == nil {
+		r.sendErr = sendSearch(r.bus, service, user)
+	}
 }
 
 // keyringStarter is a Keyring that can start a read before its answer is
 // needed (SystemKeyring; a wrapper may return nil for a keyring that
 // cannot).
 type keyringStarter interface {
-	StartGet(service, user string) *KeyRead
+	Connect() *KeyRead
 }
 
-// KeyRead is a read of the OS keyring under way (SystemKeyring.StartGet).
+// KeyRead is a read of the OS keyring under way (SystemKeyring.Connect).
 type KeyRead struct {
 	k             SystemKeyring
 	service, user string
@@ -122,9 +136,10 @@ func (r *KeyRead) Wait(ctx context.Context) (string, error) {
 	return within(ctx, r.k.timeout(), func() (string, error) { return gokeyring.Get(r.service, r.user) })
 }
 
-// Cancel ends a read that Wait will not finish: it hangs up on the bus.
+// Cancel ends a read that Wait will not finish: it hangs up on the bus. A
+// nil KeyRead may be Cancelled.
 func (r *KeyRead) Cancel() {
-	if r.bus != nil {
+	if r != nil && r.bus != nil {
 		r.bus.Close()
 		r.bus = nil
 	}

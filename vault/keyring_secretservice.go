@@ -28,9 +28,10 @@ const (
 )
 
 // startDirect starts a direct read over bus, a fresh connection to the
-// session bus (from openBus): it sends the first round trip of
-// readUnlocked, and finishDirect reads its answers and makes the second.
-// Both give up after timeout (their error then matches
+// session bus (from openBus): it sends the authentication and Hello
+// (sendHello), which the bus daemon answers; sendSearch sends the rest of
+// readUnlocked's first round trip, and finishDirect reads the answers and
+// makes the second. All give up after timeout (their error then matches
 // os.ErrDeadlineExceeded).
 //
 // go-keyring's Get takes about a dozen round trips through the bus daemon
@@ -40,11 +41,11 @@ const (
 // outside the login collection, or the bus said anything unexpected)
 // SystemKeyring asks go-keyring, whose path unlocks with a prompt and says
 // what is wrong, so every error is go-keyring's as before.
-func startDirect(bus net.Conn, service, user string, timeout time.Duration) error {
+func startDirect(bus net.Conn, timeout time.Duration) error {
 	if err := bus.SetDeadline(time.Now().Add(timeout)); err != nil {
 		return err
 	}
-	return sendSearch(bus, service, user)
+	return sendHello(bus)
 }
 
 // errNotUnlocked is readUnlocked's answer when no unlocked item of the login
@@ -56,32 +57,46 @@ var errNotUnlocked = errors.New("no unlocked item in the login collection")
 // trips on c, an unauthenticated connection to the session bus:
 //
 //  1. the authentication (EXTERNAL, with its answer and BEGIN sent at once,
-//     as sd-bus does), Hello, Service.SearchItems (which splits unlocked
-//     items from locked ones) and Service.OpenSession("plain"), all written
-//     together (sendSearch);
+//     as sd-bus does) and Hello (sendHello), then Service.SearchItems (which
+//     splits unlocked items from locked ones) and
+//     Service.OpenSession("plain") (sendSearch), all without waiting;
 //  2. Item.GetSecret (finishDirect).
 //
 // The session ends with the connection (the Secret Service closes the
 // sessions of a client that leaves).
 func readUnlocked(c net.Conn, service, user string) (string, error) {
+	if err := sendHello(c); err != nil {
+		return "", err
+	}
 	if err := sendSearch(c, service, user); err != nil {
 		return "", err
 	}
 	return finishDirect(c)
 }
 
-// sendSearch writes readUnlocked's first round trip on c.
-func sendSearch(c net.Conn, service, user string) error {
+// sendHello writes the start of readUnlocked's first round trip on c: the
+// authentication and Hello.
+func sendHello(c net.Conn) error {
 	var out bytes.Buffer
 	out.WriteString("\x00AUTH EXTERNAL " + hex.EncodeToString([]byte(strconv.Itoa(os.Geteuid()))) + "\r\nBEGIN\r\n")
+	if err := encodeCall(&out, busCall("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello"), 1); err != nil {
+		return err
+	}
+	_, err := c.Write(out.Bytes())
+	return err
+}
+
+// sendSearch writes the rest of readUnlocked's first round trip on c, after
+// sendHello: SearchItems and OpenSession.
+func sendSearch(c net.Conn, service, user string) error {
+	var out bytes.Buffer
 	attrs := map[string]string{"username": user, "service": service}
 	calls := []*dbus.Message{
-		busCall("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello"),
 		busCall(secretsName, secretsPath, secretsService, "SearchItems", attrs),
 		busCall(secretsName, secretsPath, secretsService, "OpenSession", "plain", dbus.MakeVariant("")),
 	}
 	for i, m := range calls {
-		if err := encodeCall(&out, m, uint32(i+1)); err != nil {
+		if err := encodeCall(&out, m, uint32(i+2)); err != nil {
 			return err
 		}
 	}

@@ -6,10 +6,13 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +26,7 @@ type fakeSecrets struct {
 	unlocked, locked  []dbus.ObjectPath
 	failSearch        bool // SearchItems answers with an error
 	secret            string
+	gotCalls          []string // the members called, in order
 	gotAttrs          map[string]string
 	gotSecretOf       dbus.ObjectPath
 	gotAuth, gotBegin string
@@ -44,6 +48,7 @@ func (f *fakeSecrets) serve(t *testing.T, c net.Conn) {
 	}
 	c.Write([]byte(auth + "\r\n"))
 	if !strings.HasPrefix(auth, "OK") {
+		io.Copy(io.Discard, in) // a bus waits for another AUTH, until the client hangs up
 		return
 	}
 	for {
@@ -52,6 +57,7 @@ func (f *fakeSecrets) serve(t *testing.T, c net.Conn) {
 			return
 		}
 		member, _ := m.Headers[dbus.FieldMember].Value().(string)
+		f.gotCalls = append(f.gotCalls, member)
 		var body []any
 		switch member {
 		case "Hello":
@@ -119,7 +125,7 @@ func TestReadUnlocked(t *testing.T) {
 		{name: "authentication refused", fake: fakeSecrets{auth: "REJECTED EXTERNAL"}, wantErr: "refused EXTERNAL authentication"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			client, server := net.Pipe()
+			client, server := socketPair(t)
 			done := make(chan struct{})
 			go func() { tc.fake.serve(t, server); close(done) }()
 			got, err := readUnlocked(client, "sesame", "vault-1")
@@ -145,6 +151,27 @@ func TestReadUnlocked(t *testing.T) {
 			}
 		})
 	}
+}
+
+// socketPair is two connected unix sockets: unlike net.Pipe's, their writes
+// are buffered, as a bus connection's are, so that readUnlocked may write
+// again before it reads the answer to what it wrote first.
+func socketPair(t *testing.T) (net.Conn, net.Conn) {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns [2]net.Conn
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "socketpair")
+		conns[i], err = net.FileConn(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return conns[0], conns[1]
 }
 
 // mapKeyring is a keyring in memory.
@@ -237,5 +264,20 @@ func TestOpenStartsKeyReadEarly(t *testing.T) {
 	}
 	if f := session(); f.gotSecretOf != "" || f.gotAttrs["username"] == "" {
 		t.Fatalf("with a damaged payload, the open searched for %v and read the secret of %q; want the search only", f.gotAttrs, f.gotSecretOf)
+	}
+
+	// A passphrase vault: the connection made before the file was read
+	// said hello to the bus and hung up, asking the Secret Service nothing.
+	pdir := t.TempDir()
+	popts := Options{Dir: pdir, Passphrase: []byte("pw"), ScryptWorkFactor: 10}
+	if _, err := Create(popts, StorePassphrase); err != nil {
+		t.Fatal(err)
+	}
+	popts.Keyring = opts.Keyring
+	if _, err := Open(popts); err != nil {
+		t.Fatalf("open of a passphrase vault: %v", err)
+	}
+	if f := session(); !slices.Equal(f.gotCalls, []string{"Hello"}) {
+		t.Fatalf("opening a passphrase vault called %v on the bus; want Hello only", f.gotCalls)
 	}
 }

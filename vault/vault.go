@@ -246,17 +246,19 @@ func Open(opts Options) (*Vault, error) {
 		return nil, err
 	}
 	v := &Vault{ctx: opts.Context, dir: opts.Dir, keyring: opts.Keyring, cache: opts.KeyCache, work: opts.ScryptWorkFactor}
-	// A keyring that can starts reading the key as soon as the header names
-	// it, and answers while the rest of the file is decoded.
+	// A keyring that can connects before the file is read, asks for the
+	// key as soon as the header names it, and answers while the rest of the
+	// file is decoded.
 	var read *KeyRead
+	if k, ok := opts.Keyring.(keyringStarter); ok {
+		read = k.Connect()
+	}
+	defer read.Cancel() // unless asked and waited for: a passphrase vault, a damaged file
 	env, st, err := v.readEnvelope(func(env envelope) {
-		if k, ok := opts.Keyring.(keyringStarter); ok && env.Store == StoreKeyring {
-			read = k.StartGet(KeyringService, env.KeyringID)
+		if read != nil && env.Store == StoreKeyring {
+			read.Ask(KeyringService, env.KeyringID)
 		}
 	})
-	if read != nil {
-		defer read.Cancel() // when the file turned out damaged
-	}
 	if err != nil {
 		return nil, err
 	}

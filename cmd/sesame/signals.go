@@ -136,14 +136,14 @@ type waitKeyring struct {
 // keyringStarter is a keyring that can start a read before its answer is
 // needed.
 type keyringStarter interface {
-	StartGet(service, user string) *vault.KeyRead
+	Connect() *vault.KeyRead
 }
 
-// StartGet starts a read, or returns nil if the keyring cannot (vault.Open
+// Connect starts a read, or returns nil if the keyring cannot (vault.Open
 // then calls Get).
-func (w waitKeyring) StartGet(service, user string) *vault.KeyRead {
+func (w waitKeyring) Connect() *vault.KeyRead {
 	if k, ok := w.k.(keyringStarter); ok {
-		return k.StartGet(service, user)
+		return k.Connect()
 	}
 	return nil
 }
@@ -169,7 +169,8 @@ func (w waitKeyring) wait(call func() (string, error)) (string, error) {
 }
 
 func (w waitKeyring) Get(service, user string) (string, error) {
-	if r := w.StartGet(service, user); r != nil {
+	if r := w.Connect(); r != nil {
+		r.Ask(service, user)
 		return r.Wait(w.ctx)
 	}
 	return w.wait(func() (string, error) { return w.k.Get(service, user) })
