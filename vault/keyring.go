@@ -36,11 +36,11 @@ const DefaultKeyringTimeout = 20 * time.Second
 
 // SystemKeyring is the OS keyring: macOS Keychain, Windows Credential
 // Manager or the Secret Service on Linux, through go-keyring. On Linux, a
-// read (Get, or Connect, Ask and Wait) first reads an unlocked item of the login
-// collection itself, in two round trips over the connection that showed the
-// bus is there (startDirect, sendSearch, finishDirect), and leaves everything else (a
-// locked item, one missing, any error) to go-keyring, so that its answers
-// and errors stay go-keyring's.
+// read (Get, or Connect, Ask and Wait) first reads an unlocked item of the
+// login collection itself, in two round trips over the connection that
+// showed the bus is there (startDirect, sendSearch, finishDirect), and
+// leaves everything else (a locked item, one missing, any error) to
+// go-keyring, so that its answers and errors stay go-keyring's.
 //
 // On Linux it talks to the Secret Service only over a session bus that is
 // really there (DBUS_SESSION_BUS_ADDRESS set and reachable, or
@@ -70,10 +70,10 @@ func (k SystemKeyring) GetContext(ctx context.Context, service, user string) (st
 
 // Connect starts a read before the item is known. On Linux it connects to
 // the session bus and authenticates, which only the bus daemon answers and
-// which asks nobody anything (startDirect); elsewhere it does nothing yet. Ask
-// names the item; a read that is not asked for is Cancelled. Open connects
-// before it reads the vault file, so that the bus daemon takes the new
-// connection while the file is read.
+// which asks nobody anything (startDirect); elsewhere it does nothing yet.
+// Ask names the item; a read that is not asked for is Cancelled. Open
+// connects before it reads the vault file, so that the bus daemon takes the
+// new connection while the file is read.
 func (k SystemKeyring) Connect() *KeyRead {
 	r := &KeyRead{k: k}
 	if r.bus, r.busErr = openBus(); r.busErr == nil {
