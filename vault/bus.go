@@ -24,11 +24,12 @@ func keyringReachable() error {
 
 // openBus connects to the session bus, or says why there is none (an error
 // matching ErrNoKeyring). The connection is not authenticated yet: the
-// Secret Service reads go over it (SystemKeyring.Connect). When the bus is only known
-// by its socket in the runtime folder, it sets DBUS_SESSION_BUS_ADDRESS to
-// it, so that the D-Bus library under go-keyring connects there and never
-// falls back to autolaunching a bus of its own (dbus-launch), which would
-// start a dbus-daemon and a keyring daemon that outlive Sesame.
+// Secret Service reads go over it (SystemKeyring.Connect). When the bus is
+// only known by its socket in the runtime folder, it sets
+// DBUS_SESSION_BUS_ADDRESS to it, so that the D-Bus library under
+// go-keyring connects there and never falls back to autolaunching a bus of
+// its own (dbus-launch), which would start a dbus-daemon and a keyring
+// daemon that outlive Sesame.
 func openBus() (net.Conn, error) {
 	addr, c, err := sessionBus(os.Getenv, os.Getuid())
 	if err != nil {

@@ -94,10 +94,11 @@ func (r *KeyRead) Ask(service, user string) {
 	}
 }
 
-// keyringStarter is a Keyring that can start a read before its answer is
-// needed (SystemKeyring; a wrapper may return nil for a keyring that
-// cannot).
-type keyringStarter interface {
+// Connector is a Keyring that can start a read before its answer is
+// needed (SystemKeyring): Open connects with it before it reads the vault
+// file. A wrapper may return nil for a keyring that cannot; Open then calls
+// Get.
+type Connector interface {
 	Connect() *KeyRead
 }
 

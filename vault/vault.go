@@ -250,7 +250,7 @@ func Open(opts Options) (*Vault, error) {
 	// key as soon as the header names it, and answers while the rest of the
 	// file is decoded.
 	var read *KeyRead
-	if k, ok := opts.Keyring.(keyringStarter); ok {
+	if k, ok := opts.Keyring.(Connector); ok {
 		read = k.Connect()
 	}
 	defer read.Cancel() // unless asked and waited for: a passphrase vault, a damaged file

@@ -133,16 +133,14 @@ type waitKeyring struct {
 	k   vault.Keyring
 }
 
-// keyringStarter is a keyring that can start a read before its answer is
-// needed.
-type keyringStarter interface {
-	Connect() *vault.KeyRead
-}
+// waitKeyring is a vault.Connector, so that vault.Open reads the key early
+// through it.
+var _ vault.Connector = waitKeyring{}
 
 // Connect starts a read, or returns nil if the keyring cannot (vault.Open
 // then calls Get).
 func (w waitKeyring) Connect() *vault.KeyRead {
-	if k, ok := w.k.(keyringStarter); ok {
+	if k, ok := w.k.(vault.Connector); ok {
 		return k.Connect()
 	}
 	return nil
