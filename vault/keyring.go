@@ -37,7 +37,7 @@ const DefaultKeyringTimeout = 20 * time.Second
 // SystemKeyring is the OS keyring: macOS Keychain, Windows Credential
 // Manager or the Secret Service on Linux, through go-keyring. On Linux, a
 // read (Get, or Connect, Ask and Wait) first reads an unlocked item of the
-// login collection itself, in two round trips over the connection that
+// login collection itself, in three round trips over the connection that
 // showed the bus is there (startDirect, sendSearch, finishDirect), and
 // leaves everything else (a locked item, one missing, any error) to
 // go-keyring, so that its answers and errors stay go-keyring's.
@@ -82,11 +82,11 @@ func (k SystemKeyring) Connect() *KeyRead {
 	return r
 }
 
-// Ask names the item to read and, on Linux, sends the requests of a direct
-// read of an unlocked item of the login collection without waiting for an
-// answer (sendSearch): nothing in them can ask a person anything. The
-// keyring's daemons answer while the caller works on (Open decodes the rest
-// of the vault file).
+// Ask names the item to read and, on Linux, sends the first request of a
+// direct read of an unlocked item of the login collection, the search,
+// without waiting for an answer (sendSearch): it cannot ask a person
+// anything. The keyring's daemons answer while the caller works on (Open
+// decodes the rest of the vault file); Wait makes the rest of the read.
 func (r *KeyRead) Ask(service, user string) {
 	r.service, r.user = service, user
 	if r.bus != nil && r.sendErr == nil {

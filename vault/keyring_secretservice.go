@@ -29,15 +29,15 @@ const (
 
 // startDirect starts a direct read over bus, a fresh connection to the
 // session bus (from openBus): it sends the authentication and Hello
-// (sendHello), which the bus daemon answers; sendSearch sends the rest of
-// readUnlocked's first round trip, and finishDirect reads the answers and
-// makes the second. All give up after timeout (their error then matches
-// os.ErrDeadlineExceeded).
+// (sendHello), which the bus daemon answers; sendSearch sends
+// readUnlocked's first call to the Secret Service, and finishDirect reads
+// the answers and makes the rest. All give up after timeout (their error
+// then matches os.ErrDeadlineExceeded).
 //
 // go-keyring's Get takes about a dozen round trips through the bus daemon
 // on a connection of its own (authentication, Hello, the collections,
 // Unlock, SearchItems, OpenSession, Unlock, GetSecret, Close); the direct
-// read takes two. When it cannot answer (the item is locked, missing or
+// read takes three. When it cannot answer (the item is locked, missing or
 // outside the login collection, or the bus said anything unexpected)
 // SystemKeyring asks go-keyring, whose path unlocks with a prompt and says
 // what is wrong, so every error is go-keyring's as before.
@@ -53,14 +53,26 @@ func startDirect(bus net.Conn, timeout time.Duration) error {
 var errNotUnlocked = errors.New("no unlocked item in the login collection")
 
 // readUnlocked reads the item with go-keyring's attributes (service and
-// username) from the login collection, only if it is unlocked, in two round
-// trips on c, an unauthenticated connection to the session bus:
+// username) from the login collection, only if it is unlocked, in three
+// round trips on c, an unauthenticated connection to the session bus:
 //
 //  1. the authentication (EXTERNAL, with its answer and BEGIN sent at once,
-//     as sd-bus does) and Hello (sendHello), then Service.SearchItems (which
-//     splits unlocked items from locked ones) and
-//     Service.OpenSession("plain") (sendSearch), all without waiting;
-//  2. Item.GetSecret (finishDirect).
+//     as sd-bus does) and Hello (sendHello), then Service.SearchItems, which
+//     splits unlocked items from locked ones (sendSearch), all without
+//     waiting;
+//  2. Service.OpenSession("plain");
+//  3. Item.GetSecret.
+//
+// OpenSession waits for the answer to SearchItems, though it needs nothing
+// from it, because of a race in gnome-keyring (GNOME/gnome-keyring issues
+// 190, 196 and 199, open from 42 to 50): now and then it runs a new
+// client's first calls before it has registered the client. SearchItems
+// then fails with an error, and SystemKeyring asks go-keyring instead; but
+// OpenSession aborts the whole daemon, which D-Bus starts again with every
+// keyring locked. Sent with SearchItems, OpenSession crashed gnome-keyring
+// four times in a day of timing 'sesame code' (BENCHMARKS.md). An answered
+// SearchItems shows that gnome-keyring knows the client, as libsecret's and
+// go-keyring's first calls do before they open a session.
 //
 // The session ends with the connection (the Secret Service closes the
 // sessions of a client that leaves).
@@ -87,25 +99,19 @@ func sendHello(c net.Conn) error {
 }
 
 // sendSearch writes the rest of readUnlocked's first round trip on c, after
-// sendHello: SearchItems and OpenSession.
+// sendHello: SearchItems.
 func sendSearch(c net.Conn, service, user string) error {
 	var out bytes.Buffer
 	attrs := map[string]string{"username": user, "service": service}
-	calls := []*dbus.Message{
-		busCall(secretsName, secretsPath, secretsService, "SearchItems", attrs),
-		busCall(secretsName, secretsPath, secretsService, "OpenSession", "plain", dbus.MakeVariant("")),
-	}
-	for i, m := range calls {
-		if err := encodeCall(&out, m, uint32(i+2)); err != nil {
-			return err
-		}
+	if err := encodeCall(&out, busCall(secretsName, secretsPath, secretsService, "SearchItems", attrs), 2); err != nil {
+		return err
 	}
 	_, err := c.Write(out.Bytes())
 	return err
 }
 
-// finishDirect reads the answers to sendSearch on c and makes
-// readUnlocked's second round trip, GetSecret.
+// finishDirect reads the answers to sendHello and sendSearch on c and makes
+// the rest of readUnlocked's round trips: OpenSession, then GetSecret.
 func finishDirect(c net.Conn) (string, error) {
 	in := bufio.NewReader(c)
 	line, err := in.ReadString('\n')
@@ -115,17 +121,12 @@ func finishDirect(c net.Conn) (string, error) {
 	if !strings.HasPrefix(line, "OK ") {
 		return "", fmt.Errorf("the bus refused EXTERNAL authentication: %q", strings.TrimSpace(line))
 	}
-	replies, err := readReplies(in, 1, 3)
+	replies, err := readReplies(in, 1, 2)
 	if err != nil {
 		return "", err
 	}
 	var unlocked, locked []dbus.ObjectPath
 	if err := dbus.Store(replies[2].Body, &unlocked, &locked); err != nil {
-		return "", err
-	}
-	var ignored dbus.Variant
-	var session dbus.ObjectPath
-	if err := dbus.Store(replies[3].Body, &ignored, &session); err != nil {
 		return "", err
 	}
 	item := dbus.ObjectPath("")
@@ -138,15 +139,16 @@ func finishDirect(c net.Conn) (string, error) {
 	if item == "" {
 		return "", errNotUnlocked
 	}
-	var out bytes.Buffer
-	if err := encodeCall(&out, busCall(secretsName, item, secretsItem, "GetSecret", session), 4); err != nil {
-		return "", err
-	}
-	if _, err := c.Write(out.Bytes()); err != nil {
-		return "", err
-	}
-	replies, err = readReplies(in, 4, 4)
+	reply, err := roundTrip(c, in, busCall(secretsName, secretsPath, secretsService, "OpenSession", "plain", dbus.MakeVariant("")), 3)
 	if err != nil {
+		return "", err
+	}
+	var ignored dbus.Variant
+	var session dbus.ObjectPath
+	if err := dbus.Store(reply.Body, &ignored, &session); err != nil {
+		return "", err
+	}
+	if reply, err = roundTrip(c, in, busCall(secretsName, item, secretsItem, "GetSecret", session), 4); err != nil {
 		return "", err
 	}
 	var secret struct {
@@ -155,10 +157,27 @@ func finishDirect(c net.Conn) (string, error) {
 		Value       []byte
 		ContentType string
 	}
-	if err := dbus.Store(replies[4].Body, &secret); err != nil {
+	if err := dbus.Store(reply.Body, &secret); err != nil {
 		return "", err
 	}
 	return string(secret.Value), nil
+}
+
+// roundTrip sends call with the given serial on c and reads its reply from
+// in, c's reader.
+func roundTrip(c net.Conn, in *bufio.Reader, call *dbus.Message, serial uint32) (*dbus.Message, error) {
+	var out bytes.Buffer
+	if err := encodeCall(&out, call, serial); err != nil {
+		return nil, err
+	}
+	if _, err := c.Write(out.Bytes()); err != nil {
+		return nil, err
+	}
+	replies, err := readReplies(in, serial, serial)
+	if err != nil {
+		return nil, err
+	}
+	return replies[serial], nil
 }
 
 // busCall is a method call message.

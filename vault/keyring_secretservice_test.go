@@ -27,6 +27,7 @@ type fakeSecrets struct {
 	failSearch        bool // SearchItems answers with an error
 	secret            string
 	gotCalls          []string // the members called, in order
+	sentEarly         bool     // another call came before SearchItems was answered
 	gotAttrs          map[string]string
 	gotSecretOf       dbus.ObjectPath
 	gotAuth, gotBegin string
@@ -63,6 +64,13 @@ func (f *fakeSecrets) serve(t *testing.T, c net.Conn) {
 		case "Hello":
 			body = []any{":1.7"}
 		case "SearchItems":
+			// Whatever the client wrote with SearchItems is already here,
+			// in the reader's buffer or on the socket; it is answered in
+			// turn.
+			c.SetReadDeadline(time.Now())
+			_, err := in.Peek(1)
+			f.sentEarly = f.sentEarly || err == nil
+			c.SetReadDeadline(time.Time{})
 			f.gotAttrs, _ = m.Body[0].(map[string]string)
 			if f.failSearch {
 				f.reply(t, c, m, dbus.TypeError, "org.freedesktop.DBus.Error.ServiceUnknown")
@@ -148,6 +156,19 @@ func TestReadUnlocked(t *testing.T) {
 			}
 			if errors.Is(err, errNotUnlocked) && tc.fake.gotSecretOf != "" {
 				t.Errorf("read the secret of %s without an unlocked login item", tc.fake.gotSecretOf)
+			}
+			wantCalls := []string{"Hello", "SearchItems"}
+			switch {
+			case tc.fake.auth != "":
+				wantCalls = nil
+			case tc.want != "":
+				wantCalls = append(wantCalls, "OpenSession", "GetSecret")
+			}
+			if !slices.Equal(tc.fake.gotCalls, wantCalls) {
+				t.Errorf("called %v, want %v", tc.fake.gotCalls, wantCalls)
+			}
+			if tc.fake.sentEarly {
+				t.Errorf("sent another call with SearchItems (calls: %v); gnome-keyring may not know the client yet, and an OpenSession then aborts it", tc.fake.gotCalls)
 			}
 		})
 	}
