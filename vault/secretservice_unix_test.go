@@ -14,7 +14,7 @@ import (
 	"github.com/sesame-auth/sesame/vault/vaulttest"
 )
 
-// SystemKeyring.Get reads an unlocked item itself, in two round trips, and
+// SystemKeyring.Get reads an unlocked item itself, in three round trips, and
 // leaves missing and locked items to go-keyring: against a real
 // gnome-keyring, the short read finds what go-keyring wrote (and what
 // secret-tool sees), finds nothing where there is nothing, and refuses a
