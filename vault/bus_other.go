@@ -29,3 +29,6 @@ func sendSearch(net.Conn, string, string) error {
 func finishDirect(net.Conn) (string, error) {
 	return "", errors.New("no direct read here")
 }
+
+// introduceClient has nothing to do: only gnome-keyring needs it.
+func introduceClient(string, string) {}

@@ -146,12 +146,17 @@ func (r *KeyRead) Cancel() {
 	}
 }
 
-// Set writes an item.
+// Set writes an item, through go-keyring; on Linux a search goes first
+// (introduceClient), so that gnome-keyring knows the client before
+// go-keyring opens its session.
 func (k SystemKeyring) Set(service, user, secret string) error {
 	if err := keyringReachable(); err != nil {
 		return err
 	}
-	_, err := within(context.Background(), k.timeout(), func() (struct{}, error) { return struct{}{}, gokeyring.Set(service, user, secret) })
+	_, err := within(context.Background(), k.timeout(), func() (struct{}, error) {
+		introduceClient(service, user)
+		return struct{}{}, gokeyring.Set(service, user, secret)
+	})
 	return err
 }
 

@@ -163,6 +163,21 @@ func finishDirect(c net.Conn) (string, error) {
 	return string(secret.Value), nil
 }
 
+// introduceClient makes the Secret Service's first call from the D-Bus
+// library's shared connection, the one go-keyring uses, a search for the
+// item, and waits for its answer. go-keyring's Set opens its session with
+// its first call, and gnome-keyring can abort on that (readUnlocked says
+// why); the search shows it the client first. Its answer does not matter:
+// go-keyring's call that follows says what is wrong, if anything is.
+func introduceClient(service, user string) {
+	conn, err := dbus.SessionBus()
+	if err != nil {
+		return
+	}
+	attrs := map[string]string{"username": user, "service": service}
+	conn.Object(secretsName, secretsPath).Call(secretsService+".SearchItems", 0, attrs)
+}
+
 // roundTrip sends call with the given serial on c and reads its reply from
 // in, c's reader.
 func roundTrip(c net.Conn, in *bufio.Reader, call *dbus.Message, serial uint32) (*dbus.Message, error) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,21 +37,31 @@ type fakeSecrets struct {
 func (f *fakeSecrets) serve(t *testing.T, c net.Conn) {
 	defer c.Close()
 	in := bufio.NewReader(c)
-	var err error
-	if f.gotAuth, err = in.ReadString('\n'); err != nil {
-		return
-	}
-	if f.gotBegin, err = in.ReadString('\n'); err != nil {
-		return
-	}
-	auth := f.auth
-	if auth == "" {
-		auth = "OK 1234"
-	}
-	c.Write([]byte(auth + "\r\n"))
-	if !strings.HasPrefix(auth, "OK") {
-		io.Copy(io.Discard, in) // a bus waits for another AUTH, until the client hangs up
-		return
+	for begun := false; !begun; {
+		raw, err := in.ReadString('\n')
+		if err != nil {
+			return
+		}
+		switch line := strings.TrimPrefix(raw, "\x00"); {
+		case line == "AUTH\r\n": // the D-Bus library asks which mechanisms there are
+			c.Write([]byte("REJECTED EXTERNAL\r\n"))
+		case strings.HasPrefix(line, "AUTH "):
+			f.gotAuth = raw
+			auth := f.auth
+			if auth == "" {
+				auth = "OK 1234"
+			}
+			c.Write([]byte(auth + "\r\n"))
+			if !strings.HasPrefix(auth, "OK") {
+				f.gotBegin, _ = in.ReadString('\n')
+				io.Copy(io.Discard, in) // a bus waits for another AUTH, until the client hangs up
+				return
+			}
+		case line == "NEGOTIATE_UNIX_FD\r\n": // the D-Bus library asks; readUnlocked does not
+			c.Write([]byte("ERROR\r\n"))
+		default:
+			f.gotBegin, begun = raw, true
+		}
 	}
 	for {
 		m, err := dbus.DecodeMessage(in)
@@ -174,6 +185,87 @@ func TestReadUnlocked(t *testing.T) {
 	}
 }
 
+// fakeBus listens on a unix socket and serves each connection with a fake
+// from newFake. It returns the bus address and a function that returns the
+// fake of a connection once its client has hung up, failing the test when
+// none has within 10 s.
+func fakeBus(t *testing.T, newFake func() *fakeSecrets) (addr string, session func() *fakeSecrets) {
+	t.Helper()
+	sockDir, err := os.MkdirTemp("", "bus") // short: unix socket paths are limited
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sock := filepath.Join(sockDir, "bus")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	served := make(chan *fakeSecrets, 4)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				f := newFake()
+				f.serve(t, c) // returns when the client hangs up
+				served <- f
+			}()
+		}
+	}()
+	return "unix:path=" + sock, func() *fakeSecrets {
+		t.Helper()
+		select {
+		case f := <-served:
+			return f
+		case <-time.After(10 * time.Second):
+			t.Fatal("a connection to the bus was still open after 10 s")
+			return nil
+		}
+	}
+}
+
+// A vault's key is written with go-keyring, whose Set opens its session
+// with its first call to the Secret Service; gnome-keyring can abort on
+// such a call (readUnlocked says why). SystemKeyring.Set searches first on
+// the connection go-keyring uses, and waits for the answer. The D-Bus
+// library keeps that connection for the whole process, so the Set runs in a
+// child process of the test, against a fake bus.
+func TestSetSearchesBeforeGoKeyringOpensSession(t *testing.T) {
+	if os.Getenv("SESAME_TEST_SET_CHILD") == "1" {
+		// What the fake answers after OpenSession makes go-keyring give up;
+		// only the calls up to there matter.
+		_ = SystemKeyring{Timeout: 10 * time.Second}.Set(KeyringService, "probe", "value")
+		return
+	}
+	t.Parallel()
+	addr, session := fakeBus(t, func() *fakeSecrets { return &fakeSecrets{} })
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^"+t.Name()+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SESAME_TEST_SET_CHILD=1", "DBUS_SESSION_BUS_ADDRESS="+addr)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the child process failed: %v\n%s", err, out)
+	}
+	// Set checks that the bus answers (a connection that asks nothing),
+	// then go-keyring connects.
+	var calls []string
+	for range 2 {
+		if f := session(); len(f.gotCalls) > 0 {
+			calls = f.gotCalls
+		}
+	}
+	search, open := slices.Index(calls, "SearchItems"), slices.Index(calls, "OpenSession")
+	if len(calls) < 3 || calls[0] != "Hello" || search != 1 || open < search {
+		t.Fatalf("go-keyring's connection called %v; want Hello, then SearchItems before OpenSession", calls)
+	}
+}
+
 // socketPair is two connected unix sockets: unlike net.Pipe's, their writes
 // are buffered, as a bus connection's are, so that readUnlocked may write
 // again before it reads the answer to what it wrote first.
@@ -225,42 +317,10 @@ func TestOpenStartsKeyReadEarly(t *testing.T) {
 	for _, s := range made {
 		key = s
 	}
-	sockDir, err := os.MkdirTemp("", "bus") // short: unix socket paths are limited
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	sock := filepath.Join(sockDir, "bus")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	served := make(chan *fakeSecrets, 4)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				f := &fakeSecrets{unlocked: []dbus.ObjectPath{item}, secret: key}
-				f.serve(t, c) // returns when the client hangs up
-				served <- f
-			}()
-		}
-	}()
-	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+sock)
-	session := func() *fakeSecrets {
-		t.Helper()
-		select {
-		case f := <-served:
-			return f
-		case <-time.After(10 * time.Second):
-			t.Fatal("the connection to the bus was still open 10 s after Open returned")
-			return nil
-		}
-	}
+	addr, session := fakeBus(t, func() *fakeSecrets {
+		return &fakeSecrets{unlocked: []dbus.ObjectPath{item}, secret: key}
+	})
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", addr)
 
 	opts := Options{Dir: dir, Keyring: SystemKeyring{Timeout: 10 * time.Second}}
 	if _, err := Open(opts); err != nil {
