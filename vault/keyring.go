@@ -134,7 +134,10 @@ func (r *KeyRead) Wait(ctx context.Context) (string, error) {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return "", keyringTimeoutError(r.k.timeout()) // go-keyring would wait on the same bus
 	}
-	return within(ctx, r.k.timeout(), func() (string, error) { return gokeyring.Get(r.service, r.user) })
+	return within(ctx, r.k.timeout(), func() (string, error) {
+		introduceClient(r.service, r.user)
+		return gokeyring.Get(r.service, r.user)
+	})
 }
 
 // Cancel ends a read that Wait will not finish: it hangs up on the bus. A
@@ -146,9 +149,9 @@ func (r *KeyRead) Cancel() {
 	}
 }
 
-// Set writes an item, through go-keyring; on Linux a search goes first
-// (introduceClient), so that gnome-keyring knows the client before
-// go-keyring opens its session.
+// Set writes an item, through go-keyring. Like every go-keyring call here,
+// it is preceded on Linux by a search (introduceClient), so that
+// gnome-keyring knows the client before go-keyring opens its session.
 func (k SystemKeyring) Set(service, user, secret string) error {
 	if err := keyringReachable(); err != nil {
 		return err
@@ -165,7 +168,10 @@ func (k SystemKeyring) Delete(service, user string) error {
 	if err := keyringReachable(); err != nil {
 		return err
 	}
-	_, err := within(context.Background(), k.timeout(), func() (struct{}, error) { return struct{}{}, gokeyring.Delete(service, user) })
+	_, err := within(context.Background(), k.timeout(), func() (struct{}, error) {
+		introduceClient(service, user)
+		return struct{}{}, gokeyring.Delete(service, user)
+	})
 	return err
 }
 

@@ -165,9 +165,11 @@ func finishDirect(c net.Conn) (string, error) {
 
 // introduceClient makes the Secret Service's first call from the D-Bus
 // library's shared connection, the one go-keyring uses, a search for the
-// item, and waits for its answer. go-keyring's Set opens its session with
-// its first call, and gnome-keyring can abort on that (readUnlocked says
-// why); the search shows it the client first. Its answer does not matter:
+// item, and waits for its answer; SystemKeyring calls it before each
+// go-keyring call. go-keyring's Set opens its session with its first call,
+// and gnome-keyring can abort on that (readUnlocked says why); its Get and
+// Delete start with an unlock, which needs the client as well. The search
+// shows gnome-keyring the client first. Its answer does not matter:
 // go-keyring's call that follows says what is wrong, if anything is.
 func introduceClient(service, user string) {
 	conn, err := dbus.SessionBus()

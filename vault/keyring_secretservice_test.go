@@ -228,41 +228,59 @@ func fakeBus(t *testing.T, newFake func() *fakeSecrets) (addr string, session fu
 	}
 }
 
-// A vault's key is written with go-keyring, whose Set opens its session
-// with its first call to the Secret Service; gnome-keyring can abort on
-// such a call (readUnlocked says why). SystemKeyring.Set searches first on
-// the connection go-keyring uses, and waits for the answer. The D-Bus
-// library keeps that connection for the whole process, so the Set runs in a
-// child process of the test, against a fake bus.
-func TestSetSearchesBeforeGoKeyringOpensSession(t *testing.T) {
-	if os.Getenv("SESAME_TEST_SET_CHILD") == "1" {
-		// What the fake answers after OpenSession makes go-keyring give up;
+// go-keyring's Set opens its session with its first call to the Secret
+// Service, and its Get and Delete start with an unlock; gnome-keyring can
+// abort on a client's first call (readUnlocked says why). SystemKeyring
+// searches first on the connection go-keyring uses, and waits for the
+// answer. The D-Bus library keeps that connection for the whole process,
+// so each call runs in a child process of the test, against a fake bus
+// whose Secret Service has no items.
+func TestSearchBeforeGoKeyring(t *testing.T) {
+	if op := os.Getenv("SESAME_TEST_KEYRING_CHILD"); op != "" {
+		// The fake's answers make go-keyring give up after its first calls;
 		// only the calls up to there matter.
-		_ = SystemKeyring{Timeout: 10 * time.Second}.Set(KeyringService, "probe", "value")
+		k := SystemKeyring{Timeout: 10 * time.Second}
+		switch op {
+		case "set":
+			_ = k.Set(KeyringService, "probe", "value")
+		case "get": // the direct read finds nothing unlocked, then go-keyring tries
+			_, _ = k.Get(KeyringService, "probe")
+		case "delete":
+			_ = k.Delete(KeyringService, "probe")
+		}
 		return
 	}
 	t.Parallel()
-	addr, session := fakeBus(t, func() *fakeSecrets { return &fakeSecrets{} })
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe, "-test.run=^"+t.Name()+"$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SESAME_TEST_SET_CHILD=1", "DBUS_SESSION_BUS_ADDRESS="+addr)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("the child process failed: %v\n%s", err, out)
-	}
-	// Set checks that the bus answers (a connection that asks nothing),
-	// then go-keyring connects.
-	var calls []string
-	for range 2 {
-		if f := session(); len(f.gotCalls) > 0 {
-			calls = f.gotCalls
-		}
-	}
-	search, open := slices.Index(calls, "SearchItems"), slices.Index(calls, "OpenSession")
-	if len(calls) < 3 || calls[0] != "Hello" || search != 1 || open < search {
-		t.Fatalf("go-keyring's connection called %v; want Hello, then SearchItems before OpenSession", calls)
+	for _, tc := range []struct{ op, first string }{
+		{"set", "OpenSession"},
+		{"get", "Unlock"},
+		{"delete", "Unlock"},
+	} {
+		t.Run(tc.op, func(t *testing.T) {
+			t.Parallel()
+			addr, session := fakeBus(t, func() *fakeSecrets { return &fakeSecrets{} })
+			cmd := exec.Command(exe, "-test.run=^"+t.Name()+"$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "SESAME_TEST_KEYRING_CHILD="+tc.op, "DBUS_SESSION_BUS_ADDRESS="+addr)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("the child process failed: %v\n%s", err, out)
+			}
+			// Two connections: Sesame's own (which checks that the bus
+			// answers, or reads directly), then go-keyring's.
+			var calls []string
+			for range 2 {
+				if f := session(); slices.Contains(f.gotCalls, tc.first) {
+					calls = f.gotCalls
+				}
+			}
+			search, first := slices.Index(calls, "SearchItems"), slices.Index(calls, tc.first)
+			if first < 0 || calls[0] != "Hello" || search != 1 || first < search {
+				t.Fatalf("go-keyring's connection called %v; want Hello, then SearchItems before %s", calls, tc.first)
+			}
+		})
 	}
 }
 
